@@ -1,0 +1,71 @@
+/**
+ * `percept doctor [--json]`: what percept will run on, and the fix for anything missing.
+ */
+import { parseCommandArgs, printJson } from './args.ts';
+import { CHROMIUM_FIX, findChromium } from '../report/chromium.ts';
+import { checkKernel } from '../notebook/kernel.ts';
+import { nativeSource } from '../setup/native_backend.ts';
+
+const USAGE = 'percept doctor [--json]';
+
+export interface DoctorReport {
+  backend: 'native' | 'js' | 'gpu';
+  tfjsVersion: string;
+  /** libtensorflow version; null on pure JS. */
+  tfVersion: string | null;
+  /** Where libtensorflow came from when percept's offline install placed it. */
+  nativeSource: string | null;
+  threads: number;
+  node: string;
+  chromium: string | null;
+  kernel: string | null;
+  /** Each problem with its fix; empty when everything is in place. */
+  problems: string[];
+}
+
+export async function run(args: string[]): Promise<number> {
+  const { values } = parseCommandArgs('doctor', args, { json: { type: 'boolean' } }, USAGE);
+  if (values.help) {
+    process.stdout.write(`Usage: ${USAGE}\n`);
+    return 0;
+  }
+  process.env['PERCEPT_QUIET_BACKEND'] = '1';
+  const { backendInfo } = await import('../tf.ts');
+  const chromium = findChromium();
+  const kernel = checkKernel();
+  const source = nativeSource();
+  const problems: string[] = [];
+  if (backendInfo.kind === 'js') problems.push(`backend: pure JS (${backendInfo.skipped.join('; ')}). Fix: npx percept setup`);
+  for (const skipped of backendInfo.skipped) {
+    if (skipped.includes('CUDA')) problems.push(`gpu: ${skipped}`);
+  }
+  if (chromium === undefined) problems.push(`chromium: not found (PDF reports need it). Fix: ${CHROMIUM_FIX}`);
+  if (!kernel.found) problems.push(`kernel: tslab kernel not registered (notebooks need it). Fix: ${kernel.fix}`);
+  const report: DoctorReport = {
+    backend: backendInfo.kind,
+    tfjsVersion: backendInfo.tfjsVersion,
+    tfVersion: backendInfo.tfVersion,
+    nativeSource: source === undefined ? null : `PyPI ${source.wheel} (Python ${source.python})`,
+    threads: backendInfo.threads,
+    node: process.version,
+    chromium: chromium ?? null,
+    kernel: kernel.found ? (kernel.spec ?? null) : null,
+    problems,
+  };
+  if (values.json) {
+    printJson(report);
+  } else {
+    const rows: [string, string][] = [
+      ['backend', `${report.backend} (${backendInfo.packageName})`],
+      ['TensorFlow.js', report.tfjsVersion],
+      ['libtensorflow', report.tfVersion === null ? 'none (pure JS)' : `${report.tfVersion}${report.nativeSource === null ? '' : ` from ${report.nativeSource}`}`],
+      ['threads', String(report.threads)],
+      ['node', report.node],
+      ['chromium', report.chromium ?? 'missing'],
+      ['tslab kernel', report.kernel ?? 'missing'],
+    ];
+    for (const [key, value] of rows) process.stdout.write(`${key.padEnd(14)} ${value}\n`);
+    for (const problem of problems) process.stdout.write(`problem: ${problem}\n`);
+  }
+  return 0;
+}

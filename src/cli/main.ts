@@ -1,0 +1,53 @@
+/**
+ * `percept` command dispatch. Commands load lazily so that `setup` and `--help` never touch TensorFlow.
+ * Exit status (DESIGN.md §3): 0 success, 1 user error, 2 internal error.
+ */
+import { UserError, errorMessage } from '../errors.ts';
+
+/** A command module exports `run`, which returns the exit status. */
+export interface CommandModule {
+  run(args: string[]): Promise<number>;
+}
+
+interface CommandEntry {
+  name: string;
+  summary: string;
+  load(): Promise<CommandModule>;
+}
+
+const COMMANDS: readonly CommandEntry[] = [
+  { name: 'doctor', summary: 'backend, TensorFlow version, threads, Chromium, Jupyter kernel', load: () => import('./doctor.ts') },
+  { name: 'setup', summary: 'install the native backend offline (tensorflow-cpu wheel) and the Python tools', load: () => import('./setup.ts') },
+
+];
+
+function usage(): string {
+  const width = Math.max(...COMMANDS.map((command) => command.name.length));
+  const lines = COMMANDS.map((command) => `  ${command.name.padEnd(width)}  ${command.summary}`);
+  return ['Usage: percept <command> [options]   (percept <command> --help for its options)', '', 'Commands:', ...lines].join('\n');
+}
+
+/** Runs one command line and returns the process exit status. */
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...args] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(usage() + '\n');
+    return name === undefined ? 1 : 0;
+  }
+  const command = COMMANDS.find((entry) => entry.name === name);
+  if (command === undefined) {
+    process.stderr.write(`percept: unknown command '${name}'. Valid: ${COMMANDS.map((entry) => entry.name).join(', ')}\n`);
+    return 1;
+  }
+  try {
+    const module = await command.load();
+    return await module.run(args);
+  } catch (error) {
+    if (error instanceof UserError) {
+      process.stderr.write(`percept ${name}: ${error.message}\n`);
+      return 1;
+    }
+    process.stderr.write(`percept ${name}: internal error: ${error instanceof Error ? (error.stack ?? error.message) : errorMessage(error)}\n`);
+    return 2;
+  }
+}
