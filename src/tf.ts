@@ -10,6 +10,7 @@
  */
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
+import { isAbsolute } from 'node:path';
 import type * as TfModule from '@tensorflow/tfjs';
 import { UserError } from './errors.ts';
 
@@ -45,8 +46,9 @@ export function parseBackendRequest(value: string | undefined): BackendRequest {
   return request as BackendRequest;
 }
 
-// CommonJS require works both from the ESM sources (tsx) and from the CommonJS notebook bundle.
-const load = createRequire(typeof __filename === 'string' ? __filename : import.meta.url);
+// CommonJS require works both from the ESM sources (tsx) and from the CommonJS notebook bundle, where
+// __filename is the bundle's path (`node -e` defines a global __filename of '[eval]', hence the isAbsolute check).
+const load = createRequire(typeof __filename === 'string' && isAbsolute(__filename) ? __filename : import.meta.url);
 
 interface Candidate {
   kind: BackendKind;

@@ -1,9 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const here = typeof __dirname === 'string' ? __dirname : dirname(fileURLToPath(import.meta.url));
+// __dirname in the CommonJS notebook bundle; import.meta.url in the ESM sources (`node -e` has a relative global __dirname).
+const here = typeof __dirname === 'string' && isAbsolute(__dirname) ? __dirname : dirname(fileURLToPath(import.meta.url));
 
 /** The folder of percept's package.json, found by walking up from this module (works from src/ and from a bundle). */
 export function projectRoot(): string {

@@ -1,0 +1,86 @@
+/**
+ * Runs benchmark cases and reports percept's figure, each peer's figure measured in the same run, and their ratios
+ * (a bare time is never reported: machines differ, ratios within one run travel).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { BenchCase, BenchContext } from './case.ts';
+import { errorMessage } from '../src/errors.ts';
+
+export interface CaseResult {
+  case: string;
+  unit: string;
+  percept: number;
+  /** Peer name -> figure; null when the peer could not run (reason in `unavailable`). */
+  peers: Record<string, number | null>;
+  /** Peer name -> percept relative to the peer, oriented so that > 1 means percept is better. */
+  ratio: Record<string, number | null>;
+  unavailable?: Record<string, string>;
+}
+
+export interface BenchOptions {
+  profile: BenchContext['profile'];
+  python: string | undefined;
+  keep: boolean;
+  log(line: string): void;
+}
+
+/** percept relative to a peer, > 1 when percept is better whichever way the unit points. */
+export function ratioOf(percept: number, peer: number, higherIsBetter: boolean): number {
+  return higherIsBetter ? percept / peer : peer / percept;
+}
+
+/** `*` matches within one path segment and `**` across segments, so `train/**` selects every training case. */
+export function matchesGlob(name: string, glob: string): boolean {
+  const pattern = glob
+    .split('**')
+    .map((part) => part.split('*').map((piece) => piece.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('[^/]*'))
+    .join('.*');
+  return new RegExp(`^${pattern}$`).test(name);
+}
+
+export async function runCase(benchCase: BenchCase, options: BenchOptions): Promise<CaseResult> {
+  const workDir = mkdtempSync(join(tmpdir(), `percept-bench-${benchCase.name.replace(/\W+/g, '-')}-`));
+  const context: BenchContext = { workDir, python: options.python, profile: options.profile, log: options.log };
+  try {
+    options.log(`${benchCase.name}: percept`);
+    const percept = await benchCase.percept(context);
+    const peers: Record<string, number | null> = {};
+    const ratio: Record<string, number | null> = {};
+    const unavailable: Record<string, string> = {};
+    for (const [peer, measure] of Object.entries(benchCase.peers)) {
+      options.log(`${benchCase.name}: ${peer}`);
+      try {
+        const figure = await measure(context);
+        peers[peer] = figure;
+        ratio[peer] = ratioOf(percept, figure, benchCase.higherIsBetter);
+      } catch (error) {
+        peers[peer] = null;
+        ratio[peer] = null;
+        unavailable[peer] = errorMessage(error);
+        options.log(`${benchCase.name}: ${peer} unavailable: ${errorMessage(error)}`);
+      }
+    }
+    return { case: benchCase.name, unit: benchCase.unit, percept, peers, ratio, ...(Object.keys(unavailable).length > 0 ? { unavailable } : {}) };
+  } finally {
+    if (!options.keep) rmSync(workDir, { recursive: true, force: true });
+  }
+}
+
+function format(value: number | null): string {
+  if (value === null) return 'n/a';
+  return value >= 100 ? value.toFixed(0) : value >= 10 ? value.toFixed(1) : value.toPrecision(3);
+}
+
+/** Plain-text table: one row per case and peer. */
+export function formatResults(results: readonly CaseResult[]): string {
+  const rows = [['case', 'unit', 'percept', 'peer', 'peer figure', 'ratio (>1: percept better)']];
+  for (const result of results) {
+    for (const [peer, figure] of Object.entries(result.peers)) {
+      rows.push([result.case, result.unit, format(result.percept), peer, format(figure), result.ratio[peer] == null ? 'n/a' : `${result.ratio[peer]!.toFixed(2)}x`]);
+    }
+  }
+  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
+  return rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd()).join('\n');
+}
