@@ -1,29 +1,47 @@
 /**
- * `percept setup [--rebuild] [--require-native] [--python GROUP...] [--quiet]`
- * Runs after `npm install` (postinstall) and before `npm test`: makes the native backend work offline and,
- * on request, the Python environment. It never fails an install over the native backend: without it percept
- * runs on pure JS and says so; `--require-native` (CI) turns that into an error.
+ * `percept setup [--rebuild] [--require-native] [--system] [--python GROUP]... [--for-tests] [--quiet]`
+ *
+ * Runs after `npm install` (postinstall) and before `npm test`, so both work on a fresh machine:
+ * - the native backend, offline (src/setup/native_backend.ts). It never fails an install over it: without it percept
+ *   runs on pure JS and says so; `--require-native` (CI) makes that an error;
+ * - `--system`: the Debian packages features need (apt-get when root, else the command to run);
+ * - `--python keras|jupyter`: the project's .venv with those pinned groups;
+ * - `--for-tests`: all of the above that the test suite needs.
  */
 import { parseCommandArgs } from './args.ts';
 import { ensureNativeBackend } from '../setup/native_backend.ts';
 import { ensurePythonEnv, type PythonGroup } from '../setup/python_env.ts';
+import { ensureSystemPackages } from '../setup/system_packages.ts';
 import { UserError, errorMessage } from '../errors.ts';
 
-const USAGE = 'percept setup [--rebuild] [--require-native] [--python keras|jupyter]... [--quiet]';
+const USAGE = 'percept setup [--rebuild] [--require-native] [--system] [--python keras|jupyter]... [--for-tests] [--quiet]';
 const PYTHON_GROUPS: readonly PythonGroup[] = ['keras', 'jupyter'];
+
+function parsePythonGroups(values: readonly string[]): PythonGroup[] {
+  for (const group of values) {
+    if (!(PYTHON_GROUPS as readonly string[]).includes(group)) throw new UserError(`--python ${group}: valid groups are ${PYTHON_GROUPS.join(', ')}`);
+  }
+  return values as PythonGroup[];
+}
 
 export async function run(args: string[]): Promise<number> {
   const { values } = parseCommandArgs('setup', args, {
     rebuild: { type: 'boolean' },
     'require-native': { type: 'boolean' },
+    system: { type: 'boolean' },
     python: { type: 'string', multiple: true },
+    'for-tests': { type: 'boolean' },
     quiet: { type: 'boolean' },
   }, USAGE);
   if (values.help) {
     process.stdout.write(`Usage: ${USAGE}\n`);
     return 0;
   }
+  const forTests = values['for-tests'] ?? false;
+  const pythonGroups = parsePythonGroups(forTests ? PYTHON_GROUPS : (values.python ?? []));
   const log = (line: string): void => void process.stderr.write(`percept setup: ${line}\n`);
+
+  if (values.system || forTests) ensureSystemPackages(log);
   if (process.env['PERCEPT_SKIP_NATIVE'] === '1') {
     log('PERCEPT_SKIP_NATIVE=1: native backend setup skipped; percept runs on pure JS');
   } else {
@@ -33,12 +51,10 @@ export async function run(args: string[]): Promise<number> {
     } catch (error) {
       const message = `native backend unavailable: ${errorMessage(error)}`;
       if (values['require-native']) throw new UserError(message);
-      log(`WARNING: ${message}\npercept setup: percept will run on pure-JS TensorFlow.js, typically 10-50x slower. Fix the cause above, then run: npx percept setup`);
+      log(`WARNING: ${message}`);
+      log('percept will run on pure-JS TensorFlow.js, typically 10-50x slower. Fix the cause above, then run: npx percept setup');
     }
   }
-  for (const group of values.python ?? []) {
-    if (!(PYTHON_GROUPS as readonly string[]).includes(group)) throw new UserError(`--python ${group}: valid groups are ${PYTHON_GROUPS.join(', ')}`);
-  }
-  if ((values.python ?? []).length > 0) ensurePythonEnv(values.python as PythonGroup[], log);
+  if (pythonGroups.length > 0) ensurePythonEnv(pythonGroups, log);
   return 0;
 }

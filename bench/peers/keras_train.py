@@ -1,0 +1,60 @@
+"""Keras peer for the training-throughput bench cases: images/s of train_on_batch after warm-up.
+
+Builds the same architecture as percept (keras.applications by name, or percept's own topology exported as
+Keras-compatible JSON with --model-json), compiles with Adam and sparse categorical cross-entropy, and times
+steps on fixed random batches, exactly as the percept side does. Prints one JSON object on stdout.
+"""
+import argparse
+import json
+import os
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+APPLICATIONS = {
+    "mobilenet_v2": lambda shape, classes: tf.keras.applications.MobileNetV2(input_shape=shape, weights=None, classes=classes),
+    "resnet50": lambda shape, classes: tf.keras.applications.ResNet50(input_shape=shape, weights=None, classes=classes),
+    "densenet121": lambda shape, classes: tf.keras.applications.DenseNet121(input_shape=shape, weights=None, classes=classes),
+    "vgg16": lambda shape, classes: tf.keras.applications.VGG16(input_shape=shape, weights=None, classes=classes),
+}
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--arch", required=True)
+    parser.add_argument("--model-json", help="Keras-compatible model topology (percept's model.toJSON())")
+    parser.add_argument("--input", type=int, required=True)
+    parser.add_argument("--channels", type=int, default=3)
+    parser.add_argument("--classes", type=int, default=10)
+    parser.add_argument("--batch", type=int, default=32)
+    parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--min-steps", type=int, default=5)
+    parser.add_argument("--min-seconds", type=float, default=5.0)
+    args = parser.parse_args()
+
+    tf.keras.utils.set_random_seed(1)
+    shape = (args.input, args.input, args.channels)
+    if args.model_json:
+        with open(args.model_json) as handle:
+            model = tf.keras.models.model_from_json(handle.read())
+    else:
+        model = APPLICATIONS[args.arch](shape, args.classes)
+    model.compile(optimizer=tf.keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy")
+    rng = np.random.default_rng(1)
+    x = rng.random((args.batch, *shape), dtype=np.float32)
+    y = rng.integers(0, args.classes, size=(args.batch, 1))
+    for _ in range(args.warmup):
+        model.train_on_batch(x, y)
+    steps, start = 0, time.perf_counter()
+    while steps < args.min_steps or time.perf_counter() - start < args.min_seconds:
+        model.train_on_batch(x, y)
+        steps += 1
+    elapsed = time.perf_counter() - start
+    print(json.dumps({"value": args.batch * steps / elapsed, "steps": steps, "seconds": elapsed, "threads": tf.config.threading.get_intra_op_parallelism_threads()}))
+
+
+if __name__ == "__main__":
+    main()
