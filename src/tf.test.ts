@@ -3,45 +3,19 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { explainLoadFailure, parseBackendRequest } from './tf.ts';
 import { findPython } from './setup/native_backend.ts';
-import type { ParityProbe } from './backend_parity.ts';
+import { assertSameProbe, probeOn } from './kernels/probe_testing.ts';
 import { needsNative } from './testing.ts';
 import { UserError } from './errors.ts';
 
 const BIN = new URL('./cli/bin.mjs', import.meta.url).pathname;
 
-function probeOn(backend: 'native' | 'js'): ParityProbe {
-  const script = "import('./src/backend_parity.ts').then((m) => process.stdout.write(JSON.stringify(m.runParityProbe())))";
-  const result = spawnSync(process.execPath, ['--import', 'tsx', '-e', script], {
-    encoding: 'utf8',
-    env: { ...process.env, PERCEPT_BACKEND: backend, PERCEPT_QUIET_BACKEND: '1' },
-  });
-  assert.equal(result.status, 0, result.stderr);
-  return JSON.parse(result.stdout) as ParityProbe;
-}
-
-/**
- * Largest element-wise difference relative to the tensor's largest magnitude (max-norm relative error): elements near
- * zero after batch norm's mean subtraction carry float32 round-off that an element-wise ratio would blow up.
- */
-function maxRelativeDifference(a: number[], b: number[]): number {
-  assert.equal(a.length, b.length);
-  const scale = Math.max(...a.map(Math.abs), ...b.map(Math.abs));
-  return Math.max(...a.map((value, i) => Math.abs(value - b[i]!))) / scale;
-}
-
-test('native and pure-JS backends give the same outputs and gradients (1e-4 relative)', needsNative(), () => {
-  const native = probeOn('native');
-  const js = probeOn('js');
+test('native and pure-JS backends give the same outputs, gradients and moving statistics (1e-4 relative)', needsNative(), () => {
+  const native = probeOn({ PERCEPT_BACKEND: 'native' });
+  const js = probeOn({ PERCEPT_BACKEND: 'js' });
   assert.equal(native.backend, 'tensorflow');
   assert.equal(js.backend, 'cpu');
-  assert.ok(maxRelativeDifference(native.output, js.output) <= 1e-4, 'outputs differ');
-  assert.ok(Math.abs(native.loss - js.loss) <= 1e-4 * Math.abs(js.loss));
-  assert.deepEqual(Object.keys(native.gradients).sort(), ['bn/beta', 'bn/gamma', 'conv/kernel', 'dense/bias', 'dense/kernel']);
-  for (const [name, gradient] of Object.entries(native.gradients)) {
-    const difference = maxRelativeDifference(gradient, js.gradients[name]!);
-    assert.ok(difference <= 1e-4, `${name}: gradients differ by ${difference} relative`);
-    assert.ok(gradient.some((value) => value !== 0), `${name}: gradient is all zeros`);
-  }
+  assertSameProbe(native, js);
+  assert.deepEqual(Object.keys(native.gradients).sort(), ['bn/beta', 'bn/gamma', 'bn_dense/beta', 'bn_dense/gamma', 'conv/kernel', 'dense/bias', 'dense/kernel', 'hidden/kernel']);
 });
 
 test('PERCEPT_BACKEND accepts auto, native, js and rejects anything else with the fix', () => {

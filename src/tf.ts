@@ -13,6 +13,7 @@ import { availableParallelism } from 'node:os';
 import { isAbsolute } from 'node:path';
 import type * as TfModule from '@tensorflow/tfjs';
 import { UserError } from './errors.ts';
+import { installKernels } from './kernels/install.ts';
 
 export type Tf = typeof TfModule;
 
@@ -31,6 +32,8 @@ export interface BackendInfo {
   threads: number;
   /** Why faster backends were not used, one line each; empty when the best one loaded. */
   skipped: string[];
+  /** True when TensorFlow's fused training kernels replace tfjs's composite ones (src/kernels/). */
+  fusedKernels: boolean;
 }
 
 const BACKEND_REQUESTS: readonly BackendRequest[] = ['auto', 'native', 'js'];
@@ -119,6 +122,7 @@ export function selectBackend(request: BackendRequest): { tf: Tf; info: BackendI
       tfVersion: libtensorflowVersion(tf),
       threads: availableParallelism(),
       skipped,
+      fusedKernels: installKernels(tf).fused,
     };
     return { tf, info };
   }

@@ -1,0 +1,21 @@
+/**
+ * Gradients of ReLU and ReLU6 through TensorFlow's `ReluGrad` / `Relu6Grad` kernels on the native backend.
+ * tfjs-core composes them from step/compare/multiply ops, several kernel launches per activation; MobileNetV2 has
+ * 35 ReLU6 layers, so these alone were ~15% of a training step (tf.profile, train/mobilenet_v2/96).
+ */
+import type { Tensor } from '@tensorflow/tfjs';
+import type { Tf } from '../tf.ts';
+import type { NativeOps } from './native_op.ts';
+
+/** Replaces tfjs's gradients of the `Relu` and `Relu6` kernels by the fused TensorFlow ones. */
+export function registerNativeActivationGradients(tf: Tf, ops: NativeOps): void {
+  for (const [kernelName, gradKernel] of [['Relu', 'ReluGrad'], ['Relu6', 'Relu6Grad']] as const) {
+    tf.registerGradient({
+      kernelName,
+      inputsToSave: ['x'],
+      gradFunc: (dy: Tensor | Tensor[], saved: Tensor[]) => ({
+        x: () => ops.run(gradKernel, [ops.float32('T')], [dy as Tensor, saved[0]!], 1)[0]!,
+      }),
+    });
+  }
+}

@@ -1,0 +1,23 @@
+/**
+ * Installs percept's training semantics and fast kernels into TensorFlow.js once per process (called by src/tf.ts
+ * right after the backend is chosen). `PERCEPT_FUSED_KERNELS=0` keeps Keras's batch-norm semantics but uses tfjs's
+ * own composite ops everywhere, for comparison and debugging.
+ */
+import type { Tf } from '../tf.ts';
+import { registerNativeActivationGradients } from './activation_gradients.ts';
+import { installBatchNormalization } from './batch_norm.ts';
+import { nativeOps } from './native_op.ts';
+import { installRelu6 } from './relu.ts';
+
+/** Whether fused native kernels are in use in this process (for run summaries and benchmarks). */
+export interface KernelInstall {
+  fused: boolean;
+}
+
+export function installKernels(tf: Tf): KernelInstall {
+  const ops = process.env['PERCEPT_FUSED_KERNELS'] === '0' ? undefined : nativeOps(tf);
+  installBatchNormalization(tf, ops);
+  installRelu6(tf);
+  if (ops !== undefined) registerNativeActivationGradients(tf, ops);
+  return { fused: ops !== undefined };
+}

@@ -1,0 +1,57 @@
+/**
+ * Direct access to TensorFlow's own kernels through tfjs-node's binding, for the few training ops where tfjs
+ * composes many small ops (batch-norm and activation gradients) and TensorFlow has one fused kernel.
+ * Typed here because tfjs-node does not export these internals from its public API.
+ */
+import type { Tensor } from '@tensorflow/tfjs';
+import type { Tf } from '../tf.ts';
+
+/** One attribute of a TensorFlow op, as tfjs-node's binding takes it. */
+export interface OpAttr {
+  name: string;
+  type: number;
+  value: number | boolean | string;
+}
+
+interface Binding {
+  TF_ATTR_TYPE: number;
+  TF_ATTR_FLOAT: number;
+  TF_ATTR_BOOL: number;
+  TF_ATTR_STRING: number;
+  TF_FLOAT: number;
+}
+
+interface NodeBackend {
+  binding: Binding;
+  executeMultipleOutputs(name: string, attrs: OpAttr[], inputs: Tensor[], numOutputs: number): Tensor[];
+}
+
+/** Runs TensorFlow ops by name on the native backend. */
+export interface NativeOps {
+  run(name: string, attrs: OpAttr[], inputs: Tensor[], numOutputs: number): Tensor[];
+  /** `T`-style dtype attribute for float32. */
+  float32(name: string): OpAttr;
+  float(name: string, value: number): OpAttr;
+  bool(name: string, value: boolean): OpAttr;
+  string(name: string, value: string): OpAttr;
+}
+
+/**
+ * The native op runner when the active backend is tfjs-node's 'tensorflow', else undefined.
+ *
+ * @example
+ * const ops = nativeOps(tf);
+ * if (ops) ops.run('Relu6Grad', [ops.float32('T')], [dy, x], 1);
+ */
+export function nativeOps(tf: Tf): NativeOps | undefined {
+  if (tf.getBackend() !== 'tensorflow') return undefined;
+  const backend = tf.backend() as unknown as NodeBackend;
+  const binding = backend.binding;
+  return {
+    run: (name, attrs, inputs, numOutputs) => backend.executeMultipleOutputs(name, attrs, inputs, numOutputs),
+    float32: (name) => ({ name, type: binding.TF_ATTR_TYPE, value: binding.TF_FLOAT }),
+    float: (name, value) => ({ name, type: binding.TF_ATTR_FLOAT, value }),
+    bool: (name, value) => ({ name, type: binding.TF_ATTR_BOOL, value }),
+    string: (name, value) => ({ name, type: binding.TF_ATTR_STRING, value }),
+  };
+}
