@@ -1,0 +1,85 @@
+/**
+ * Seeded percentile bootstrap (Efron & Tibshirani 1993, ch. 13). A resample is a vector of counts (how often each
+ * item was drawn), so every metric is written once as a weighted statistic and runs both on the data (all weights 1)
+ * and on each resample without copying the data.
+ */
+
+/** A metric value with its bootstrap confidence interval, the shape of every scalar in metrics.json (DESIGN.md §3). */
+export interface Estimate {
+  value: number;
+  /** [lower, upper] percentile bounds; NaN (written as null in JSON) when no resample gave a finite value. */
+  ci: [number, number];
+}
+
+export interface BootstrapOptions {
+  /** Number of resamples. Default 1000. */
+  resamples?: number;
+  /** Seed of the resampling; the same seed gives the same intervals. Default 0. */
+  seed?: number;
+  /** Confidence level of the interval. Default 0.95. */
+  level?: number;
+}
+
+/**
+ * mulberry32: a small, fast 32-bit PRNG with good statistical quality for resampling; returns floats in [0, 1).
+ *
+ * @example
+ * const random = seededRandom(42); random(); // 0.6011037519201636
+ */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Linear-interpolated quantile of sorted values (numpy's default 'linear' method). */
+export function quantileSorted(sorted: ArrayLike<number>, q: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const position = q * (sorted.length - 1);
+  const low = Math.floor(position);
+  const high = Math.min(low + 1, sorted.length - 1);
+  return sorted[low]! + (sorted[high]! - sorted[low]!) * (position - low);
+}
+
+/**
+ * Computes named statistics on the data and their percentile bootstrap intervals over `n` items.
+ * `statistics(weights)` gets one weight per item (1 for the data, draw counts for a resample) and returns every
+ * statistic at once, so related metrics share one pass (e.g. one confusion matrix per resample).
+ *
+ * @example
+ * const { mean } = bootstrap(values.length, (w) => ({ mean: weightedMean(values, w) }), { seed: 1 });
+ * // mean = { value: 0.5, ci: [0.41, 0.59] }
+ */
+export function bootstrap<K extends string>(
+  n: number,
+  statistics: (weights: Float64Array) => Record<K, number>,
+  options: BootstrapOptions = {},
+): Record<K, Estimate> {
+  const resamples = options.resamples ?? 1000;
+  const level = options.level ?? 0.95;
+  const random = seededRandom(options.seed ?? 0);
+  const point = statistics(new Float64Array(n).fill(1));
+  const keys = Object.keys(point) as K[];
+  const draws = new Map<K, number[]>(keys.map((key) => [key, []]));
+  const weights = new Float64Array(n);
+  for (let r = 0; r < resamples && n > 0; r++) {
+    weights.fill(0);
+    for (let i = 0; i < n; i++) weights[Math.floor(random() * n)]! += 1;
+    const values = statistics(weights);
+    for (const key of keys) {
+      const value = values[key];
+      if (Number.isFinite(value)) draws.get(key)!.push(value);
+    }
+  }
+  const result = {} as Record<K, Estimate>;
+  for (const key of keys) {
+    const sorted = draws.get(key)!.sort((a, b) => a - b);
+    result[key] = { value: point[key], ci: [quantileSorted(sorted, (1 - level) / 2), quantileSorted(sorted, (1 + level) / 2)] };
+  }
+  return result;
+}
