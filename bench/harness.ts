@@ -2,11 +2,13 @@
  * Runs benchmark cases and reports percept's figure, each peer's figure measured in the same run, and their ratios
  * (a bare time is never reported: machines differ, ratios within one run travel).
  */
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BenchCase, BenchContext } from './case.ts';
 import { errorMessage } from '../src/errors.ts';
+import { projectRoot } from '../src/setup/paths.ts';
 
 export interface CaseResult {
   case: string;
@@ -83,4 +85,29 @@ export function formatResults(results: readonly CaseResult[]): string {
   }
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
   return rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd()).join('\n');
+}
+
+/**
+ * The pure-JS percept peer: the same case measured by percept itself in a child process with PERCEPT_BACKEND=js
+ * (the backend is chosen once per process), so the ratio shows what the native backend buys.
+ */
+export function perceptOnPureJs(caseName: string): (context: BenchContext) => Promise<number> {
+  return async (context) => {
+    const bin = join(projectRoot(), 'src', 'cli', 'bin.mjs');
+    const args = [bin, 'bench', '--only', caseName, '--percept-only', '--json', '--profile', context.profile];
+    const result = spawnSync(process.execPath, args, { encoding: 'utf8', env: { ...process.env, PERCEPT_BACKEND: 'js', PERCEPT_QUIET_BACKEND: '1' }, maxBuffer: 16 * 1024 * 1024 });
+    if (result.status !== 0) throw new Error(`pure-JS run failed: ${result.stderr.trim().split('\n').slice(-2).join(' ')}`);
+    const parsed = JSON.parse(result.stdout) as { cases: CaseResult[] };
+    return parsed.cases[0]!.percept;
+  };
+}
+
+/** Runs a Python peer script under bench/peers with .venv's python; it prints one JSON object with `value`. */
+export function runPythonPeer(context: BenchContext, script: string, args: string[]): number {
+  if (context.python === undefined) throw new Error('Python peers unavailable (npx percept setup --python keras)');
+  const file = join(projectRoot(), 'bench', 'peers', script);
+  const result = spawnSync(context.python, [file, ...args], { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
+  if (result.status !== 0) throw new Error(`${script} failed: ${result.stderr.trim().split('\n').slice(-3).join(' ')}`);
+  const lastLine = result.stdout.trim().split('\n').pop() ?? '';
+  return (JSON.parse(lastLine) as { value: number }).value;
 }

@@ -17,7 +17,10 @@ interface CommandEntry {
 
 const COMMANDS: readonly CommandEntry[] = [
   { name: 'doctor', summary: 'backend, TensorFlow version, threads, Chromium, Jupyter kernel', load: () => import('./doctor.ts') },
+  { name: 'bench', summary: 'benchmarks: percept against peers measured in the same run, as ratios', load: () => import('./bench.ts') },
   { name: 'setup', summary: 'install the native backend offline (tensorflow-cpu wheel) and the Python tools', load: () => import('./setup.ts') },
+  { name: 'metrics', summary: 'score a predictions .jsonl file: every metric with its 95% bootstrap CI', load: () => import('./metrics.ts') },
+  { name: 'train', summary: 'train and evaluate one experiment config into a run directory', load: () => import('./train.ts') },
 
 ];
 

@@ -1,0 +1,5 @@
+/** Every benchmark case, in the order `percept bench` runs them. */
+import type { BenchCase } from '../case.ts';
+import { TRAINING_CASES } from './training.ts';
+
+export const BENCH_CASES: readonly BenchCase[] = [...TRAINING_CASES];

@@ -1,0 +1,102 @@
+/**
+ * Training throughput (images/s after warm-up) of percept's architectures against Keras on the same
+ * tensorflow-cpu wheel, same architecture, batch and threads, and against pure-JS percept.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { LayersModel, Tensor } from '@tensorflow/tfjs';
+import { tf, backendInfo } from '../../src/tf.ts';
+import { buildArchitecture } from '../../src/models/index.ts';
+import type { BenchCase, BenchContext } from '../case.ts';
+import { perceptOnPureJs, runPythonPeer } from '../harness.ts';
+
+interface TrainingCaseSpec {
+  arch: 'mobilenet_v2' | 'simple_cnn' | 'resnet50' | 'densenet121' | 'vgg16';
+  input: number;
+  batch: number;
+  /** Peers beyond Keras: pure-JS percept where a step takes seconds, not minutes. */
+  pureJsPeer: boolean;
+}
+
+const CLASSES = 10;
+
+/**
+ * Pure-JS steps take minutes at these sizes (train/simple_cnn/32 batch 32: ~2 min a step here), so the pure-JS peer
+ * times one step of a batch of 4 after one warm-up step: the CPU backend runs one op at a time on one thread, so its
+ * images/s does not depend on the batch size the way a parallel backend's does.
+ */
+const PURE_JS_BATCH = 4;
+
+/** Warm-up and measuring budget. */
+function stepBudget(context: BenchContext, pureJs: boolean): { warmup: number; minSteps: number; minSeconds: number } {
+  if (pureJs) return { warmup: 1, minSteps: 1, minSeconds: 0 };
+  return context.profile === 'quick' ? { warmup: 2, minSteps: 3, minSeconds: 1 } : { warmup: 3, minSteps: 5, minSeconds: 8 };
+}
+
+function buildBenchModel(spec: TrainingCaseSpec): LayersModel {
+  return buildArchitecture(spec.arch, { inputSize: spec.input, classes: CLASSES, includeTop: true, seed: 1 });
+}
+
+/** Images/s of Adam steps on one fixed batch, timed after warm-up. */
+async function measurePercept(spec: TrainingCaseSpec, context: BenchContext): Promise<number> {
+  const model = buildBenchModel(spec);
+  const channels = model.inputs[0]!.shape[3]!;
+  const pureJs = backendInfo.kind === 'js';
+  const batch = pureJs ? Math.min(spec.batch, PURE_JS_BATCH) : spec.batch;
+  const x = tf.randomUniform([batch, spec.input, spec.input, channels], 0, 1, 'float32', 1);
+  const y = tf.oneHot(tf.randomUniform([batch], 0, CLASSES, 'int32', 2), CLASSES);
+  const optimizer = tf.train.adam(1e-3);
+  const step = (): void => {
+    const loss = optimizer.minimize(() => tf.mean(tf.neg(tf.sum(tf.mul(y, tf.log(tf.add(model.apply(x, { training: true }) as Tensor, 1e-7))), 1))).asScalar(), true);
+    loss?.dataSync();
+    loss?.dispose();
+  };
+  const budget = stepBudget(context, pureJs);
+  for (let i = 0; i < budget.warmup; i++) step();
+  let steps = 0;
+  const start = performance.now();
+  while (steps < budget.minSteps || performance.now() - start < budget.minSeconds * 1000) {
+    step();
+    steps++;
+  }
+  const seconds = (performance.now() - start) / 1000;
+  tf.dispose([x, y]);
+  optimizer.dispose();
+  model.dispose();
+  return (batch * steps) / seconds;
+}
+
+function measureKeras(spec: TrainingCaseSpec, context: BenchContext): number {
+  const budget = stepBudget(context, false);
+  const args = ['--arch', spec.arch, '--input', String(spec.input), '--classes', String(CLASSES), '--batch', String(spec.batch)];
+  args.push('--warmup', String(budget.warmup), '--min-steps', String(budget.minSteps), '--min-seconds', String(budget.minSeconds));
+  if (spec.arch === 'simple_cnn') {
+    // Keras has no simple_cnn: give it percept's own topology, which tfjs writes in Keras's JSON format.
+    const model = buildBenchModel(spec);
+    const file = join(context.workDir, 'simple_cnn.json');
+    writeFileSync(file, JSON.stringify(model.toJSON(null, false)));
+    model.dispose();
+    args.push('--model-json', file, '--channels', String(model.inputs[0]!.shape[3]));
+  }
+  return runPythonPeer(context, 'keras_train.py', args);
+}
+
+function trainingCase(spec: TrainingCaseSpec): BenchCase {
+  const name = `train/${spec.arch}/${spec.input}`;
+  return {
+    name,
+    unit: 'images/s',
+    higherIsBetter: true,
+    percept: (context) => measurePercept(spec, context),
+    peers: {
+      keras: async (context) => measureKeras(spec, context),
+      ...(spec.pureJsPeer ? { 'percept-js': perceptOnPureJs(name) } : {}),
+    },
+  };
+}
+
+export const TRAINING_CASES: BenchCase[] = [
+  trainingCase({ arch: 'mobilenet_v2', input: 96, batch: 32, pureJsPeer: true }),
+  trainingCase({ arch: 'simple_cnn', input: 32, batch: 32, pureJsPeer: true }),
+  ...(['mobilenet_v2', 'resnet50', 'densenet121', 'vgg16'] as const).map((arch) => trainingCase({ arch, input: 224, batch: 8, pureJsPeer: false })),
+];

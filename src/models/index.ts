@@ -1,0 +1,37 @@
+/**
+ * The architecture registry (DESIGN.md §6): an explicit array, the name type derived from it.
+ *
+ * @example
+ * const model = buildArchitecture('mobilenet_v2', { inputSize: 96, includeTop: false, seed: 1 });
+ */
+import type { LayersModel } from '@tensorflow/tfjs';
+import { Registry } from '../registry.ts';
+import { UserError } from '../errors.ts';
+import { seedWeights } from './init.ts';
+import { mobilenetV2 } from './mobilenet_v2.ts';
+import { simpleCnn } from './simple_cnn.ts';
+import type { ArchitectureSpec, BuildOptions } from './types.ts';
+
+export const ARCHITECTURES = [
+  { name: 'mobilenet_v2', family: 'mobilenet', defaultInput: 224, minInput: 32, channels: 3, preprocess: 'mobilenet', build: mobilenetV2 },
+  { name: 'simple_cnn', family: 'cnn', defaultInput: 28, minInput: 8, channels: 1, preprocess: 'unit', build: simpleCnn },
+] as const satisfies readonly ArchitectureSpec[];
+
+export type ArchitectureName = (typeof ARCHITECTURES)[number]['name'];
+
+export const architectures = new Registry<ArchitectureSpec>('architecture', ARCHITECTURES);
+
+/** Builds an architecture by name, checks its input size, and seeds its weights when a seed is given. */
+export function buildArchitecture(name: ArchitectureName | string, options: BuildOptions): LayersModel {
+  const spec = architectures.get(name);
+  if (!Number.isInteger(options.inputSize) || options.inputSize < spec.minInput) {
+    throw new UserError(`model.inputSize ${options.inputSize}: ${spec.name} needs an integer input of at least ${spec.minInput} px`);
+  }
+  const model = spec.build(options);
+  if (options.seed !== undefined) seedWeights(model, options.seed);
+  return model;
+}
+
+export type { ArchitectureSpec, BuildOptions } from './types.ts';
+export { countParams } from './params.ts';
+export { preprocess } from './preprocess.ts';
