@@ -1,0 +1,321 @@
+/**
+ * The training loop: a custom loop over `tf.variableGrads` (not `model.fit`), so that multi-task weighted losses
+ * with NaN-masked targets, learning-rate schedules, stages, early stopping that restores the best weights and
+ * per-epoch checkpoints with optimizer state are all under percept's control (tfjs lacks each: DESIGN.md §7).
+ */
+import type { LayersModel, Scalar, Tensor, Variable } from '@tensorflow/tfjs';
+import { tf } from '../tf.ts';
+import { UserError } from '../errors.ts';
+import { Callback, EarlyStopping, ReduceLrOnPlateau, type Logs, type TrainingContext } from './callbacks.ts';
+import { loadCheckpoint, saveCheckpoint, type CheckpointState, type EpochRecord } from './checkpoint.ts';
+import { batchMetric, computeLoss, type LossName } from './losses.ts';
+import { TrainOptimizer, type OptimizerConfig } from './optimizers.ts';
+import { scheduledRate, type ScheduleConfig } from './schedules.ts';
+import { assignWeights, decodeNamed, encodeNamed, snapshotWeights } from './weights_io.ts';
+
+/** One model output and how it is trained. */
+export interface OutputSpec {
+  /** Name used in the logs ('expression', 'valence_arousal'). */
+  name: string;
+  loss: LossName;
+  /** Weight of this output's loss in the total. Default 1. */
+  weight?: number;
+}
+
+/** One batch: inputs and one target per output. The trainer disposes both after use. */
+export interface Batch {
+  x: Tensor;
+  targets: Tensor[];
+}
+
+/** Where batches come from; `batches(epoch)` must give the same order for the same epoch (seeded shuffles). */
+export interface BatchSource {
+  batches(epoch: number): AsyncIterable<Batch> | Iterable<Batch>;
+  /** Batches per epoch, when known (progress ETA). */
+  batchCount?: number;
+}
+
+/** One training stage, e.g. 5 epochs with the base frozen at 1e-4, then the top 20 layers at 1e-5. */
+export interface StageConfig {
+  epochs: number;
+  /** The stage's base learning rate. Default: the optimizer's. */
+  lr?: number;
+  /** Layers from the top left trainable; the caller's `onStage` applies it. */
+  trainableTop?: number;
+}
+
+export interface TrainOptions {
+  model: LayersModel;
+  outputs: OutputSpec[];
+  train: BatchSource;
+  validation?: BatchSource;
+  /** Epochs when there are no stages. */
+  epochs: number;
+  optimizer: OptimizerConfig;
+  /** Default constant. */
+  schedule?: ScheduleConfig;
+  stages?: StageConfig[];
+  /** Applies a stage's freezing; called at each stage's start and on resume. Each stage gets a fresh optimizer, as a Keras recompile does. */
+  onStage?: (stage: StageConfig, index: number) => void;
+  callbacks?: Callback[];
+  /** Folder of the per-epoch checkpoints; none are written without it. */
+  checkpointDir?: string;
+  /** Continue from the last checkpoint in `checkpointDir`. */
+  resume?: boolean;
+  /** Seeds the per-step dropout masks. Default 0. */
+  seed?: number;
+}
+
+export interface TrainResult {
+  history: EpochRecord[];
+  stopReason?: string;
+  /** Epochs that were already finished when a resumed run started; 0 otherwise. */
+  resumedFrom: number;
+}
+
+/** The loss became NaN or infinite: a user error (learning rate, inputs), with the epoch, batch and rate. */
+export class DivergedError extends UserError {}
+
+interface Plan {
+  stages: StageConfig[];
+  /** First epoch (0-based) of each stage. */
+  starts: number[];
+  epochs: number;
+}
+
+function plan(options: TrainOptions): Plan {
+  const stages = options.stages !== undefined && options.stages.length > 0 ? options.stages : [{ epochs: options.epochs }];
+  const starts: number[] = [];
+  let total = 0;
+  for (const stage of stages) {
+    starts.push(total);
+    total += stage.epochs;
+  }
+  return { stages, starts, epochs: total };
+}
+
+function stageOf(p: Plan, epoch: number): number {
+  let index = 0;
+  while (index + 1 < p.starts.length && epoch >= p.starts[index + 1]!) index++;
+  return index;
+}
+
+/** Dropout layers read `seed` on every call; setting it per step makes masks reproducible and resumable (tfjs has no global seed). */
+function seedDropout(model: LayersModel, seed: number, step: number): void {
+  model.layers.forEach((layer, index) => {
+    if (!/Dropout/.test(layer.getClassName())) return;
+    // seedrandom treats 0 as 'no seed', hence the +1.
+    (layer as unknown as { seed?: number }).seed = (((seed * 1_000_003 + step) * 131 + index) % 2_147_483_647) + 1;
+  });
+}
+
+function asArray(value: Tensor | Tensor[]): Tensor[] {
+  return Array.isArray(value) ? value : [value];
+}
+
+/** Accumulates batch-size-weighted sums of logged figures. */
+class Averager {
+  private sums = new Map<string, number>();
+  private count = 0;
+
+  add(values: Logs, size: number): void {
+    for (const [key, value] of Object.entries(values)) this.sums.set(key, (this.sums.get(key) ?? 0) + value * size);
+    this.count += size;
+  }
+
+  means(prefix = ''): Logs {
+    const logs: Logs = {};
+    for (const [key, sum] of this.sums) logs[`${prefix}${key}`] = sum / this.count;
+    return logs;
+  }
+}
+
+/** Loss and metric of each output for one batch, as numbers (one read per batch). */
+function figures(outputs: readonly OutputSpec[], targets: readonly Tensor[], predictions: readonly Tensor[]): Logs {
+  const values = tf.tidy(() => {
+    const tensors: Scalar[] = [];
+    outputs.forEach((output, i) => {
+      tensors.push(computeLoss(output.loss, targets[i]!, predictions[i]!));
+      tensors.push(batchMetric(output.loss, targets[i]!, predictions[i]!).value);
+    });
+    return tf.stack(tensors);
+  });
+  const numbers = values.dataSync();
+  values.dispose();
+  const logs: Logs = {};
+  let total = 0;
+  outputs.forEach((output, i) => {
+    const loss = numbers[2 * i]!;
+    const key = output.loss === 'mse' ? 'mae' : 'acc';
+    total += (output.weight ?? 1) * loss;
+    if (outputs.length === 1) logs[key] = numbers[2 * i + 1]!;
+    else {
+      logs[`${output.name}_loss`] = loss;
+      logs[`${output.name}_${key}`] = numbers[2 * i + 1]!;
+    }
+  });
+  return { loss: total, ...logs };
+}
+
+function totalLoss(outputs: readonly OutputSpec[], targets: readonly Tensor[], predictions: readonly Tensor[]): Scalar {
+  return tf.addN(outputs.map((output, i) => tf.mul(computeLoss(output.loss, targets[i]!, predictions[i]!), output.weight ?? 1))) as Scalar;
+}
+
+/**
+ * Evaluates `model` on a source in inference mode: the mean loss and metrics (unprefixed).
+ *
+ * @example
+ * const logs = await evaluateLoss(model, outputs, validation); // { loss, acc }
+ */
+export async function evaluateLoss(model: LayersModel, outputs: readonly OutputSpec[], source: BatchSource, epoch = 0): Promise<Logs> {
+  const averager = new Averager();
+  for await (const batch of source.batches(epoch)) {
+    const predictions = asArray(model.predict(batch.x) as Tensor | Tensor[]);
+    averager.add(figures(outputs, batch.targets, predictions), batch.x.shape[0]!);
+    tf.dispose([...predictions, batch.x, ...batch.targets]);
+  }
+  return averager.means();
+}
+
+/** One optimizer step; returns the batch's figures (loss before the update). */
+function trainStep(model: LayersModel, outputs: readonly OutputSpec[], optimizer: TrainOptimizer, batch: Batch): Logs {
+  const variables = model.trainableWeights.map((weight) => weight.read() as Variable);
+  let kept: Tensor[] = [];
+  tf.tidy(() => {
+    const { grads } = tf.variableGrads(() => {
+      const predictions = asArray(model.apply(batch.x, { training: true }) as Tensor | Tensor[]);
+      // Kept past variableGrads' own scope so that the logs reuse this forward pass.
+      kept = predictions.map((prediction) => tf.keep(prediction));
+      return totalLoss(outputs, batch.targets, predictions);
+    }, variables);
+    optimizer.step(grads, variables);
+  });
+  const logs = figures(outputs, batch.targets, kept);
+  tf.dispose(kept);
+  return logs;
+}
+
+/**
+ * Trains `model` and returns its history; see TrainOptions for the knobs.
+ *
+ * @example
+ * const { history } = await train({
+ *   model, outputs: [{ name: 'expression', loss: 'sparse_categorical_crossentropy' }],
+ *   train: tensorSource(x, [y], { batchSize: 32, shuffle: true, seed: 1 }), epochs: 10,
+ *   optimizer: { name: 'adamw', lr: 1e-3, weightDecay: 1e-4 }, schedule: { name: 'cosine', minLr: 0 },
+ *   callbacks: [earlyStopping({ patience: 3 }), terminalProgress()], checkpointDir: 'runs/a/checkpoint',
+ * });
+ */
+export async function train(options: TrainOptions): Promise<TrainResult> {
+  const { model, outputs } = options;
+  const p = plan(options);
+  const seed = options.seed ?? 0;
+  const schedule = options.schedule ?? { name: 'constant' };
+  const callbacks: Callback[] = [
+    ...(schedule.name === 'plateau' ? [new ReduceLrOnPlateau({ monitor: schedule.monitor, factor: schedule.factor, patience: schedule.patience, minLr: schedule.minLr })] : []),
+    ...(options.callbacks ?? []),
+  ];
+  const stopper = callbacks.find((callback): callback is EarlyStopping => callback instanceof EarlyStopping);
+  const context: TrainingContext = { model, epochs: p.epochs, batchesPerEpoch: options.train.batchCount, learningRate: p.stages[0]!.lr ?? options.optimizer.lr, stopTraining: false };
+  let state: CheckpointState = { epoch: 0, step: 0, learningRate: context.learningRate, history: [], callbacks: [], stopTraining: false };
+  let optimizer: TrainOptimizer | undefined;
+  let optimizerStage = -1;
+
+  const startStage = async (index: number, restore?: Parameters<TrainOptimizer['deserialize']>[0]): Promise<void> => {
+    options.onStage?.(p.stages[index]!, index);
+    optimizer?.dispose();
+    optimizer = new TrainOptimizer({ ...options.optimizer, lr: p.stages[index]!.lr ?? options.optimizer.lr });
+    optimizerStage = index;
+    if (restore !== undefined) await optimizer.deserialize(restore);
+  };
+
+  const checkpoint = options.resume === true && options.checkpointDir !== undefined ? loadCheckpoint(options.checkpointDir) : undefined;
+  if (checkpoint !== undefined) {
+    state = checkpoint.state;
+    const stage = stageOf(p, Math.min(state.epoch, p.epochs - 1));
+    const savedStage = stageOf(p, Math.max(0, state.epoch - 1));
+    await startStage(stage, stage === savedStage ? checkpoint.optimizer : undefined);
+    const weights = decodeNamed(checkpoint.model);
+    assignWeights(model, weights);
+    tf.dispose(weights.map((entry) => entry.tensor));
+    if (checkpoint.best !== undefined && stopper !== undefined) stopper.keepWeights(decodeNamed(checkpoint.best));
+    callbacks.forEach((callback, i) => {
+      if (state.callbacks[i] !== undefined) callback.restore(state.callbacks[i]);
+    });
+    context.learningRate = state.learningRate;
+    context.stopTraining = state.stopTraining;
+    if (state.stopReason !== undefined) context.stopReason = state.stopReason;
+  }
+  const resumedFrom = state.epoch;
+
+  for (const callback of callbacks) await callback.onTrainBegin(context);
+  try {
+    for (let epoch = state.epoch; epoch < p.epochs && !context.stopTraining; epoch++) {
+      const stage = stageOf(p, epoch);
+      const stageLr = p.stages[stage]!.lr ?? options.optimizer.lr;
+      if (stage !== optimizerStage) {
+        await startStage(stage);
+        context.learningRate = stageLr;
+      }
+      const scheduled = scheduledRate(schedule, stageLr, epoch - p.starts[stage]!, p.stages[stage]!.epochs);
+      if (scheduled !== undefined) context.learningRate = scheduled;
+      optimizer!.learningRate = context.learningRate;
+      for (const callback of callbacks) await callback.onEpochBegin(epoch, context);
+
+      const started = performance.now();
+      const averager = new Averager();
+      let batchIndex = 0;
+      for await (const batch of options.train.batches(epoch)) {
+        seedDropout(model, seed, state.step);
+        let logs: Logs;
+        try {
+          logs = trainStep(model, outputs, optimizer!, batch);
+        } finally {
+          tf.dispose([batch.x, ...batch.targets]);
+        }
+        state.step++;
+        if (!Number.isFinite(logs['loss'])) {
+          throw new DivergedError(
+            `loss became ${logs['loss']} at epoch ${epoch + 1}, batch ${batchIndex + 1} (learning rate ${context.learningRate}). ` +
+              'Fix: lower train.optimizer.lr, or check the data for NaN inputs; the last finished epoch is in the checkpoint.',
+          );
+        }
+        averager.add(logs, batch.x.shape[0]!);
+        for (const callback of callbacks) await callback.onBatchEnd(batchIndex, logs, context);
+        batchIndex++;
+      }
+      const logs: Logs = { ...averager.means(), ...(options.validation === undefined ? {} : await evaluateLoss(model, outputs, options.validation, epoch).then((v) => prefixed(v))) };
+      const lr = context.learningRate;
+      for (const callback of callbacks) await callback.onEpochEnd(epoch, logs, context);
+      state.history.push({ epoch: epoch + 1, stage, lr, seconds: (performance.now() - started) / 1000, logs });
+      state.epoch = epoch + 1;
+      state.learningRate = context.learningRate;
+      state.stopTraining = context.stopTraining;
+      if (context.stopReason !== undefined) state.stopReason = context.stopReason;
+      state.callbacks = callbacks.map((callback) => callback.state());
+      if (options.checkpointDir !== undefined) await writeCheckpoint(options.checkpointDir, model, optimizer!, state, stopper);
+    }
+  } finally {
+    optimizer?.dispose();
+  }
+  for (const callback of callbacks) await callback.onTrainEnd(context);
+  return { history: state.history, ...(context.stopReason === undefined ? {} : { stopReason: context.stopReason }), resumedFrom };
+}
+
+function prefixed(logs: Logs): Logs {
+  return Object.fromEntries(Object.entries(logs).map(([key, value]) => [`val_${key}`, value]));
+}
+
+async function writeCheckpoint(dir: string, model: LayersModel, optimizer: TrainOptimizer, state: CheckpointState, stopper: EarlyStopping | undefined): Promise<void> {
+  const weights = snapshotWeights(model);
+  try {
+    saveCheckpoint(dir, {
+      state,
+      model: await encodeNamed(weights),
+      optimizer: await optimizer.serialize(),
+      ...(stopper?.bestWeights === undefined ? {} : { best: await encodeNamed(stopper.bestWeights) }),
+    });
+  } finally {
+    tf.dispose(weights.map((entry) => entry.tensor));
+  }
+}
