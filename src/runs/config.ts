@@ -1,0 +1,168 @@
+/**
+ * The experiment config of DESIGN.md §3, as a zod schema with every default filled in: parsed once, trusted after.
+ * Errors name the path and what is allowed (`train.optimizer.lr: expected a number > 0`).
+ */
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { UserError } from '../errors.ts';
+
+const positiveInt = z.number().int().positive();
+const fraction = z.number().min(0).max(1);
+
+const SPLIT = z.strictObject({
+  train: fraction.default(0.7),
+  val: fraction.default(0.15),
+  test: fraction.default(0.15),
+  /** Keep class proportions in every split. */
+  stratify: z.boolean().default(true),
+});
+
+const AUGMENT = z.strictObject({
+  flip: z.boolean().default(false),
+  /** Maximum rotation in degrees. */
+  rotation: z.number().min(0).max(180).default(0),
+  zoom: z.number().min(0).max(1).default(0),
+  brightness: z.number().min(0).max(1).default(0),
+  contrast: z.number().min(0).max(1).default(0),
+});
+
+const DATA = z.strictObject({
+  format: z.enum(['affectnet', 'imagefolder', 'csv', 'idx', 'timeseries']),
+  path: z.string().min(1),
+  imageSize: positiveInt.optional(),
+  /** Use at most this many items (quick profiles). */
+  limit: positiveInt.optional(),
+  split: SPLIT.default(SPLIT.parse({})),
+  augment: AUGMENT.default(AUGMENT.parse({})),
+});
+
+const TASK = z.enum(['expression', 'valence_arousal', 'forecast']);
+
+const HEAD = z.strictObject({
+  dense: z.array(positiveInt).default([]),
+  dropout: fraction.default(0),
+  /** BatchNorm + LeakyReLU after each dense layer (the AdamW assignment's head). */
+  batchNorm: z.boolean().default(false),
+  activation: z.enum(['relu', 'leaky_relu']).default('relu'),
+  tasks: z.array(TASK).min(1).default(['expression']),
+  /** Loss weight per task; a task left out weighs 1. */
+  lossWeights: z.partialRecord(TASK, z.number().min(0)).default({}),
+});
+
+const FREEZE = z.union([z.literal('base'), z.literal('none'), z.strictObject({ trainableTop: z.number().int().min(0) })]);
+
+const MODEL = z.strictObject({
+  arch: z.string().min(1),
+  alpha: z.number().positive().optional(),
+  /** 'none' (random init), a Keras .h5 file, a tfjs DIR/model.json, or 'run:NAME' (an earlier run's model). */
+  weights: z.string().default('none'),
+  freeze: FREEZE.default('none'),
+  head: HEAD.default(HEAD.parse({})),
+});
+
+const OPTIMIZER = z.strictObject({
+  name: z.enum(['adam', 'adamw', 'sgd', 'rmsprop']).default('adam'),
+  lr: z.number().positive().default(1e-3),
+  weightDecay: z.number().min(0).optional(),
+  momentum: z.number().min(0).max(1).optional(),
+});
+
+const SCHEDULE = z.discriminatedUnion('name', [
+  z.strictObject({ name: z.literal('constant') }),
+  z.strictObject({ name: z.literal('step'), stepSize: positiveInt, gamma: z.number().positive().default(0.1) }),
+  z.strictObject({ name: z.literal('cosine'), minLr: z.number().min(0).default(0) }),
+  z.strictObject({
+    name: z.literal('plateau'),
+    monitor: z.string().default('val_loss'),
+    factor: z.number().positive().lt(1).default(0.1),
+    patience: positiveInt.default(3),
+    minLr: z.number().min(0).default(0),
+  }),
+]);
+
+const EARLY_STOPPING = z.strictObject({
+  monitor: z.string().default('val_loss'),
+  mode: z.enum(['min', 'max', 'auto']).default('auto'),
+  minDelta: z.number().min(0).default(0),
+  patience: positiveInt.default(5),
+  restoreBestWeights: z.boolean().default(true),
+});
+
+const STAGE = z.strictObject({ epochs: positiveInt, lr: z.number().positive().optional(), trainableTop: z.number().int().min(0).optional() });
+
+const TRAIN = z.strictObject({
+  batchSize: positiveInt.default(32),
+  epochs: positiveInt.default(10),
+  optimizer: OPTIMIZER.default(OPTIMIZER.parse({})),
+  schedule: SCHEDULE.default({ name: 'constant' }),
+  /** false or absent: no early stopping. */
+  earlyStopping: z.union([z.literal(false), EARLY_STOPPING]).default(false),
+  /** When given, replaces `epochs`: each stage has its epochs, rate and unfrozen top layers. */
+  stages: z.array(STAGE).optional(),
+});
+
+export const EXPERIMENT_CONFIG = z.strictObject({
+  /** What the experiment reproduces, in words. */
+  $comment: z.string().optional(),
+  name: z.string().regex(/^[\w.-]+$/, 'letters, digits, _ . - only (it names the run folder)'),
+  seed: z.number().int().min(0).default(0),
+  data: DATA,
+  model: MODEL,
+  train: TRAIN.default(TRAIN.parse({})),
+  /** Named partial overrides, e.g. `quick` (small data, few epochs) for tests and CI. */
+  profiles: z.record(z.string(), z.record(z.string(), z.unknown())).default({}),
+});
+
+/** A config with every default filled in (what config.json of a run holds). */
+export type ExperimentConfig = z.infer<typeof EXPERIMENT_CONFIG>;
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Deep merge of plain objects; arrays and scalars of `override` replace. */
+export function deepMerge(base: unknown, override: unknown): unknown {
+  if (!isPlainObject(base) || !isPlainObject(override)) return override;
+  const merged: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(override)) merged[key] = deepMerge(base[key], value);
+  return merged;
+}
+
+/** `train.optimizer.lr: Too small: expected number to be >0` from a zod issue, with the file. */
+function describeIssue(source: string, issue: z.core.$ZodIssue): string {
+  const path = issue.path.length > 0 ? issue.path.join('.') : '(top level)';
+  return `${source}: ${path}: ${issue.message}`;
+}
+
+/**
+ * Validates a config object, applies a profile's overrides, and fills in the defaults.
+ *
+ * @example
+ * const config = parseExperimentConfig(JSON.parse(text), 'configs/mobilenetv2.json', 'quick');
+ */
+export function parseExperimentConfig(raw: unknown, source: string, profile?: string): ExperimentConfig {
+  let value = raw;
+  if (profile !== undefined) {
+    const profiles = isPlainObject(raw) && isPlainObject(raw['profiles']) ? raw['profiles'] : {};
+    if (!(profile in profiles)) {
+      throw new UserError(`${source}: no profile '${profile}'. Valid: ${Object.keys(profiles).join(', ') || '(none: add "profiles": {"${profile}": {...}})'}`);
+    }
+    value = deepMerge(raw, profiles[profile]);
+  }
+  const parsed = EXPERIMENT_CONFIG.safeParse(value);
+  if (!parsed.success) {
+    throw new UserError(`${parsed.error.issues.map((issue) => describeIssue(source, issue)).join('\n')}\nFix: correct the field(s) above (DESIGN.md §3 lists the config).`);
+  }
+  return parsed.data;
+}
+
+/** Reads and validates a config file. */
+export function readExperimentConfig(file: string, profile?: string): ExperimentConfig {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new UserError(`${file}: ${error instanceof SyntaxError ? `not valid JSON (${error.message})` : 'cannot be read'}. Fix: give the path of an experiment config .json`);
+  }
+  return parseExperimentConfig(raw, file, profile);
+}
