@@ -1,7 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { formatResults, matchesGlob, ratioOf, runCase } from './harness.ts';
 import type { BenchCase } from './case.ts';
+import { needsPython } from '../src/testing.ts';
 
 const quiet = { profile: 'quick' as const, python: undefined, keep: false, log: () => {} };
 
@@ -42,4 +44,24 @@ test('a case reports percept, every peer and the ratios; a failing peer is unava
   const table = formatResults([result]);
   assert.match(table, /harness\/check\s+images\/s\s+30\.0\s+keras\s+40\.0\s+0\.75x/);
   assert.match(table, /broken\s+n\/a\s+n\/a/);
+});
+
+const BIN = new URL('../src/cli/bin.mjs', import.meta.url).pathname;
+
+test('percept bench --only with no matching case is a user error listing the cases', () => {
+  const result = spawnSync(process.execPath, [BIN, 'bench', '--only', 'nothing/*'], { encoding: 'utf8' });
+  assert.equal(result.status, 1);
+  assert.match(result.stderr, /--only nothing\/\* matches no case\. Cases: train\/mobilenet_v2\/96, train\/simple_cnn\/32/);
+});
+
+test('percept bench runs a real case against Keras and prints the JSON contract', needsPython('tensorflow'), () => {
+  const result = spawnSync(process.execPath, [BIN, 'bench', '--only', 'train/simple_cnn/32', '--peer', 'keras', '--profile', 'quick', '--json'], { encoding: 'utf8' });
+  assert.equal(result.status, 0, result.stderr);
+  const { cases } = JSON.parse(result.stdout) as { cases: { case: string; unit: string; percept: number; peers: Record<string, number>; ratio: Record<string, number> }[] };
+  assert.equal(cases.length, 1);
+  const [measured] = cases;
+  assert.equal(measured!.case, 'train/simple_cnn/32');
+  assert.equal(measured!.unit, 'images/s');
+  assert.ok(measured!.percept > 0 && measured!.peers['keras']! > 0);
+  assert.ok(Math.abs(measured!.ratio['keras']! - measured!.percept / measured!.peers['keras']!) < 1e-9);
 });

@@ -57,5 +57,5 @@ test('the selected backend is announced once per process', () => {
   assert.equal(result.status, 0, result.stderr);
   const lines = result.stderr.split('\n').filter((line) => line.startsWith('percept:'));
   assert.equal(lines.length, 1, result.stderr);
-  assert.match(lines[0]!, /WARNING: running on pure-JS TensorFlow\.js .*10-50x slower.*Fix: npx percept setup/);
+  assert.match(lines[0]!, /WARNING: running on pure-JS TensorFlow\.js .*hundreds of times slower.*Fix: npx percept setup/);
 });

@@ -52,7 +52,7 @@ export async function run(args: string[]): Promise<number> {
       const message = `native backend unavailable: ${errorMessage(error)}`;
       if (values['require-native']) throw new UserError(message);
       log(`WARNING: ${message}`);
-      log('percept will run on pure-JS TensorFlow.js, typically 10-50x slower. Fix the cause above, then run: npx percept setup');
+      log('percept will run on pure-JS TensorFlow.js, hundreds of times slower for convolutional training. Fix the cause above, then run: npx percept setup');
     }
   }
   if (pythonGroups.length > 0) ensurePythonEnv(pythonGroups, log);
