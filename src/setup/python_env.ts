@@ -19,7 +19,9 @@ function requirements(group: PythonGroup, pythonVersion: string): string[] {
       // The same wheel the native backend's libtensorflow comes from, so peers run the same kernels.
       return [`tensorflow-cpu==${wheelVersionFor(pythonVersion)}`, 'h5py'];
     case 'jupyter':
-      return ['nbclient==0.10.2', 'nbformat==5.10.4', 'jupyter_client==8.6.3', 'jupyterlab==4.4.10'];
+      // IPython 8.23+ imports typing_extensions.TypeAliasType (4.6+), but tensorflow-cpu 2.12 pins typing_extensions<4.6
+      // in the same venv: a newer IPython breaks jupyter_client's kernelspec lookup (it imports IPython.paths).
+      return ['nbclient==0.10.2', 'nbformat==5.10.4', 'jupyter_client==8.6.3', 'jupyterlab==4.4.10', 'ipython==8.22.2'];
   }
 }
 
