@@ -17,7 +17,8 @@ function requirements(group: PythonGroup, pythonVersion: string): string[] {
   switch (group) {
     case 'keras':
       // The same wheel the native backend's libtensorflow comes from, so peers run the same kernels.
-      return [`tensorflow-cpu==${wheelVersionFor(pythonVersion)}`, 'h5py'];
+      // scikit-learn and krippendorff regenerate the metric tests' reference values (src/metrics/metrics.test.ts).
+      return [`tensorflow-cpu==${wheelVersionFor(pythonVersion)}`, 'h5py==3.16.0', 'scikit-learn==1.9.1', 'krippendorff==0.9.0'];
     case 'jupyter':
       // IPython 8.23+ imports typing_extensions.TypeAliasType (4.6+), but tensorflow-cpu 2.12 pins typing_extensions<4.6
       // in the same venv: a newer IPython breaks jupyter_client's kernelspec lookup (it imports IPython.paths).
