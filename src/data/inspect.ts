@@ -1,0 +1,131 @@
+/**
+ * What `percept data inspect` reports: counts, class distribution, valence/arousal ranges, image sizes and every
+ * problem, in the DESIGN.md §3 JSON shape `{format, count, usable, classes:{name:n}, problems:[{file, reason}]}`.
+ * Every image is decoded once, so truncated or corrupt files show up here rather than mid-training.
+ */
+import { UserError } from '../errors.ts';
+import { detectFormat, FORMAT_LAYOUTS } from './detect.ts';
+import { decodeImage, decodeReason, imageDimensions } from './image.ts';
+import { idxRecord } from './idx.ts';
+import { mapConcurrent } from './listing.ts';
+import { openDataset } from './open.ts';
+import { loadSeries } from './timeseries.ts';
+import { UNCERTAIN_AFFECT, type DataFormat, type DataItem, type Problem, type SplitName } from './types.ts';
+
+/** min / max / mean of some values. */
+export interface Range {
+  min: number;
+  max: number;
+  mean: number;
+}
+
+export interface InspectReport {
+  format: DataFormat;
+  /** Entries examined: usable items plus problems. */
+  count: number;
+  usable: number;
+  /** Usable items per class name. */
+  classes: Record<string, number>;
+  problems: Problem[];
+  /** Usable items per split, when the source is pre-split. */
+  splits?: Partial<Record<SplitName, number>>;
+  /** Over usable items with a value; `uncertain` counts AffectNet's -2 (excluded from regression only). */
+  valence?: Range & { uncertain: number };
+  arousal?: Range & { uncertain: number };
+  /** Stored image sizes in pixels, before resizing. */
+  imageSize?: { width: Range; height: Range };
+  /** Time series only. */
+  series?: { dateColumn: string; valueColumn: string; from: string; to: string; values: Range };
+}
+
+function rangeOf(values: readonly number[]): Range {
+  let min = Infinity;
+  let max = -Infinity;
+  let sum = 0;
+  for (const value of values) {
+    min = Math.min(min, value);
+    max = Math.max(max, value);
+    sum += value;
+  }
+  return { min, max, mean: values.length === 0 ? NaN : sum / values.length };
+}
+
+function affectRange(items: readonly DataItem[], key: 'valence' | 'arousal'): (Range & { uncertain: number }) | undefined {
+  const values = items.map((item) => item[key]).filter((value): value is number => value !== undefined);
+  if (values.length === 0) return undefined;
+  return { ...rangeOf(values.filter((value) => value !== UNCERTAIN_AFFECT)), uncertain: values.filter((value) => value === UNCERTAIN_AFFECT).length };
+}
+
+/** Decodes each image (small, to catch truncation) and reads its stored size; failures become problems. */
+async function verifyImages(items: readonly DataItem[]): Promise<{ good: DataItem[]; sizes: { width: number; height: number }[]; problems: Problem[] }> {
+  const results = await mapConcurrent(items, 8, async (item) => {
+    try {
+      if (item.index !== undefined) {
+        const { width, height } = idxRecord(item.file!, item.index);
+        return { item, size: { width, height } };
+      }
+      const [size] = await Promise.all([imageDimensions(item.file!), decodeImage(item.file!, { size: 8 })]);
+      return { item, size };
+    } catch (error) {
+      return { item, problem: { file: item.file ?? item.id, reason: `unreadable image: ${decodeReason(error)}` } };
+    }
+  });
+  const good: DataItem[] = [];
+  const sizes: { width: number; height: number }[] = [];
+  const problems: Problem[] = [];
+  for (const result of results) {
+    if ('problem' in result) problems.push(result.problem!);
+    else {
+      good.push(result.item);
+      sizes.push(result.size);
+    }
+  }
+  return { good, sizes, problems };
+}
+
+function inspectSeries(path: string): InspectReport {
+  const series = loadSeries(path);
+  const day = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
+  return {
+    format: 'timeseries',
+    count: series.values.length + series.problems.length,
+    usable: series.values.length,
+    classes: {},
+    problems: series.problems,
+    series: { dateColumn: series.dateColumn, valueColumn: series.valueColumn, from: day(series.dates[0]!), to: day(series.dates.at(-1)!), values: rangeOf(Array.from(series.values)) },
+  };
+}
+
+/**
+ * Inspects a dataset in any format. Throws a `UserError` naming the path when no item is usable.
+ *
+ * @example
+ * const report = await inspectDataset('data/synth'); // report.classes.Happy === 1862
+ */
+export async function inspectDataset(path: string, options: { format?: DataFormat } = {}): Promise<InspectReport> {
+  const format = options.format ?? detectFormat(path);
+  if (format === 'timeseries') return inspectSeries(path);
+  const dataset = await openDataset(path, { format });
+  const { good, sizes, problems } = await verifyImages(dataset.items);
+  const allProblems = [...dataset.problems, ...problems];
+  if (good.length === 0) {
+    throw new UserError(`${path}: no usable item as ${format} (${FORMAT_LAYOUTS[format]} expected); every image failed to decode, e.g. ${problems[0]?.file}: ${problems[0]?.reason}`);
+  }
+  const classes: Record<string, number> = Object.fromEntries(dataset.classes.map((name) => [name, 0]));
+  for (const item of good) if (item.label !== undefined) classes[dataset.classes[item.label]!]! += 1;
+  const splits: Partial<Record<SplitName, number>> = {};
+  for (const item of good) if (item.split !== undefined) splits[item.split] = (splits[item.split] ?? 0) + 1;
+  const valence = affectRange(good, 'valence');
+  const arousal = affectRange(good, 'arousal');
+  return {
+    format,
+    count: good.length + allProblems.length,
+    usable: good.length,
+    classes,
+    problems: allProblems,
+    ...(dataset.presplit ? { splits } : {}),
+    ...(valence === undefined ? {} : { valence }),
+    ...(arousal === undefined ? {} : { arousal }),
+    imageSize: { width: rangeOf(sizes.map((size) => size.width)), height: rangeOf(sizes.map((size) => size.height)) },
+  };
+}
