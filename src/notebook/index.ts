@@ -1,0 +1,20 @@
+/**
+ * What a notebook gets from `import { ... } from 'percept'`: the entry of the CommonJS bundle that tslab loads
+ * (src/notebook/bundle.ts builds it into dist/). Notebooks stay thin over these functions (DESIGN.md §6).
+ */
+import { projectRoot } from '../setup/paths.ts';
+import { staleReason } from './bundle_stamp.ts';
+
+export { display, DisplayHandle, showImageGrid, showTable, showVegaLite, imageGridBundle, tableBundle, vegaLiteBundle, VEGA_LITE_MIME } from './display.ts';
+export type { DisplayWriter, GridImage, ImageGridOptions, MimeBundle, TableCell, TableOptions } from './display.ts';
+export { notebookProgress, type NotebookProgressOptions } from './progress_display.ts';
+export { notebookParams, readProfile, PROFILES, type Profile } from './params.ts';
+export { vegaLiteToSvg } from './vega_svg.ts';
+export { projectRoot };
+
+// Loaded as the bundle (dist/percept.cjs) in a kernel that JupyterLab started: say when src/ moved on since the
+// build, because the notebook would otherwise run old code silently. (`percept notebooks` rebuilds before running.)
+if (typeof __filename === 'string' && __filename.endsWith('.cjs')) {
+  const reason = staleReason(projectRoot());
+  if (reason !== undefined) process.stderr.write(`percept: the notebook bundle is stale (${reason}). Fix: npm run build, then restart the kernel\n`);
+}
