@@ -10,7 +10,7 @@ import { idxRecord } from './idx.ts';
 import { mapConcurrent } from './listing.ts';
 import { openDataset } from './open.ts';
 import { loadSeries } from './timeseries.ts';
-import { UNCERTAIN_AFFECT, type DataFormat, type DataItem, type Problem, type SplitName } from './types.ts';
+import { SPLIT_NAMES, UNCERTAIN_AFFECT, type DataFormat, type DataItem, type Problem, type SplitName } from './types.ts';
 
 /** min / max / mean of some values. */
 export interface Range {
@@ -114,7 +114,10 @@ export async function inspectDataset(path: string, options: { format?: DataForma
   const classes: Record<string, number> = Object.fromEntries(dataset.classes.map((name) => [name, 0]));
   for (const item of good) if (item.label !== undefined) classes[dataset.classes[item.label]!]! += 1;
   const splits: Partial<Record<SplitName, number>> = {};
-  for (const item of good) if (item.split !== undefined) splits[item.split] = (splits[item.split] ?? 0) + 1;
+  for (const name of SPLIT_NAMES) {
+    const n = good.filter((item) => item.split === name).length;
+    if (n > 0) splits[name] = n;
+  }
   const valence = affectRange(good, 'valence');
   const arousal = affectRange(good, 'arousal');
   return {

@@ -79,7 +79,8 @@ export function classCounts(n: number): number[] {
   const exact = AFFECTNET_COUNTS.map((count) => (n * count) / total);
   const counts = exact.map(Math.floor);
   const order = exact.map((value, i) => [value - Math.floor(value), i] as const).sort((a, b) => b[0] - a[0] || a[1] - b[1]);
-  for (let k = 0; k < n - counts.reduce((sum, count) => sum + count, 0); k++) counts[order[k]![1]]! += 1;
+  const missing = n - counts.reduce((sum, count) => sum + count, 0);
+  for (let k = 0; k < missing; k++) counts[order[k]![1]]! += 1;
   return counts;
 }
 
