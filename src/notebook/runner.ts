@@ -56,6 +56,12 @@ interface DriverResult {
 
 const STARTUP_TIMEOUT_S = 60;
 
+/** Relative to the project root when inside it, else absolute. */
+function displayPath(root: string, file: string): string {
+  const path = relative(root, resolve(file));
+  return path.startsWith('..') ? resolve(file) : path;
+}
+
 /**
  * A regular expression for a file-name glob: `*` any run of characters, `?` one, `[...]` a set.
  *
@@ -170,7 +176,7 @@ export function checkRunnerPrerequisites(root: string): void {
  * const result = await runNotebook('notebooks/00-data.ipynb', { root, profile: 'quick', params: {}, timeout: 600, outDir: 'reports/notebooks' });
  */
 export async function runNotebook(notebook: string, options: RunOptions): Promise<NotebookResult> {
-  const path = relative(options.root, resolve(notebook));
+  const path = displayPath(options.root, notebook);
   const executed = join(options.outDir, basename(notebook));
   const job = {
     notebook: resolve(notebook),
@@ -183,7 +189,7 @@ export async function runNotebook(notebook: string, options: RunOptions): Promis
   };
   const env = { ...process.env, [PROFILE_ENV]: options.profile, [PARAMS_ENV]: JSON.stringify(options.params) };
   const result = await runDriver(options.root, job, env);
-  const base = { path, ok: result.ok, seconds: Math.round(result.seconds * 100) / 100, executed: relative(options.root, resolve(executed)) };
+  const base = { path, ok: result.ok, seconds: Math.round(result.seconds * 100) / 100, executed: displayPath(options.root, executed) };
   if (result.failedCell !== undefined) {
     const cells = (JSON.parse(readFileSync(resolve(notebook), 'utf8')) as { cells: { source: string | string[] }[] }).cells;
     const source = cells[result.failedCell.index]?.source ?? '';
