@@ -3,12 +3,12 @@
  * at a time on sharp's thread pool, so decoding overlaps training and memory does not grow with the dataset.
  */
 import { availableParallelism } from 'node:os';
-import type { Tensor4D } from '@tensorflow/tfjs';
+import type { Tensor3D, Tensor4D } from '@tensorflow/tfjs';
 import { tf } from '../tf.ts';
 import { seededRandom } from '../metrics/bootstrap.ts';
 import { seededPermutation } from '../train/tensor_source.ts';
 import { augmentImage, type AugmentOptions } from './augment.ts';
-import { decodeImage, decodeReason, resizePixels, type RawImage } from './image.ts';
+import { decodePixels, decodeReason, type Pixels, type RawImage } from './image.ts';
 import { idxRecord } from './idx.ts';
 import { mapConcurrent } from './listing.ts';
 import { UNCERTAIN_AFFECT, type DataItem, type Problem } from './types.ts';
@@ -65,40 +65,53 @@ function hashSeed(text: string): number {
   return hash >>> 0;
 }
 
-async function loadItem(item: DataItem, options: ImageBatchOptions): Promise<RawImage> {
+async function loadItem(item: DataItem, options: ImageBatchOptions): Promise<Pixels> {
   const channels = options.channels ?? 3;
   if (item.file === undefined) throw new Error('item has no file');
-  if (item.index === undefined) return decodeImage(item.file, { size: options.size, channels });
+  if (item.index === undefined) return decodePixels(item.file, { channels, maxSide: 2 * options.size });
   const { pixels, width, height } = idxRecord(item.file, item.index);
-  if (width === options.size && height === options.size && channels === 1) return { data: Float32Array.from(pixels), width, height, channels };
-  return resizePixels(pixels, width, height, 1, { size: options.size, channels });
+  return { data: pixels, width, height, channels: 1 };
 }
 
-type Decoded = { item: DataItem; image: RawImage } | { item: DataItem; problem: Problem };
+type Decoded = { item: DataItem; pixels: Pixels } | { item: DataItem; problem: Problem };
 
 async function decodeChunk(chunk: readonly DataItem[], options: ImageBatchOptions): Promise<Decoded[]> {
   const concurrency = options.concurrency ?? 2 * availableParallelism();
   return mapConcurrent(chunk, concurrency, async (item) => {
     try {
-      let image = await loadItem(item, options);
-      if (options.augment !== undefined) image = augmentImage(image, options.augment, seededRandom(hashSeed(`${options.seed ?? 0}:${item.id}`)));
-      return { item, image };
+      return { item, pixels: await loadItem(item, options) };
     } catch (error) {
       return { item, problem: { file: item.file ?? item.id, reason: `unreadable image: ${decodeReason(error)}` } };
     }
   });
 }
 
+/**
+ * One image as a float32 [size, size, channels] tensor: bilinear resize with half-pixel centres (what Keras's
+ * tf.image.resize does), grey to RGB when asked, then the item's seeded augmentation.
+ */
+function toInput(pixels: Pixels, item: DataItem, options: ImageBatchOptions): Tensor3D {
+  const channels = options.channels ?? 3;
+  const size = options.size;
+  return tf.tidy(() => {
+    let image: Tensor3D = tf.tensor3d(Int32Array.from(pixels.data), [pixels.height, pixels.width, pixels.channels], 'int32').toFloat();
+    if (pixels.width !== size || pixels.height !== size) image = tf.image.resizeBilinear(image, [size, size], false, true);
+    if (pixels.channels === 1 && channels === 3) image = tf.tile(image, [1, 1, 3]);
+    if (options.augment === undefined) return image;
+    const raw: RawImage = { data: image.dataSync() as Float32Array, width: size, height: size, channels };
+    const augmented = augmentImage(raw, options.augment, seededRandom(hashSeed(`${options.seed ?? 0}:${item.id}`)));
+    return tf.tensor3d(augmented.data, [size, size, channels], 'float32');
+  });
+}
+
 function assemble(decoded: readonly Decoded[], options: ImageBatchOptions, withLabels: boolean, withAffect: boolean, carried: Problem[]): Batch {
   const channels = options.channels ?? 3;
-  const good = decoded.filter((entry): entry is { item: DataItem; image: RawImage } => 'image' in entry);
+  const good = decoded.filter((entry): entry is { item: DataItem; pixels: Pixels } => 'pixels' in entry);
   const problems = [...carried, ...decoded.flatMap((entry) => ('problem' in entry ? [entry.problem] : []))];
-  const pixels = options.size * options.size * channels;
-  const data = new Float32Array(good.length * pixels);
-  good.forEach(({ image }, i) => data.set(image.data, i * pixels));
   const items = good.map(({ item }) => item);
+  const x = tf.tidy(() => (good.length === 0 ? tf.zeros([0, options.size, options.size, channels]) : tf.stack(good.map(({ pixels, item }) => toInput(pixels, item, options))))) as Tensor4D;
   return {
-    x: tf.tensor4d(data, [good.length, options.size, options.size, channels], 'float32'),
+    x,
     ids: items.map((item) => item.id),
     ...(withLabels ? { labels: Int32Array.from(items, (item) => item.label!) } : {}),
     ...(withAffect
@@ -140,7 +153,7 @@ export async function* imageBatches(items: readonly DataItem[], options: ImageBa
   while (pending.length > 0) {
     const decoded = await pending.shift()!;
     fill();
-    const good = decoded.some((entry) => 'image' in entry);
+    const good = decoded.some((entry) => 'pixels' in entry);
     if (!good && (pending.length > 0 || next < chunks.length)) {
       carried.push(...decoded.flatMap((entry) => ('problem' in entry ? [entry.problem] : [])));
       continue;

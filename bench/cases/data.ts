@@ -1,0 +1,62 @@
+/**
+ * Data pipeline throughput: images/s from JPEG files to normalized 96×96 float batches, percept's streaming
+ * `imageBatches` (sharp, prefetch) against Keras's `image_dataset_from_directory` on the same files in the same run.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { tf } from '../../src/tf.ts';
+import { imageBatches } from '../../src/data/batches.ts';
+import { openDataset } from '../../src/data/open.ts';
+import { synthesizeFaces } from '../../src/data/synth/index.ts';
+import type { BenchCase, BenchContext } from '../case.ts';
+import { runPythonPeer } from '../harness.ts';
+
+const SIZE = 96;
+const BATCH = 32;
+/** Stored images are larger than the model input, so both sides decode and resize. */
+const STORED_SIZE = 160;
+
+/** The JPEG files both sides read, written once per run into the case's scratch folder. */
+async function faces(context: BenchContext): Promise<string> {
+  const n = context.profile === 'quick' ? 256 : 2000;
+  const out = join(context.workDir, `faces-${n}`);
+  if (!existsSync(join(out, 'synth.json'))) {
+    context.log(`writing ${n} synthetic ${STORED_SIZE}px JPEGs to ${out}`);
+    await synthesizeFaces({ out, n, size: STORED_SIZE, seed: 1 });
+  }
+  return out;
+}
+
+/** One full pass of percept's pipeline: decode + resize + batch + /255, each batch read back to host memory. */
+async function measurePercept(context: BenchContext): Promise<number> {
+  const dataset = await openDataset(await faces(context));
+  const pass = async (items: typeof dataset.items): Promise<number> => {
+    let count = 0;
+    for await (const batch of imageBatches(items, { size: SIZE, batchSize: BATCH })) {
+      const normalized = tf.div(batch.x, 255);
+      await normalized.data();
+      count += batch.x.shape[0];
+      tf.dispose([normalized, batch.x]);
+    }
+    return count;
+  };
+  await pass(dataset.items.slice(0, 2 * BATCH));
+  const start = performance.now();
+  const count = await pass(dataset.items);
+  return count / ((performance.now() - start) / 1000);
+}
+
+async function measureKeras(context: BenchContext): Promise<number> {
+  const dir = join(await faces(context), 'images');
+  return runPythonPeer(context, 'decode_keras.py', ['--dir', dir, '--size', String(SIZE), '--batch', String(BATCH)]);
+}
+
+export const DATA_CASES: BenchCase[] = [
+  {
+    name: `data/decode/${SIZE}`,
+    unit: 'images/s',
+    higherIsBetter: true,
+    percept: measurePercept,
+    peers: { keras: measureKeras },
+  },
+];
