@@ -1,12 +1,24 @@
 /**
- * `percept train CONFIG [--out DIR] [--profile P] [--resume] [--force] [--json]`: validates the experiment config and
- * trains it into a run directory (DESIGN.md §3).
+ * `percept train CONFIG [--out DIR] [--profile P] [--resume] [--force] [--json]`: trains and evaluates one experiment
+ * into `<DIR>/<name>/` (DESIGN.md §3), a thin wrapper over `runExperiment` (src/runs/experiment.ts).
  */
-import { parseCommandArgs } from './args.ts';
+import { parseCommandArgs, printJson } from './args.ts';
 import { UserError } from '../errors.ts';
-import { readExperimentConfig } from '../runs/config.ts';
+import { runExperiment, type RunExperimentResult } from '../runs/experiment.ts';
+import { terminalProgress } from '../train/progress.ts';
 
 const USAGE = 'percept train CONFIG [--out DIR] [--profile quick] [--resume] [--force] [--json]';
+
+/** `test accuracy 0.812 [0.75, 0.86]`-style lines of the headline metrics. */
+function headline(result: RunExperimentResult): string[] {
+  const { summary } = result;
+  const lines = [
+    `${result.reused ? 'reused' : 'finished'} ${result.dir}`,
+    `  ${summary.arch} ${summary.input.join('x')}, ${summary.params.total} params (${summary.params.trainable} trainable), ${summary.epochs.run}/${summary.epochs.planned} epochs${summary.stopReason === undefined ? '' : ` (${summary.stopReason})`}`,
+  ];
+  if (result.skipped.length > 0) lines.push(`  skipped ${result.skipped.length} item(s), e.g. ${result.skipped[0]!.file}: ${result.skipped[0]!.reason} (all in problems.json)`);
+  return lines;
+}
 
 export async function run(args: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(
@@ -20,8 +32,17 @@ export async function run(args: string[]): Promise<number> {
     return 0;
   }
   if (positionals.length !== 1) throw new UserError(`train: expected one config file, got ${positionals.length}\nUsage: ${USAGE}`);
-  readExperimentConfig(positionals[0]!, values.profile);
-  // The experiment pipeline (data -> model -> trainer -> run directory) needs src/data's loaders, which are not in
-  // the tree yet: say so instead of pretending to train.
-  throw new UserError(`${positionals[0]}: the config is valid, but training from the CLI is not wired yet (the data loaders of src/data are missing). Fix: use src/train/trainer.ts from code meanwhile`);
+  // With --json, stdout carries only the result: progress and status go to stderr.
+  const stream = values.json === true ? process.stderr : process.stdout;
+  const result = await runExperiment(positionals[0]!, {
+    ...(values.out === undefined ? {} : { out: values.out }),
+    ...(values.profile === undefined ? {} : { profile: values.profile }),
+    resume: values.resume === true,
+    force: values.force === true,
+    callbacks: [terminalProgress(stream)],
+    log: (line) => process.stderr.write(`${line}\n`),
+  });
+  if (values.json === true) printJson(result);
+  else for (const line of headline(result)) process.stdout.write(`${line}\n`);
+  return 0;
 }

@@ -1,0 +1,81 @@
+/**
+ * What decides whether a finished run can be reused (DESIGN.md §3): the resolved config, a hash of the data manifest
+ * the run trained on, and the code version. Any difference means the results could differ, so the run is retrained.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
+import { projectRoot } from '../setup/paths.ts';
+import { RUN_FILES } from './run_files.ts';
+
+/**
+ * A short SHA-256 of a JSON-serialisable value (keys in the order given, so callers pass stable structures).
+ *
+ * @example
+ * hashJson({ ids: ['a', 'b'], labels: [0, 1] }); // 'sha256:3f1c…' (16 hex digits)
+ */
+export function hashJson(value: unknown): string {
+  return `sha256:${createHash('sha256').update(JSON.stringify(value)).digest('hex').slice(0, 16)}`;
+}
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true })
+    .sort((a, b) => a.name.localeCompare(b.name))
+    .flatMap((entry) => {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) return sourceFiles(path);
+      return /\.(ts|mjs|py)$/.test(entry.name) && !/\.test\.ts$/.test(entry.name) ? [path] : [];
+    });
+}
+
+let cachedVersion: string | undefined;
+
+/**
+ * The package version plus a hash of every source file under src/ (tests excluded): it changes exactly when code that
+ * can change results changes, which a git commit id does not (it moves with every unrelated commit, and a dirty tree
+ * keeps it).
+ *
+ * @example
+ * codeVersion(); // 'percept@0.1.0+src.8c1e0f2a9b7d4e61'
+ */
+export function codeVersion(): string {
+  if (cachedVersion !== undefined) return cachedVersion;
+  const root = projectRoot();
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { name: string; version: string };
+  const src = join(root, 'src');
+  const hash = createHash('sha256');
+  // An installed package without its sources is identified by its version alone.
+  if (!existsSync(src)) return (cachedVersion = `${pkg.name}@${pkg.version}`);
+  for (const file of sourceFiles(src)) hash.update(relative(src, file)).update('\0').update(readFileSync(file)).update('\0');
+  cachedVersion = `${pkg.name}@${pkg.version}+src.${hash.digest('hex').slice(0, 16)}`;
+  return cachedVersion;
+}
+
+/** What a reusable run must match. */
+export interface RunKey {
+  /** The resolved config, as config.json holds it. */
+  config: unknown;
+  dataHash: string;
+  codeVersion: string;
+}
+
+/**
+ * True when `dir` holds a finished run (summary.json is written last) of the same config, data and code.
+ *
+ * @example
+ * if (isReusable('runs/a', { config, dataHash, codeVersion: codeVersion() })) return readRun('runs/a');
+ */
+export function isReusable(dir: string, key: RunKey): boolean {
+  const summaryFile = join(dir, RUN_FILES.summary);
+  const configFile = join(dir, RUN_FILES.config);
+  if (!existsSync(summaryFile) || !existsSync(configFile) || !statSync(summaryFile).isFile()) return false;
+  try {
+    const summary = JSON.parse(readFileSync(summaryFile, 'utf8')) as { dataHash?: unknown; codeVersion?: unknown };
+    const config: unknown = JSON.parse(readFileSync(configFile, 'utf8'));
+    // Compare through JSON so that undefined fields and key order do not matter.
+    return summary.dataHash === key.dataHash && summary.codeVersion === key.codeVersion && isDeepStrictEqual(config, JSON.parse(JSON.stringify(key.config)));
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,221 @@
+/**
+ * `runExperiment`: one experiment config end to end (DESIGN.md §3): data -> model -> trainer -> run directory. The CLI's
+ * `percept train`, the demo and the notebooks all call it. A finished run of the same config, data and code is reused;
+ * `resume` continues an interrupted run from its last checkpoint; every result file is written atomically and
+ * summary.json last, so a directory with a summary is a finished run.
+ */
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { backendInfo } from '../tf.ts';
+import { UserError } from '../errors.ts';
+import type { Problem } from '../data/index.ts';
+import { evaluatePredictions } from '../metrics/evaluate.ts';
+import { architectures, countParams } from '../models/index.ts';
+import { EarlyStopping, type Callback } from '../train/callbacks.ts';
+import { loadCheckpoint } from '../train/checkpoint.ts';
+import { ProgressCallback, type ProgressEvent } from '../train/progress.ts';
+import { train } from '../train/trainer.ts';
+import { writeJsonAtomic } from './atomic.ts';
+import { codeVersion, isReusable, type RunKey } from './cache_key.ts';
+import { parseExperimentConfig, readExperimentConfig, type ExperimentConfig } from './config.ts';
+import { writeExamples } from './examples.ts';
+import { buildExperimentModel, initialTrainableTop, type ExperimentModel } from './experiment_model.ts';
+import { imageTraining, loadImageData, ProblemLog, type ImageData } from './image_pipeline.ts';
+import { saveLayersModel } from './model_files.ts';
+import { parseRunFile, RUN_FILES, writePredictions, writeRunFile, type Prediction, type RunSummary } from './run_files.ts';
+import { loadSeriesData, seriesTraining, type SeriesData } from './series_pipeline.ts';
+
+export interface RunExperimentOptions {
+  /** Folder of run directories; the run is `<out>/<config.name>`, and 'run:NAME' weights are looked up there. Default 'runs'. */
+  out?: string;
+  /** Continue an interrupted run from its last checkpoint. Default false. */
+  resume?: boolean;
+  /** Retrain even when a finished run of the same config, data and code exists. Default false. */
+  force?: boolean;
+  /** Profile of the config to apply (e.g. 'quick'). */
+  profile?: string;
+  /** Called after every batch and epoch (notebook displays, custom progress). */
+  onProgress?: (event: ProgressEvent) => void;
+  /** More trainer callbacks, e.g. `terminalProgress()` or `notebookProgress()`. */
+  callbacks?: Callback[];
+  /** Status lines ('reusing runs/a', 'computing base features once'). Default: none. */
+  log?: (line: string) => void;
+}
+
+export interface RunExperimentResult {
+  /** The run directory. */
+  dir: string;
+  summary: RunSummary;
+  /** True when a finished run was reused instead of trained. */
+  reused: boolean;
+  /** Epochs that were already done when a resumed run started (0 for a fresh run). */
+  resumedFrom: number;
+  /** True when the head trained on base features computed once (frozen base, no augmentation). */
+  cachedFeatures: boolean;
+  /** Items skipped while reading or decoding (also in the run's problems.json). */
+  skipped: Problem[];
+}
+
+/** Extra run file: the items the run skipped, with why (corrupt images, bad annotations, unparseable rows). */
+export const PROBLEMS_FILE = 'problems.json';
+/** What a checkpoint belongs to, so that `resume` refuses a checkpoint of other data. */
+const KEY_FILE = join('checkpoint', 'run_key.json');
+
+type Loaded = { kind: 'image'; data: ImageData } | { kind: 'series'; data: SeriesData };
+
+function resolveConfig(config: ExperimentConfig | string | object, profile: string | undefined): ExperimentConfig {
+  return typeof config === 'string' ? readExperimentConfig(config, profile) : parseExperimentConfig(config, `(config ${(config as { name?: string }).name ?? 'object'})`, profile);
+}
+
+/**
+ * Readies the run directory: a resumable checkpoint of the same config and data is kept for `resume`; otherwise the
+ * folder starts over, unless it holds an unfinished run that neither `resume` nor `force` was asked for.
+ */
+function prepareDirectory(dir: string, config: ExperimentConfig, key: RunKey, options: RunExperimentOptions, log: (line: string) => void): void {
+  const checkpoint = join(dir, 'checkpoint');
+  const finished = existsSync(join(dir, RUN_FILES.summary));
+  const pending = existsSync(join(checkpoint, 'latest.json')) && !finished;
+  if (options.resume === true && pending) {
+    const saved = existsSync(join(dir, KEY_FILE)) ? (JSON.parse(readFileSync(join(dir, KEY_FILE), 'utf8')) as RunKey) : undefined;
+    if (saved === undefined || JSON.stringify(saved.config) !== JSON.stringify(key.config) || saved.dataHash !== key.dataHash) {
+      throw new UserError(`${dir}: its checkpoint belongs to another config or other data than ${config.name}'s now. Fix: pass --force to start over, or restore the config`);
+    }
+    if (saved.codeVersion !== key.codeVersion) log(`note: the code changed since the checkpoint (${saved.codeVersion} -> ${key.codeVersion}); resuming anyway`);
+    return;
+  }
+  if (pending && options.force !== true) {
+    throw new UserError(`${dir}: holds an unfinished run with a checkpoint. Fix: pass --resume to continue it, or --force to start over`);
+  }
+  rmSync(dir, { recursive: true, force: true });
+  writeJsonAtomic(join(dir, KEY_FILE), key);
+}
+
+function countLayers(model: ExperimentModel): RunSummary['layers'] {
+  const trainable = model.model.layers.filter((layer) => layer.trainable && layer.weights.length > 0).length;
+  const frozen = model.model.layers.filter((layer) => !layer.trainable && layer.weights.length > 0).length;
+  return { total: model.model.layers.length, trainable, frozen };
+}
+
+/**
+ * Trains and evaluates one experiment into `<out>/<name>/`, or reuses the finished run there.
+ *
+ * @example
+ * const { dir, summary } = await runExperiment('configs/mobilenetv2_finetune.json', { profile: 'quick', out: 'runs' });
+ * console.log(dir, summary.epochs.run);
+ */
+export async function runExperiment(configOrPath: ExperimentConfig | string | object, options: RunExperimentOptions = {}): Promise<RunExperimentResult> {
+  const started = performance.now();
+  const startedAt = new Date().toISOString();
+  const log = options.log ?? (() => undefined);
+  const config = resolveConfig(configOrPath, options.profile);
+  const runsRoot = resolve(options.out ?? 'runs');
+  const dir = join(runsRoot, config.name);
+  const problems = new ProblemLog();
+  const loaded: Loaded = config.data.format === 'timeseries' ? { kind: 'series', data: loadSeriesData(config, problems) } : { kind: 'image', data: await loadImageData(config, problems) };
+  const key: RunKey = { config: JSON.parse(JSON.stringify(config)), dataHash: loaded.data.dataHash, codeVersion: codeVersion() };
+  if (options.force !== true && isReusable(dir, key)) {
+    log(`reusing the finished run ${dir} (same config, data and code; --force retrains)`);
+    const summary = parseRunFile('summary', JSON.parse(readFileSync(join(dir, RUN_FILES.summary), 'utf8')), join(dir, RUN_FILES.summary));
+    const skipped = existsSync(join(dir, PROBLEMS_FILE)) ? (JSON.parse(readFileSync(join(dir, PROBLEMS_FILE), 'utf8')) as { items: Problem[] }).items : [];
+    return { dir, summary, reused: true, resumedFrom: 0, cachedFeatures: false, skipped };
+  }
+  prepareDirectory(dir, config, key, options, log);
+  writeRunFile(dir, 'config', config);
+
+  const classNames = loaded.kind === 'image' ? loaded.data.dataset.classes : [];
+  const spec = architectures.get(config.model.arch);
+  const model = buildExperimentModel(config, {
+    classes: classNames.length,
+    inputSize: loaded.kind === 'image' ? (config.data.imageSize ?? spec.defaultInput) : loaded.data.lookback,
+    ...(loaded.kind === 'series' ? { channels: 1 } : {}),
+    runsRoot,
+  });
+  const initialTop = initialTrainableTop(config.model.freeze);
+  let freezeCut = model.applyFreeze(initialTop);
+  const setup = loaded.kind === 'image' ? await imageTraining(config, loaded.data, model, problems) : { ...seriesTraining(config, loaded.data, model), trainModel: model.model, cachedFeatures: false };
+  if (setup.cachedFeatures) log('frozen base without augmentation: base features computed once, the head trains on them');
+
+  const stopper = config.train.earlyStopping === false ? undefined : new EarlyStopping(config.train.earlyStopping);
+  const callbacks: Callback[] = [...(stopper === undefined ? [] : [stopper]), ...(options.callbacks ?? []), ...(options.onProgress === undefined ? [] : [new ProgressCallback(options.onProgress)])];
+  const planned = config.train.stages?.reduce((sum, stage) => sum + stage.epochs, 0) ?? config.train.epochs;
+  const checkpointDir = join(dir, 'checkpoint');
+  const resumedFrom = options.resume === true ? (loadCheckpoint(checkpointDir)?.state.epoch ?? 0) : 0;
+  if (resumedFrom > 0) log(`resuming ${dir} after epoch ${resumedFrom} of ${planned}`);
+  const trainStarted = performance.now();
+  let result: Awaited<ReturnType<typeof train>>;
+  let records: Prediction[];
+  let evalSeconds: number;
+  try {
+    result = await train({
+      model: setup.trainModel,
+      outputs: model.outputs,
+      train: setup.train,
+      validation: setup.validation,
+      epochs: config.train.epochs,
+      optimizer: config.train.optimizer,
+      schedule: config.train.schedule,
+      ...(config.train.stages === undefined ? {} : { stages: config.train.stages }),
+      onStage: (stage) => {
+        freezeCut = model.applyFreeze(stage.trainableTop ?? initialTop);
+      },
+      callbacks,
+      checkpointDir,
+      resume: options.resume === true,
+      seed: config.seed,
+    });
+    const evalStarted = performance.now();
+    records = await setup.predict();
+    evalSeconds = (performance.now() - evalStarted) / 1000;
+  } finally {
+    setup.dispose();
+  }
+  const trainSeconds = (performance.now() - trainStarted) / 1000 - evalSeconds;
+
+  const metrics = Object.fromEntries(
+    ['val', 'test']
+      .map((split) => [split, records.filter((record) => record.split === split)] as const)
+      .filter(([, list]) => list.length > 0)
+      .map(([split, list]) => [split, evaluatePredictions(list, { ...(classNames.length > 0 ? { classNames } : {}), seed: config.seed })]),
+  );
+  await saveLayersModel(model.model, join(dir, 'model'));
+  writeRunFile(dir, 'history', {
+    epochs: result.history,
+    ...(result.stopReason === undefined ? {} : { stopReason: result.stopReason }),
+    ...(stopper !== undefined && stopper.restoreBestWeights && stopper.bestEpoch >= 0 ? { bestEpoch: stopper.bestEpoch + 1, monitor: stopper.monitor.monitor } : {}),
+  });
+  writeRunFile(dir, 'metrics', metrics);
+  writePredictions(dir, records);
+  writeRunFile(dir, 'split', loaded.data.splitFile);
+  if (loaded.kind === 'image' && config.model.head.tasks.includes('expression')) {
+    const byId = new Map(loaded.data.dataset.items.map((item) => [item.id, item]));
+    writeRunFile(dir, 'examples', await writeExamples(join(dir, 'examples'), records, byId, classNames));
+  }
+  const skipped = problems.list();
+  writeJsonAtomic(join(dir, PROBLEMS_FILE), { count: skipped.length, items: skipped });
+
+  const params = countParams(model.model);
+  const summary: RunSummary = {
+    name: config.name,
+    arch: spec.name,
+    input: model.input,
+    params: { total: params.total, trainable: params.trainable, frozen: params.nonTrainable },
+    layers: countLayers(model),
+    ...(freezeCut === undefined ? {} : { freezeCut }),
+    losses: Object.fromEntries(model.outputs.map((output) => [output.name, output.loss])),
+    ...(classNames.length > 0 ? { classNames } : {}),
+    weights: config.model.weights,
+    backend: `${backendInfo.kind} (${backendInfo.packageName}, tfjs ${backendInfo.tfjsVersion}${backendInfo.tfVersion === null ? '' : `, libtensorflow ${backendInfo.tfVersion}`})`,
+    timings: { trainSeconds, evalSeconds, totalSeconds: (performance.now() - started) / 1000 },
+    epochs: { planned, run: result.history.length, ...(stopper !== undefined && stopper.bestEpoch >= 0 ? { best: stopper.bestEpoch + 1 } : {}) },
+    ...(result.stopReason === undefined ? {} : { stopReason: result.stopReason }),
+    seed: config.seed,
+    dataHash: key.dataHash,
+    codeVersion: key.codeVersion,
+    startedAt,
+    finishedAt: new Date().toISOString(),
+  };
+  writeRunFile(dir, 'summary', summary);
+  model.model.dispose();
+  model.head.dispose();
+  return { dir, summary, reused: false, resumedFrom: result.resumedFrom, cachedFeatures: setup.cachedFeatures, skipped };
+}

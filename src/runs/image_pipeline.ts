@@ -1,0 +1,285 @@
+/**
+ * The image side of an experiment: open and split the dataset, feed the trainer (streaming decoded batches, or the
+ * frozen base's features computed once when nothing can change them), and predict val and test.
+ */
+import type { LayersModel, Tensor } from '@tensorflow/tfjs';
+import { tf } from '../tf.ts';
+import { UserError } from '../errors.ts';
+import { imageBatches, openDataset, splitDataset, splitCounts, type Batch as DataBatch, type DataItem, type Dataset, type DatasetSplit, type Problem } from '../data/index.ts';
+import type { AugmentOptions } from '../data/augment.ts';
+import { preprocess } from '../models/index.ts';
+import { canCacheFeatures } from '../train/feature_cache.ts';
+import { seededPermutation, tensorSource } from '../train/tensor_source.ts';
+import type { Batch, BatchSource } from '../train/trainer.ts';
+import { hashJson } from './cache_key.ts';
+import type { ExperimentConfig } from './config.ts';
+import type { ExperimentModel, Task } from './experiment_model.ts';
+import type { Prediction, RunSplit } from './run_files.ts';
+
+/** Items skipped while reading or decoding, once per file. */
+export class ProblemLog {
+  private readonly byFile = new Map<string, string>();
+
+  add(problems: readonly Problem[]): void {
+    for (const problem of problems) if (!this.byFile.has(problem.file)) this.byFile.set(problem.file, problem.reason);
+  }
+
+  list(): Problem[] {
+    return [...this.byFile].map(([file, reason]) => ({ file, reason }));
+  }
+}
+
+export interface ImageData {
+  dataset: Dataset;
+  split: DatasetSplit;
+  /** Hash of what was trained on: format, classes, and each item's id, labels and split. */
+  dataHash: string;
+  splitFile: RunSplit;
+}
+
+/** A seeded subset of `limit` items, kept in dataset order (quick profiles). */
+function limitItems(items: DataItem[], limit: number | undefined, seed: number): DataItem[] {
+  if (limit === undefined || limit >= items.length) return items;
+  const chosen = Array.from(seededPermutation(items.length, seed).subarray(0, limit)).sort((a, b) => a - b);
+  return chosen.map((index) => items[index]!);
+}
+
+/**
+ * Opens, limits and splits the config's dataset. Bad items are skipped into `problems`.
+ *
+ * @example
+ * const data = await loadImageData(config, problems); // data.split.train, data.dataHash
+ */
+export async function loadImageData(config: ExperimentConfig, problems: ProblemLog): Promise<ImageData> {
+  if (config.data.format === 'timeseries') throw new Error('loadImageData: a time series config');
+  const opened = await openDataset(config.data.path, { format: config.data.format });
+  problems.add(opened.problems);
+  const dataset = { ...opened, items: limitItems(opened.items, config.data.limit, config.seed) };
+  const tasks = config.model.head.tasks;
+  if (tasks.includes('forecast')) throw new UserError(`model.head.tasks: 'forecast' needs data.format 'timeseries', not '${dataset.format}'. Fix: use 'expression' or 'valence_arousal'`);
+  if (tasks.includes('expression') && dataset.items.some((item) => item.label === undefined)) {
+    throw new UserError(`${config.data.path}: some items have no class label, which model.head.tasks 'expression' needs. Fix: label every item or drop the task`);
+  }
+  if (tasks.includes('valence_arousal') && !dataset.items.some((item) => item.valence !== undefined)) {
+    throw new UserError(`${config.data.path}: no item has valence/arousal, which model.head.tasks 'valence_arousal' needs. Fix: use an affectnet or csv dataset with valence and arousal`);
+  }
+  const { train, val, test, stratify } = config.data.split;
+  const split = splitDataset(dataset, { train, val, test, stratify, seed: config.seed });
+  for (const name of ['train', 'val'] as const) {
+    if (split[name].length === 0) throw new UserError(`${config.data.path}: the ${name} split is empty (${dataset.items.length} items). Fix: raise data.limit or data.split.${name}`);
+  }
+  const counts = splitCounts(split, dataset.classes);
+  const dataHash = hashJson({
+    format: dataset.format,
+    classes: dataset.classes,
+    items: dataset.items.map((item) => [item.id, item.label ?? null, item.valence ?? null, item.arousal ?? null, item.split ?? null]),
+  });
+  const splitFile: RunSplit = {
+    seed: config.seed,
+    stratify,
+    splits: Object.fromEntries(Object.entries(counts).map(([name, value]) => [name, { count: value.total, classes: value.classes }])),
+  };
+  return { dataset, split, dataHash, splitFile };
+}
+
+/** The config's augmentation in src/data's terms, or undefined when it does nothing. */
+export function augmentOf(config: ExperimentConfig): AugmentOptions | undefined {
+  const a = config.data.augment;
+  if (!a.flip && a.rotation === 0 && a.zoom === 0 && a.brightness === 0 && a.contrast === 0) return undefined;
+  return { flip: a.flip, rotation: a.rotation, brightness: a.brightness, contrast: a.contrast, ...(a.zoom > 0 ? { crop: { minScale: 1 - a.zoom } } : {}) };
+}
+
+function targetsOf(batch: DataBatch, tasks: readonly Task[]): Tensor[] {
+  const n = batch.ids.length;
+  return tasks.map((task) => {
+    if (task === 'expression') return tf.tensor1d(batch.labels!, 'int32');
+    const pairs = new Float32Array(2 * n);
+    for (let i = 0; i < n; i++) {
+      pairs[2 * i] = batch.valence?.[i] ?? NaN;
+      pairs[2 * i + 1] = batch.arousal?.[i] ?? NaN;
+    }
+    return tf.tensor2d(pairs, [n, 2]);
+  });
+}
+
+interface Feed {
+  model: ExperimentModel;
+  size: number;
+  batchSize: number;
+  problems: ProblemLog;
+}
+
+/** Decoded, preprocessed batches of `items`; empty batches (all corrupt) are dropped after their problems are logged. */
+async function* preparedBatches(items: readonly DataItem[], feed: Feed, order: { shuffle: boolean; seed: number; augment?: AugmentOptions }): AsyncGenerator<{ batch: DataBatch; x: Tensor }> {
+  const channels = feed.model.channels === 1 ? 1 : 3;
+  for await (const batch of imageBatches(items, { size: feed.size, batchSize: feed.batchSize, channels, shuffle: order.shuffle, seed: order.seed, ...(order.augment === undefined ? {} : { augment: order.augment }) })) {
+    feed.problems.add(batch.problems);
+    if (batch.ids.length === 0) {
+      batch.x.dispose();
+      continue;
+    }
+    const x = preprocess(feed.model.preprocess, batch.x);
+    batch.x.dispose();
+    yield { batch, x };
+  }
+}
+
+function streamSource(items: readonly DataItem[], feed: Feed, tasks: readonly Task[], order: { shuffle: boolean; seed: number; augment?: AugmentOptions }): BatchSource {
+  return {
+    batchCount: Math.ceil(items.length / feed.batchSize),
+    async *batches(epoch: number): AsyncIterable<Batch> {
+      // seed + epoch: a new order and new augmentations each epoch, the same ones again on resume.
+      for await (const { batch, x } of preparedBatches(items, feed, { ...order, seed: order.seed + epoch })) yield { x, targets: targetsOf(batch, tasks) };
+    },
+  };
+}
+
+/** The model's outputs for a set of items, as rows of numbers per output. */
+interface Outputs {
+  ids: string[];
+  values: number[][][];
+}
+
+function collect(outputs: Outputs, ids: readonly string[], predicted: Tensor | Tensor[]): void {
+  const list = Array.isArray(predicted) ? predicted : [predicted];
+  list.forEach((tensor, i) => {
+    outputs.values[i] ??= [];
+    outputs.values[i]!.push(...(tensor.arraySync() as number[][]));
+  });
+  outputs.ids.push(...ids);
+  tf.dispose(list);
+}
+
+async function predictItems(model: LayersModel, items: readonly DataItem[], feed: Feed): Promise<Outputs> {
+  const outputs: Outputs = { ids: [], values: [] };
+  for await (const { batch, x } of preparedBatches(items, feed, { shuffle: false, seed: 0 })) {
+    collect(outputs, batch.ids, model.predict(x) as Tensor | Tensor[]);
+    x.dispose();
+  }
+  return outputs;
+}
+
+/** Features of a frozen base for some items, with their targets and ids. */
+interface CachedSplit {
+  features: Tensor;
+  targets: Tensor[];
+  ids: string[];
+}
+
+async function extractSplit(items: readonly DataItem[], feed: Feed, tasks: readonly Task[]): Promise<CachedSplit | undefined> {
+  const parts: Tensor[] = [];
+  const targets: Tensor[][] = tasks.map(() => []);
+  const ids: string[] = [];
+  for await (const { batch, x } of preparedBatches(items, feed, { shuffle: false, seed: 0 })) {
+    parts.push(feed.model.base.predict(x) as Tensor);
+    x.dispose();
+    targetsOf(batch, tasks).forEach((target, i) => targets[i]!.push(target));
+    ids.push(...batch.ids);
+  }
+  if (parts.length === 0) return undefined;
+  const concat = (list: Tensor[]): Tensor => {
+    const joined = list.length === 1 ? list[0]! : tf.concat(list);
+    if (list.length > 1) tf.dispose(list);
+    return joined;
+  };
+  return { features: concat(parts), targets: targets.map(concat), ids };
+}
+
+function predictionRecords(split: string, outputs: Outputs, tasks: readonly Task[], byId: ReadonlyMap<string, DataItem>): Prediction[] {
+  return outputs.ids.map((id, row) => {
+    const item = byId.get(id)!;
+    const record: Prediction = { id, split };
+    tasks.forEach((task, i) => {
+      const values = outputs.values[i]![row]!;
+      if (task === 'expression') {
+        record.true = item.label ?? null;
+        record.pred = values.indexOf(Math.max(...values));
+        record.probs = values;
+      } else {
+        record.valence = item.valence ?? null;
+        record.arousal = item.arousal ?? null;
+        record.predValence = values[0]!;
+        record.predArousal = values[1]!;
+      }
+    });
+    return record;
+  });
+}
+
+/** What the experiment trains on, and how it predicts afterwards. */
+export interface ImageTraining {
+  /** The model the trainer updates: the full model, or the head alone on cached features. */
+  trainModel: LayersModel;
+  train: BatchSource;
+  validation: BatchSource;
+  /** True when the head trains on features computed once (frozen base, no augmentation). */
+  cachedFeatures: boolean;
+  /** Val and test predictions of the trained model. */
+  predict(): Promise<Prediction[]>;
+  dispose(): void;
+}
+
+/**
+ * Sets up training on images: cached base features when the config allows it (frozen base for every stage, no
+ * augmentation), streaming decoded batches otherwise.
+ *
+ * @example
+ * const run = await imageTraining(config, data, model, problems);
+ * await train({ model: run.trainModel, train: run.train, validation: run.validation, ... });
+ */
+export async function imageTraining(config: ExperimentConfig, data: ImageData, model: ExperimentModel, problems: ProblemLog): Promise<ImageTraining> {
+  const tasks = config.model.head.tasks;
+  const feed: Feed = { model, size: model.input[0]!, batchSize: config.train.batchSize, problems };
+  const augment = augmentOf(config);
+  const byId = new Map(data.dataset.items.map((item) => [item.id, item]));
+  const splits = ['val', 'test'] as const;
+  const cache = canCacheFeatures({ freeze: config.model.freeze, augmented: augment !== undefined, stages: config.train.stages });
+  if (!cache) {
+    return {
+      trainModel: model.model,
+      train: streamSource(data.split.train, feed, tasks, { shuffle: true, seed: config.seed, ...(augment === undefined ? {} : { augment }) }),
+      validation: streamSource(data.split.val, feed, tasks, { shuffle: false, seed: 0 }),
+      cachedFeatures: false,
+      async predict() {
+        const records: Prediction[] = [];
+        for (const split of splits) records.push(...predictionRecords(split, await predictItems(model.model, data.split[split], feed), tasks, byId));
+        return records;
+      },
+      dispose() {},
+    };
+  }
+  const cached: Partial<Record<'train' | 'val' | 'test', CachedSplit>> = {};
+  for (const split of ['train', 'val', 'test'] as const) {
+    const extracted = await extractSplit(data.split[split], feed, tasks);
+    if (extracted !== undefined) cached[split] = extracted;
+  }
+  const empty = (['train', 'val'] as const).find((split) => cached[split] === undefined);
+  if (empty !== undefined) throw new UserError(`${config.data.path}: no image of the ${empty} split could be decoded. Fix: check the images (percept data inspect)`);
+  const batchSize = config.train.batchSize;
+  const all = Object.values(cached);
+  return {
+    trainModel: model.head,
+    train: tensorSource(cached.train!.features, cached.train!.targets, { batchSize, shuffle: true, seed: config.seed }),
+    validation: tensorSource(cached.val!.features, cached.val!.targets, { batchSize }),
+    cachedFeatures: true,
+    async predict() {
+      const records: Prediction[] = [];
+      for (const split of splits) {
+        const part = cached[split];
+        if (part === undefined) continue;
+        const outputs: Outputs = { ids: [], values: [] };
+        for (let start = 0; start < part.ids.length; start += batchSize) {
+          const size = Math.min(batchSize, part.ids.length - start);
+          const x = tf.slice(part.features, start, size);
+          collect(outputs, part.ids.slice(start, start + size), model.head.predict(x) as Tensor | Tensor[]);
+          x.dispose();
+        }
+        records.push(...predictionRecords(split, outputs, tasks, byId));
+      }
+      return records;
+    },
+    dispose() {
+      tf.dispose(all.flatMap((part) => [part.features, ...part.targets]));
+    },
+  };
+}
