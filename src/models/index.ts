@@ -9,12 +9,16 @@ import { Registry } from '../registry.ts';
 import { UserError } from '../errors.ts';
 import { seedWeights } from './init.ts';
 import { mobilenetV2 } from './mobilenet_v2.ts';
+import { gru, lstm, simpleRnn } from './recurrent.ts';
 import { simpleCnn } from './simple_cnn.ts';
 import type { ArchitectureSpec, BuildOptions } from './types.ts';
 
 export const ARCHITECTURES = [
   { name: 'mobilenet_v2', family: 'mobilenet', defaultInput: 224, minInput: 32, channels: 3, preprocess: 'mobilenet', build: mobilenetV2 },
   { name: 'simple_cnn', family: 'cnn', defaultInput: 28, minInput: 8, channels: 1, preprocess: 'unit', build: simpleCnn },
+  { name: 'simple_rnn', family: 'recurrent', defaultInput: 24, minInput: 2, channels: 1, preprocess: 'none', build: simpleRnn },
+  { name: 'lstm', family: 'recurrent', defaultInput: 24, minInput: 2, channels: 1, preprocess: 'none', build: lstm },
+  { name: 'gru', family: 'recurrent', defaultInput: 24, minInput: 2, channels: 1, preprocess: 'none', build: gru },
 ] as const satisfies readonly ArchitectureSpec[];
 
 export type ArchitectureName = (typeof ARCHITECTURES)[number]['name'];
