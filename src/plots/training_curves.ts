@@ -1,0 +1,71 @@
+/**
+ * Training graphs: loss and each logged metric per epoch, train against validation, with the epoch whose weights were
+ * kept (early stopping / restore-best) and every learning-rate change marked.
+ */
+import type { TopLevelSpec } from 'vega-lite';
+import type { Run } from '../runs/run_files.ts';
+import { HALF_WIDTH, PLOT_CONFIG, round } from './common.ts';
+
+/** Figures logged with a validation twin (`loss` and `val_loss`, `acc` and `val_acc`), loss first. */
+export function curveNames(run: Run): string[] {
+  const logs = run.history?.epochs[0]?.logs ?? {};
+  const names = Object.keys(logs).filter((key) => !key.startsWith('val_'));
+  return names.sort((a, b) => Number(b === 'loss') - Number(a === 'loss'));
+}
+
+/** Epochs at which the learning rate differs from the epoch before, with both rates. */
+export function rateChanges(run: Run): { epoch: number; from: number; to: number }[] {
+  const epochs = run.history?.epochs ?? [];
+  return epochs.slice(1).flatMap((e, i) => (e.lr !== epochs[i]!.lr ? [{ epoch: e.epoch, from: epochs[i]!.lr, to: e.lr }] : []));
+}
+
+/**
+ * One panel per logged figure (loss, acc, mae...), lines for train and validation, a dashed rule at the best epoch
+ * and dotted rules where the learning rate changed.
+ *
+ * @example
+ * const spec = trainingCurves(readRun('runs/mobilenetv2'));
+ */
+export function trainingCurves(run: Run): TopLevelSpec {
+  const epochs = run.history?.epochs ?? [];
+  const values = epochs.flatMap((e) =>
+    curveNames(run).flatMap((name) => [
+      { epoch: e.epoch, figure: name, split: 'train', value: round(e.logs[name]!) },
+      ...(e.logs[`val_${name}`] !== undefined ? [{ epoch: e.epoch, figure: name, split: 'validation', value: round(e.logs[`val_${name}`]!) }] : []),
+    ]),
+  ).filter((row) => Number.isFinite(row.value));
+  const markers = [
+    ...(run.history?.bestEpoch !== undefined ? [{ epoch: run.history.bestEpoch, marker: `best epoch ${run.history.bestEpoch}` }] : []),
+    ...rateChanges(run).map((c) => ({ epoch: c.epoch - 0.5, marker: `lr ${c.from.toExponential(0)} → ${c.to.toExponential(0)}` })),
+  ];
+  return {
+    config: PLOT_CONFIG,
+    data: { values },
+    facet: { column: { field: 'figure', type: 'nominal', title: null, sort: curveNames(run) } },
+    resolve: { scale: { y: 'independent' } },
+    spec: {
+      width: HALF_WIDTH,
+      height: 170,
+      layer: [
+        {
+          mark: { type: 'line', point: { size: 18 } },
+          encoding: {
+            x: { field: 'epoch', type: 'quantitative', title: 'epoch', axis: { tickMinStep: 1 } },
+            y: { field: 'value', type: 'quantitative', title: null, scale: { zero: false } },
+            color: { field: 'split', type: 'nominal', title: null, scale: { domain: ['train', 'validation'], range: ['#1f77b4', '#ff7f0e'] } },
+          },
+        },
+        {
+          data: { values: markers },
+          mark: { type: 'rule', strokeDash: [4, 3], color: '#555' },
+          encoding: { x: { field: 'epoch', type: 'quantitative' } },
+        },
+        {
+          data: { values: markers },
+          mark: { type: 'text', angle: 270, align: 'right', baseline: 'bottom', dx: -4, dy: -2, fontSize: 9, color: '#555' },
+          encoding: { x: { field: 'epoch', type: 'quantitative' }, y: { value: 0 }, text: { field: 'marker' } },
+        },
+      ],
+    },
+  };
+}

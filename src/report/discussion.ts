@@ -1,0 +1,151 @@
+/**
+ * Discussion and summary sentences computed from the numbers: every claim carries its value and interval, and a
+ * ranking says whether the 95% intervals overlap (overlap: not a clear difference at this sample size).
+ */
+import type { Estimate } from '../metrics/bootstrap.ts';
+import type { Run } from '../runs/run_files.ts';
+import type { ReportContext } from './context.ts';
+import { weightsText } from './tables.ts';
+import { duration, escapeHtml, estimateText, num, overlaps } from './format.ts';
+
+interface Scored {
+  run: Run;
+  estimate: Estimate;
+}
+
+type Getter = (run: Run) => Estimate | undefined;
+
+function scored(runs: readonly Run[], get: Getter): Scored[] {
+  return runs.flatMap((run) => {
+    const estimate = get(run);
+    return estimate !== undefined && Number.isFinite(estimate.value) ? [{ run, estimate }] : [];
+  });
+}
+
+const name = (run: Run): string => `<b>${escapeHtml(run.summary.name)}</b>`;
+
+/**
+ * 'X has the highest test accuracy, 0.833 (95% CI ...), 0.042 above Y (0.792 ...); the intervals overlap, so ...'.
+ * Undefined when fewer than one run has the metric.
+ */
+export function bestSentence(runs: readonly Run[], get: Getter, label: string, higherIsBetter: boolean): string | undefined {
+  const list = scored(runs, get).sort((a, b) => (higherIsBetter ? b.estimate.value - a.estimate.value : a.estimate.value - b.estimate.value));
+  const [best, second] = list;
+  if (best === undefined) return undefined;
+  const head = `${name(best.run)} has the ${higherIsBetter ? 'highest' : 'lowest'} ${label}, ${estimateText(best.estimate)}`;
+  if (second === undefined) return `${head} (the only run with this metric).`;
+  const margin = Math.abs(best.estimate.value - second.estimate.value);
+  const verdict = overlaps(best.estimate, second.estimate)
+    ? 'the intervals overlap, so this ranking is not conclusive at this test-set size'
+    : 'the intervals do not overlap, so the difference is clear';
+  return `${head}, ${num(margin)} ${higherIsBetter ? 'above' : 'below'} the runner-up ${name(second.run)} (${estimateText(second.estimate)}); ${verdict}.`;
+}
+
+const test = (key: 'accuracy' | 'f1_macro' | 'kappa' | 'auc_roc_macro'): Getter => (run) => run.metrics?.['test']?.classification?.[key];
+
+function gapSentences(runs: readonly Run[]): string[] {
+  const gaps = runs.flatMap((run) => {
+    const train = run.metrics?.['train']?.classification?.accuracy;
+    const val = run.metrics?.['val']?.classification?.accuracy;
+    return train !== undefined && val !== undefined ? [{ run, train, val, gap: train.value - val.value }] : [];
+  }).sort((a, b) => b.gap - a.gap);
+  if (gaps.length === 0) return [];
+  const describe = (g: (typeof gaps)[number]): string => `${name(g.run)} (train ${num(g.train.value)}, validation ${num(g.val.value)}, gap ${num(g.gap)})`;
+  const largest = gaps[0]!;
+  const smallest = gaps[gaps.length - 1]!;
+  const sentences = [`The largest train/validation accuracy gap is ${describe(largest)}${largest.gap > 0.1 ? ', a sign of overfitting' : ''}.`];
+  if (smallest !== largest) sentences.push(`The smallest is ${describe(smallest)}.`);
+  return sentences;
+}
+
+function transferSentences(runs: readonly Run[]): string[] {
+  const accuracy = test('accuracy');
+  const transferred = runs.filter((run) => run.summary.weights !== 'none' && accuracy(run) !== undefined);
+  const scratch = runs.filter((run) => run.summary.weights === 'none' && accuracy(run) !== undefined);
+  if (transferred.length === 0) return ['No run started from pretrained or transferred weights, so transfer against from-scratch training is not measured.'];
+  if (scratch.length === 0) return ['Every run started from pretrained or transferred weights, so transfer against from-scratch training is not measured.'];
+  const pairs = transferred.flatMap((t) => scratch.filter((s) => s.summary.arch === t.summary.arch).map((s) => ({ t, s })));
+  if (pairs.length > 0) {
+    return pairs.map(({ t, s }) => {
+      const a = accuracy(t)!;
+      const b = accuracy(s)!;
+      const diff = a.value - b.value;
+      return `With the same architecture (${escapeHtml(t.summary.arch)}), ${name(t)} (${escapeHtml(weightsText(t))}) reaches a test accuracy of ${estimateText(a)} against ${estimateText(b)} for ${name(s)} (from scratch): ${diff >= 0 ? 'transfer gains' : 'transfer loses'} ${num(Math.abs(diff))}; the intervals ${overlaps(a, b) ? 'overlap' : 'do not overlap'}.`;
+    });
+  }
+  const best = (list: Run[]): Scored => scored(list, accuracy).sort((x, y) => y.estimate.value - x.estimate.value)[0]!;
+  const t = best(transferred);
+  const s = best(scratch);
+  return [`No architecture was trained both ways; the best pretrained/transferred run ${name(t.run)} reaches ${estimateText(t.estimate)} test accuracy and the best from-scratch run ${name(s.run)} ${estimateText(s.estimate)} (the intervals ${overlaps(t.estimate, s.estimate) ? 'overlap' : 'do not overlap'}; the architectures differ, so this mixes both effects).`];
+}
+
+function stoppingSentences(runs: readonly Run[]): string[] {
+  return runs.flatMap((run) =>
+    run.summary.epochs.run < run.summary.epochs.planned
+      ? [`${name(run)} stopped early after ${run.summary.epochs.run} of ${run.summary.epochs.planned} epochs${run.summary.epochs.best !== undefined ? ` and kept the weights of epoch ${run.summary.epochs.best}` : ''}.`]
+      : [],
+  );
+}
+
+function seriesSentences(runs: readonly Run[]): string[] {
+  return runs.flatMap((run) => {
+    const s = run.metrics?.['test']?.series;
+    if (s === undefined) return [];
+    const change = (100 * (s.mse.value - s.naive_mse.value)) / s.naive_mse.value;
+    return [`${name(run)} forecasts with a test MSE of ${estimateText(s.mse)}, ${Math.abs(change).toFixed(1)}% ${change <= 0 ? 'below' : 'above'} the naive last-value forecast (${estimateText(s.naive_mse)}); the intervals ${overlaps(s.mse, s.naive_mse) ? 'overlap, so the gain over the naive benchmark is not conclusive' : 'do not overlap'}.`];
+  });
+}
+
+function paragraph(title: string, sentences: (string | undefined)[]): string {
+  const kept = sentences.filter((s): s is string => s !== undefined);
+  return kept.length === 0 ? '' : `<p><b class="lead">${title}.</b> ${kept.join(' ')}</p>\n`;
+}
+
+/**
+ * The Discussion section's body: best model per metric, train/validation gap, transfer against from scratch, early
+ * stopping, and the recurrent models against the naive benchmark.
+ *
+ * @example
+ * html += discussion(context);
+ */
+export function discussion(context: ReportContext): string {
+  const images = context.imageRuns;
+  const v = (target: 'valence' | 'arousal', key: 'ccc' | 'rmse'): Getter => (run) => run.metrics?.['test']?.[target]?.[key];
+  const parts = [
+    paragraph('Best model per metric (test split)', [
+      bestSentence(images, test('accuracy'), 'test accuracy', true),
+      bestSentence(images, test('f1_macro'), 'test macro F1', true),
+      bestSentence(images, test('kappa'), 'test Cohen κ', true),
+      bestSentence(images, test('auc_roc_macro'), 'test macro AUC-ROC', true),
+      bestSentence(images, v('valence', 'ccc'), 'valence CCC', true),
+      bestSentence(images, v('arousal', 'ccc'), 'arousal CCC', true),
+      bestSentence(images, v('valence', 'rmse'), 'valence RMSE', false),
+    ]),
+    paragraph('Train/validation gap', gapSentences(images)),
+    paragraph('Transfer versus from scratch', transferSentences(images)),
+    paragraph('Early stopping', stoppingSentences(context.runs)),
+    paragraph('Time series', seriesSentences(context.seriesRuns)),
+  ].join('');
+  return parts === '' ? `<p>${context.notMeasured('all runs', 'metrics to discuss')}: the runs carry no metrics.json.</p>` : parts;
+}
+
+/**
+ * The Summary: what was trained, the best image model and series model, the total training time and the gaps.
+ *
+ * @example
+ * html += summary(context);
+ */
+export function summary(context: ReportContext): string {
+  const items: string[] = [];
+  const total = context.runs.reduce((sum, run) => sum + run.summary.timings.trainSeconds, 0);
+  items.push(`${context.runs.length} run${context.runs.length === 1 ? '' : 's'} (${[...new Set(context.runs.map((r) => escapeHtml(r.summary.arch)))].join(', ')}), ${duration(total)} of training in all.`);
+  const best = scored(context.imageRuns, test('accuracy')).sort((a, b) => b.estimate.value - a.estimate.value)[0];
+  if (best !== undefined) items.push(`Best test accuracy: ${name(best.run)}, ${estimateText(best.estimate)}.`);
+  const series = scored(context.seriesRuns, (run) => run.metrics?.['test']?.series?.mse).sort((a, b) => a.estimate.value - b.estimate.value)[0];
+  if (series !== undefined) {
+    const naive = series.run.metrics!['test']!.series!.naive_mse;
+    items.push(`Best forecaster: ${name(series.run)}, test MSE ${estimateText(series.estimate)} against ${estimateText(naive)} for the naive forecast.`);
+  }
+  items.push(context.gaps.length === 0 ? 'Every metric of the template was measured for every run.' : `${context.gaps.length} value${context.gaps.length === 1 ? ' is' : 's are'} marked 'not measured' (listed by <code>percept report --json</code>).`);
+  return `<ul class="summary">${items.map((i) => `<li>${i}</li>`).join('')}</ul>\n`;
+}
