@@ -1,6 +1,7 @@
 /** Every benchmark case, in the order `percept bench` runs them. */
 import type { BenchCase } from '../case.ts';
+import { DATA_CASES } from './data.ts';
 import { FROZEN_BASE_CASES } from './frozen_base.ts';
 import { TRAINING_CASES } from './training.ts';
 
-export const BENCH_CASES: readonly BenchCase[] = [...TRAINING_CASES, ...FROZEN_BASE_CASES];
+export const BENCH_CASES: readonly BenchCase[] = [...TRAINING_CASES, ...FROZEN_BASE_CASES, ...DATA_CASES];

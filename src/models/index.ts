@@ -8,13 +8,20 @@ import type { LayersModel } from '@tensorflow/tfjs';
 import { Registry } from '../registry.ts';
 import { UserError } from '../errors.ts';
 import { seedWeights } from './init.ts';
+import { densenet121 } from './densenet.ts';
 import { mobilenetV2 } from './mobilenet_v2.ts';
 import { gru, lstm, simpleRnn } from './recurrent.ts';
+import { resnet18, resnet50 } from './resnet.ts';
 import { simpleCnn } from './simple_cnn.ts';
+import { vgg16 } from './vgg.ts';
 import type { ArchitectureSpec, BuildOptions } from './types.ts';
 
 export const ARCHITECTURES = [
   { name: 'mobilenet_v2', family: 'mobilenet', defaultInput: 224, minInput: 32, channels: 3, preprocess: 'mobilenet', build: mobilenetV2 },
+  { name: 'resnet18', family: 'resnet', defaultInput: 224, minInput: 32, channels: 3, preprocess: 'torch', build: resnet18 },
+  { name: 'resnet50', family: 'resnet', defaultInput: 224, minInput: 32, channels: 3, preprocess: 'caffe', build: resnet50 },
+  { name: 'densenet121', family: 'densenet', defaultInput: 224, minInput: 32, channels: 3, preprocess: 'torch', build: densenet121 },
+  { name: 'vgg16', family: 'vgg', defaultInput: 224, minInput: 32, channels: 3, preprocess: 'caffe', build: vgg16 },
   { name: 'simple_cnn', family: 'cnn', defaultInput: 28, minInput: 8, channels: 1, preprocess: 'unit', build: simpleCnn },
   { name: 'simple_rnn', family: 'recurrent', defaultInput: 24, minInput: 2, channels: 1, preprocess: 'none', build: simpleRnn },
   { name: 'lstm', family: 'recurrent', defaultInput: 24, minInput: 2, channels: 1, preprocess: 'none', build: lstm },
@@ -25,14 +32,14 @@ export type ArchitectureName = (typeof ARCHITECTURES)[number]['name'];
 
 export const architectures = new Registry<ArchitectureSpec>('architecture', ARCHITECTURES);
 
-/** Builds an architecture by name, checks its input size, and seeds its weights when a seed is given. */
+/** Builds an architecture by name, checks its input size, and seeds its random weights (seed 0 unless given). */
 export function buildArchitecture(name: ArchitectureName | string, options: BuildOptions): LayersModel {
   const spec = architectures.get(name);
   if (!Number.isInteger(options.inputSize) || options.inputSize < spec.minInput) {
     throw new UserError(`model.inputSize ${options.inputSize}: ${spec.name} needs an integer input of at least ${spec.minInput} px`);
   }
   const model = spec.build(options);
-  if (options.seed !== undefined) seedWeights(model, options.seed);
+  seedWeights(model, options.seed ?? 0);
   return model;
 }
 

@@ -15,7 +15,13 @@ type Cell = 'simple_rnn' | 'lstm' | 'gru';
 
 function recurrent(cell: Cell, options: BuildOptions): LayersModel {
   const input = tf.input({ shape: [options.inputSize, options.channels ?? 1], name: 'input_1' });
-  const layer = cell === 'lstm' ? tf.layers.lstm({ units: UNITS, name: cell }) : cell === 'gru' ? tf.layers.gru({ units: UNITS, name: cell }) : tf.layers.simpleRNN({ units: UNITS, name: cell });
+  // tfjs defaults the gates to hardSigmoid; Keras 2 uses sigmoid. tfjs's GRU has no reset_after=True (Keras 2's
+  // default), so a percept GRU has Keras's reset_after=False layout and cannot load Keras 2 GRU weights.
+  // The recurrent kernel starts at zero only until buildArchitecture's seeded pass writes its orthogonal value
+  // (tfjs's own orthogonal initializer is unseeded and warns on every build).
+  const common = { units: UNITS, recurrentInitializer: 'zeros' as const, name: cell };
+  const gated = { ...common, recurrentActivation: 'sigmoid' as const };
+  const layer = cell === 'lstm' ? tf.layers.lstm(gated) : cell === 'gru' ? tf.layers.gru(gated) : tf.layers.simpleRNN(common);
   let x = apply(layer, input);
   if (options.includeTop) x = apply(tf.layers.dense({ units: options.classes ?? 1, name: 'predictions' }), x);
   return tf.model({ inputs: input, outputs: x, name: cell });

@@ -12,7 +12,7 @@ export interface BuildOptions {
   classes?: number;
   /** Width multiplier (MobileNets). */
   alpha?: number;
-  /** Seed of the initial weights; builds with the same seed are identical. */
+  /** Seed of the initial weights (default 0); builds with the same seed are identical. */
   seed?: number;
 }
 
