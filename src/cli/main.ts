@@ -21,6 +21,7 @@ const COMMANDS: readonly CommandEntry[] = [
   { name: 'setup', summary: 'install the native backend offline (tensorflow-cpu wheel) and the Python tools', load: () => import('./setup.ts') },
   { name: 'metrics', summary: 'score a predictions .jsonl file: every metric with its 95% bootstrap CI', load: () => import('./metrics.ts') },
   { name: 'train', summary: 'train and evaluate one experiment config into a run directory', load: () => import('./train.ts') },
+  { name: 'report', summary: 'render an assignment-style PDF/HTML report over run directories', load: () => import('./report.ts') },
   { name: 'notebooks', summary: 'rerun notebooks headless on the tslab kernel; stops at the first failing cell', load: () => import('./notebooks.ts') },
   { name: 'kernel', summary: 'register the tslab kernel and build the notebook bundle (--build: the bundle only)', load: () => import('./kernel.ts') },
   { name: 'data', summary: 'inspect a dataset (counts, classes, problems) or write the synthetic AffectNet-style set', load: () => import('./data.ts') },

@@ -49,7 +49,7 @@ export interface RenderedBody {
   figures: number;
   tables: number;
   gaps: Gap[];
-  /** Seconds spent compiling Vega-Lite and rendering SVG. */
+  /** Seconds spent waiting for the SVG figures after the markdown pass (compiling overlaps it). */
   svgSeconds: number;
 }
 
@@ -92,15 +92,7 @@ class BodyRenderer {
     const number = ++this.context.figures;
     const placeholder = `<!--percept-svg-${number}-->`;
     const spec = plot.spec(runs);
-    this.context.pending.set(
-      placeholder,
-      (async () => {
-        const started = performance.now();
-        const svg = await specToSvg(spec);
-        this.svgSeconds += (performance.now() - started) / 1000;
-        return svg;
-      })(),
-    );
+    this.context.pending.set(placeholder, specToSvg(spec));
     return `<figure class="figure" id="figure-${number}"><div class="plot">${placeholder}</div><figcaption><span class="label">Figure ${number}.</span> ${escapeHtml(caption)}</figcaption></figure>\n`;
   }
 
@@ -164,7 +156,9 @@ class BodyRenderer {
       return defaultHeading !== undefined ? defaultHeading(tokens, index, options, env, self) : self.renderToken(tokens, index, options);
     };
     let body = md.render(this.template.markdown);
+    const started = performance.now();
     const svgs = await Promise.all([...this.context.pending.entries()].map(async ([placeholder, svg]) => [placeholder, await svg] as const));
+    this.svgSeconds = (performance.now() - started) / 1000;
     for (const [placeholder, svg] of svgs) body = body.replace(placeholder, () => svg);
     const toc = this.headings.map((h) => `<li class="toc-${h.level}"><a href="#${h.id}">${escapeHtml(h.text)}</a></li>`).join('');
     body = body.replace('<!--percept-toc-->', () => `<nav class="toc"><h2 class="toc-title">Contents</h2><ol>${toc}</ol></nav>`);
