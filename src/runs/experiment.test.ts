@@ -7,6 +7,7 @@ import { tf } from '../tf.ts';
 import { imageBatches, synthesizeFaces } from '../data/index.ts';
 import { tempDir, writeIdx, writeTruncatedJpeg } from '../data/test_fixtures.ts';
 import { preprocess } from '../models/index.ts';
+import type { ProgressEvent } from '../train/progress.ts';
 import { PROBLEMS_FILE, runExperiment } from './experiment.ts';
 import { buildExperimentModel } from './experiment_model.ts';
 import { loadLayersModel, readLayersWeights } from './model_files.ts';
@@ -40,7 +41,11 @@ before(async () => {
 after(() => rmSync(root, { recursive: true, force: true }));
 
 test('a multi-task run writes every run file readRun reads, and its saved model predicts what predictions.jsonl says', async () => {
-  const result = await runExperiment(tinyConfig('multitask'), { out: runs });
+  const tensors = tf.memory().numTensors;
+  const events: ProgressEvent[] = [];
+  const result = await runExperiment(tinyConfig('multitask'), { out: runs, onProgress: (event) => events.push(event) });
+  assert.equal(tf.memory().numTensors, tensors, 'a run leaves no live tensor behind');
+  assert.deepEqual(events.filter((event) => event.epochDone).map((event) => event.epoch), [1, 2]);
   const run = readRun(result.dir);
   assert.deepEqual(run.missing, []);
   assert.equal(run.summary.arch, 'simple_cnn');
@@ -106,7 +111,9 @@ test('corrupt images are skipped and reported in the run, never fatal', async ()
 
 test('a frozen base without augmentation trains its head on cached features; the base keeps its initial weights', async () => {
   const config = tinyConfig('frozen', { model: { freeze: 'base' }, train: { epochs: 2 } });
+  const tensors = tf.memory().numTensors;
   const result = await runExperiment(config, { out: runs });
+  assert.equal(tf.memory().numTensors, tensors, 'cached features are disposed');
   assert.equal(result.cachedFeatures, true);
   // simple_cnn without its top: input + 2 blocks of (conv, bn, relu) x2, pool, dropout.
   assert.equal(result.summary.freezeCut, 'base frozen (17 layers)');
