@@ -10,6 +10,7 @@ import { UserError } from '../errors.ts';
 import { seedWeights } from './init.ts';
 import { densenet121 } from './densenet.ts';
 import { mobilenetV2 } from './mobilenet_v2.ts';
+import { mobilenetV3Large, mobilenetV3Small } from './mobilenet_v3.ts';
 import { gru, lstm, simpleRnn } from './recurrent.ts';
 import { resnet18, resnet50 } from './resnet.ts';
 import { simpleCnn } from './simple_cnn.ts';
@@ -18,6 +19,9 @@ import type { ArchitectureSpec, BuildOptions } from './types.ts';
 
 export const ARCHITECTURES = [
   { name: 'mobilenet_v2', family: 'mobilenet', defaultInput: 224, minInput: 32, channels: 3, preprocess: 'mobilenet', build: mobilenetV2 },
+  // MobileNetV3 rescales inside the model (Keras's include_preprocessing), so its preprocessing is 'none'.
+  { name: 'mobilenet_v3_small', family: 'mobilenet', defaultInput: 224, minInput: 32, channels: 3, preprocess: 'none', build: mobilenetV3Small },
+  { name: 'mobilenet_v3_large', family: 'mobilenet', defaultInput: 224, minInput: 32, channels: 3, preprocess: 'none', build: mobilenetV3Large },
   { name: 'resnet18', family: 'resnet', defaultInput: 224, minInput: 32, channels: 3, preprocess: 'torch', build: resnet18 },
   { name: 'resnet50', family: 'resnet', defaultInput: 224, minInput: 32, channels: 3, preprocess: 'caffe', build: resnet50 },
   { name: 'densenet121', family: 'densenet', defaultInput: 224, minInput: 32, channels: 3, preprocess: 'torch', build: densenet121 },
