@@ -91,8 +91,9 @@ test('JupyterLab renders a Vega-Lite chart from a tslab notebook in Chromium', {
     await page.waitForSelector('.jp-Notebook .jp-Cell', { timeout: 60_000 });
     await waitForKernelIdle(page);
     // Lumino opens a menu on mousedown: a real click on the menu bar's 'Run' item.
-    const runMenu = await page.evaluateHandle(() => [...document.querySelectorAll('.lm-MenuBar-item')].find((item) => item.textContent?.trim() === 'Run'));
-    await runMenu.asElement()!.click();
+    const menus = await page.$$('.lm-MenuBar-item');
+    const titles = await Promise.all(menus.map((menu) => menu.evaluate((element) => element.textContent?.trim())));
+    await menus[titles.indexOf('Run')]!.click();
     const runAll = await page.waitForSelector('.lm-Menu-item[data-command="runmenu:run-all"]', { timeout: 10_000 });
     await runAll!.click();
     await page.waitForSelector('.vega-embed svg, .vega-embed canvas', { timeout: 60_000 });

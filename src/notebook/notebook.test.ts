@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import type { TopLevelSpec } from 'vega-lite';
 import { join } from 'node:path';
 import { UserError } from '../errors.ts';
 import { BUNDLE_PATHS, staleReason } from './bundle_stamp.ts';
@@ -22,9 +23,9 @@ test('a DisplayHandle sends display_data first and update_display_data with the 
 });
 
 test('a Vega-Lite bundle carries the spec as an object without $schema, plus SVG and text', () => {
-  const spec = { $schema: 'https://vega.github.io/schema/vega-lite/v6.json', title: 'loss', mark: 'point' as const };
+  const spec: TopLevelSpec = { $schema: 'https://vega.github.io/schema/vega-lite/v6.json', title: 'loss', data: { values: [] }, mark: 'point' };
   const bundle = vegaLiteBundle(spec, '<svg/>');
-  assert.deepEqual(bundle[VEGA_LITE_MIME], { title: 'loss', mark: 'point' });
+  assert.deepEqual(bundle[VEGA_LITE_MIME], { title: 'loss', data: { values: [] }, mark: 'point' });
   assert.equal(bundle['image/svg+xml'], '<svg/>');
   assert.equal(bundle['text/plain'], '<Vega-Lite chart: loss>');
 });
