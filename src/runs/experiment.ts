@@ -20,7 +20,7 @@ import { codeVersion, isReusable, type RunKey } from './cache_key.ts';
 import { parseExperimentConfig, readExperimentConfig, type ExperimentConfig } from './config.ts';
 import { writeExamples } from './examples.ts';
 import { buildExperimentModel, initialTrainableTop, type ExperimentModel } from './experiment_model.ts';
-import { imageTraining, loadImageData, ProblemLog, type ImageData } from './image_pipeline.ts';
+import { cachesFeatures, imageTraining, loadImageData, ProblemLog, type ImageData } from './image_pipeline.ts';
 import { saveLayersModel } from './model_files.ts';
 import { parseRunFile, RUN_FILES, writePredictions, writeRunFile, type Prediction, type RunSummary } from './run_files.ts';
 import { loadSeriesData, seriesTraining, type SeriesData } from './series_pipeline.ts';
@@ -83,6 +83,7 @@ function prepareDirectory(dir: string, config: ExperimentConfig, key: RunKey, op
     if (saved.codeVersion !== key.codeVersion) log(`note: the code changed since the checkpoint (${saved.codeVersion} -> ${key.codeVersion}); resuming anyway`);
     return;
   }
+  if (options.resume === true) log(`${dir}: no unfinished run to resume; starting from epoch 1`);
   if (pending && options.force !== true) {
     throw new UserError(`${dir}: holds an unfinished run with a checkpoint. Fix: pass --resume to continue it, or --force to start over`);
   }
@@ -117,7 +118,7 @@ export async function runExperiment(configOrPath: ExperimentConfig | string | ob
     log(`reusing the finished run ${dir} (same config, data and code; --force retrains)`);
     const summary = parseRunFile('summary', JSON.parse(readFileSync(join(dir, RUN_FILES.summary), 'utf8')), join(dir, RUN_FILES.summary));
     const skipped = existsSync(join(dir, PROBLEMS_FILE)) ? (JSON.parse(readFileSync(join(dir, PROBLEMS_FILE), 'utf8')) as { items: Problem[] }).items : [];
-    return { dir, summary, reused: true, resumedFrom: 0, cachedFeatures: false, skipped };
+    return { dir, summary, reused: true, resumedFrom: 0, cachedFeatures: cachesFeatures(config), skipped };
   }
   prepareDirectory(dir, config, key, options, log);
   writeRunFile(dir, 'config', config);

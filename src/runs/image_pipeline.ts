@@ -89,6 +89,17 @@ export function augmentOf(config: ExperimentConfig): AugmentOptions | undefined 
   return { flip: a.flip, rotation: a.rotation, brightness: a.brightness, contrast: a.contrast, ...(a.zoom > 0 ? { crop: { minScale: 1 - a.zoom } } : {}) };
 }
 
+/**
+ * True when the config's base features cannot change during training (base frozen in every stage, no augmentation),
+ * so they are computed once.
+ *
+ * @example
+ * cachesFeatures(config); // true for configs/frozen_mobilenet_v2_classification.json
+ */
+export function cachesFeatures(config: ExperimentConfig): boolean {
+  return config.data.format !== 'timeseries' && canCacheFeatures({ freeze: config.model.freeze, augmented: augmentOf(config) !== undefined, stages: config.train.stages });
+}
+
 function targetsOf(batch: DataBatch, tasks: readonly Task[]): Tensor[] {
   const n = batch.ids.length;
   return tasks.map((task) => {
@@ -233,8 +244,7 @@ export async function imageTraining(config: ExperimentConfig, data: ImageData, m
   const augment = augmentOf(config);
   const byId = new Map(data.dataset.items.map((item) => [item.id, item]));
   const splits = ['val', 'test'] as const;
-  const cache = canCacheFeatures({ freeze: config.model.freeze, augmented: augment !== undefined, stages: config.train.stages });
-  if (!cache) {
+  if (!cachesFeatures(config)) {
     return {
       trainModel: model.model,
       train: streamSource(data.split.train, feed, tasks, { shuffle: true, seed: config.seed, ...(augment === undefined ? {} : { augment }) }),
