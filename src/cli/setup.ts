@@ -13,6 +13,7 @@ import { ensureNativeBackend } from '../setup/native_backend.ts';
 import { ensurePythonEnv, type PythonGroup } from '../setup/python_env.ts';
 import { ensureSystemPackages } from '../setup/system_packages.ts';
 import { UserError, errorMessage } from '../errors.ts';
+import { projectRoot } from '../setup/paths.ts';
 
 const USAGE = 'percept setup [--rebuild] [--require-native] [--system] [--python keras|jupyter]... [--for-tests] [--quiet]';
 const PYTHON_GROUPS: readonly PythonGroup[] = ['keras', 'jupyter'];
@@ -56,5 +57,14 @@ export async function run(args: string[]): Promise<number> {
     }
   }
   if (pythonGroups.length > 0) ensurePythonEnv(pythonGroups, log);
+  if (pythonGroups.includes('jupyter')) {
+    const { registerKernel } = await import('../notebook/kernel.ts');
+    const registered = registerKernel();
+    if (!values.quiet) log(`tslab kernel: ${registered}`);
+  }
+  // Notebooks import 'percept' from the CommonJS bundle (tslab cannot load the ESM sources: DESIGN.md §7).
+  const { ensureBundle } = await import('../notebook/bundle.ts');
+  const bundle = await ensureBundle(projectRoot());
+  if (bundle.rebuilt && !values.quiet) log(`notebook bundle built (${bundle.reason}) in ${bundle.seconds.toFixed(1)} s`);
   return 0;
 }

@@ -1,0 +1,75 @@
+/**
+ * Runs the embedded default end to end: synthetic data, every experiment of the plan (reusing finished runs),
+ * then the report. The CLI (`percept demo`) and the tests call this.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { synthesizeFaces } from '../data/index.ts';
+import { runExperiment, type RunExperimentResult } from '../runs/experiment.ts';
+import { formatDuration, terminalProgress } from '../train/progress.ts';
+import { DEMO_PROFILES, demoData, demoExperiments, type DemoSection } from './plan.ts';
+
+export interface DemoOptions {
+  profile: keyof typeof DEMO_PROFILES;
+  /** Folder of the demo's data and runs. */
+  out: string;
+  /** Retrain every run. */
+  force: boolean;
+  log(line: string): void;
+  /** Where per-epoch progress goes (a TTY gets a live bar). */
+  progress: NodeJS.WritableStream & { isTTY?: boolean };
+}
+
+export interface DemoRun {
+  section: DemoSection;
+  name: string;
+  dir: string;
+  reused: boolean;
+  seconds: number;
+}
+
+export interface DemoResult {
+  runs: DemoRun[];
+  seconds: number;
+}
+
+/** Synthesizes a face set unless the folder already holds one made with the same count, size and seed. */
+async function ensureFaces(out: string, n: number, size: number, seed: number, log: (line: string) => void): Promise<void> {
+  const marker = join(out, 'synth.json');
+  if (existsSync(marker)) {
+    const made = JSON.parse(readFileSync(marker, 'utf8')) as { count?: number; size?: number; seed?: number };
+    if (made.count === n && made.size === size && made.seed === seed) return;
+  }
+  log(`synthesizing ${n} faces at ${size}px (seed ${seed}) into ${out}`);
+  await synthesizeFaces({ out, n, size, seed });
+}
+
+/**
+ * @example
+ * const { runs } = await runDemo({ profile: 'quick', out: 'runs/demo', force: false, log: console.error, progress: process.stderr });
+ */
+export async function runDemo(options: DemoOptions): Promise<DemoResult> {
+  const started = performance.now();
+  const profile = DEMO_PROFILES[options.profile];
+  const out = resolve(options.out);
+  const data = demoData(out);
+  await ensureFaces(data.faces, profile.faces.n, profile.faces.size, 1, options.log);
+  await ensureFaces(data.transferSource, profile.transfer.sourceN, profile.faces.size, 2, options.log);
+  await ensureFaces(data.transferTarget, profile.transfer.targetN, profile.faces.size, 3, options.log);
+  const experiments = demoExperiments(profile, data);
+  const runs: DemoRun[] = [];
+  for (const [index, experiment] of experiments.entries()) {
+    const name = String(experiment.config['name']);
+    const elapsed = formatDuration((performance.now() - started) / 1000);
+    options.log(`[${index + 1}/${experiments.length}] ${experiment.section}: ${name} (demo time so far ${elapsed})`);
+    const runStarted = performance.now();
+    const result: RunExperimentResult = await runExperiment(experiment.config, {
+      out: join(out, 'runs'),
+      force: options.force,
+      callbacks: [terminalProgress(options.progress)],
+      log: (line) => options.log(`  ${line}`),
+    });
+    runs.push({ section: experiment.section, name, dir: result.dir, reused: result.reused, seconds: (performance.now() - runStarted) / 1000 });
+  }
+  return { runs, seconds: (performance.now() - started) / 1000 };
+}
