@@ -1,7 +1,7 @@
 /**
  * The time-series side of an experiment: load the series, split it chronologically, scale it on the training part,
- * cut lookback windows (`data.imageSize` steps, default 24) that forecast the next value, and score forecasts against
- * the naive last-value benchmark.
+ * cut lookback windows (`data.imageSize` steps, default 24) that forecast the next value relative to the last one,
+ * and score forecasts against the naive last-value benchmark.
  */
 import type { Tensor } from '@tensorflow/tfjs';
 import { tf } from '../tf.ts';
@@ -55,8 +55,21 @@ export function loadSeriesData(config: ExperimentConfig, problems: ProblemLog): 
   };
 }
 
+/** The last observed value of each window (scaled): the naive forecast, and the origin the model works from. */
+function lastValues(windows: Windows): Float32Array {
+  return Float32Array.from({ length: windows.count }, (_, i) => windows.x[(i + 1) * windows.lookback - 1]!);
+}
+
+/**
+ * Windows relative to their last value: inputs x - last, target y - last. A trending series (CO2, stock prices) leaves
+ * the training range in val and test; relative windows keep the model in the range it learnt, and a forecast of 0
+ * is exactly the naive benchmark, so the model learns what it adds to it.
+ */
 function windowTensors(windows: Windows): { x: Tensor; y: Tensor } {
-  return { x: tf.tensor3d(windows.x, [windows.count, windows.lookback, 1]), y: tf.tensor2d(windows.y, [windows.count, windows.horizon]) };
+  const last = lastValues(windows);
+  const x = Float32Array.from(windows.x, (value, i) => value - last[Math.floor(i / windows.lookback)]!);
+  const y = Float32Array.from(windows.y, (value, i) => value - last[Math.floor(i / windows.horizon)]!);
+  return { x: tf.tensor3d(x, [windows.count, windows.lookback, 1]), y: tf.tensor2d(y, [windows.count, windows.horizon]) };
 }
 
 export interface SeriesTraining {
@@ -85,10 +98,11 @@ export function seriesTraining(config: ExperimentConfig, data: SeriesData, model
         const windows = prepared[split];
         if (windows.count === 0) continue;
         const output = model.model.predict(tensors[split].x, { batchSize }) as Tensor;
-        const forecast = prepared.scaler.inverse(output.dataSync());
+        const scaledLast = lastValues(windows);
+        const forecast = prepared.scaler.inverse(Array.from(output.dataSync(), (delta, i) => scaledLast[i]! + delta));
         output.dispose();
         const target = prepared.scaler.inverse(windows.y);
-        const last = prepared.scaler.inverse(Array.from({ length: windows.count }, (_, i) => windows.x[(i + 1) * windows.lookback - 1]!));
+        const last = prepared.scaler.inverse(scaledLast);
         for (let i = 0; i < windows.count; i++) {
           const t = windows.targetIndex[i]!;
           records.push({ id: `t${t}`, split, target: target[i]!, forecast: forecast[i]!, last: last[i]!, time: new Date(series.dates[t]!).toISOString() });
