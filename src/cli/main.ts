@@ -16,6 +16,7 @@ interface CommandEntry {
 }
 
 const COMMANDS: readonly CommandEntry[] = [
+  { name: 'demo', summary: 'the embedded default end to end: synthetic faces, every architecture, Fashion-MNIST, time series, PDF report', load: () => import('./demo.ts') },
   { name: 'doctor', summary: 'backend, TensorFlow version, threads, Chromium, Jupyter kernel', load: () => import('./doctor.ts') },
   { name: 'bench', summary: 'benchmarks: percept against peers measured in the same run, as ratios', load: () => import('./bench.ts') },
   { name: 'setup', summary: 'install the native backend offline (tensorflow-cpu wheel) and the Python tools', load: () => import('./setup.ts') },

@@ -5,6 +5,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { synthesizeFaces } from '../data/index.ts';
+import { resolveMeta } from '../report/meta.ts';
+import { renderReport, type ReportResult } from '../report/report.ts';
 import { runExperiment, type RunExperimentResult } from '../runs/experiment.ts';
 import { formatDuration, terminalProgress } from '../train/progress.ts';
 import { DEMO_PROFILES, demoData, demoExperiments, type DemoSection } from './plan.ts';
@@ -18,6 +20,8 @@ export interface DemoOptions {
   log(line: string): void;
   /** Where per-epoch progress goes (a TTY gets a live bar). */
   progress: NodeJS.WritableStream & { isTTY?: boolean };
+  /** The PDF to write; the HTML goes next to it. */
+  report: string;
 }
 
 export interface DemoRun {
@@ -30,6 +34,7 @@ export interface DemoRun {
 
 export interface DemoResult {
   runs: DemoRun[];
+  report: ReportResult;
   seconds: number;
 }
 
@@ -71,5 +76,11 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     });
     runs.push({ section: experiment.section, name, dir: result.dir, reused: result.reused, seconds: (performance.now() - runStarted) / 1000 });
   }
-  return { runs, seconds: (performance.now() - started) / 1000 };
+  options.log(`report: ${options.report}`);
+  const meta = resolveMeta(undefined, { title: 'percept demo: perception models on synthetic faces, Fashion-MNIST and time series', author: 'percept demo' });
+  const report = await renderReport(
+    runs.map((run) => run.dir),
+    { out: options.report, html: true, meta },
+  );
+  return { runs, report, seconds: (performance.now() - started) / 1000 };
 }
