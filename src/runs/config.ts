@@ -49,7 +49,14 @@ const HEAD = z.strictObject({
   lossWeights: z.partialRecord(TASK, z.number().min(0)).default({}),
 });
 
-const FREEZE = z.union([z.literal('base'), z.literal('none'), z.strictObject({ trainableTop: z.number().int().min(0) })]);
+/** src/models/freeze.ts's FreezeSpec: Keras's layer counting, or whole blocks, or from a named layer on. */
+const FREEZE = z.union([
+  z.literal('base'),
+  z.literal('none'),
+  z.strictObject({ trainableTop: z.number().int().min(0) }),
+  z.strictObject({ trainableBlocks: z.number().int().min(0) }),
+  z.strictObject({ fromLayer: z.string().min(1) }),
+]);
 
 const MODEL = z.strictObject({
   arch: z.string().min(1),

@@ -7,17 +7,17 @@
  * with `model`: a frozen base's features can then be computed once and the head trained on them
  * (src/train/feature_cache.ts), and the full model still predicts with the trained head.
  */
-import { join } from 'node:path';
 import type { LayersModel, SymbolicTensor } from '@tensorflow/tfjs';
 import { tf } from '../tf.ts';
 import { UserError } from '../errors.ts';
 import { architectures, buildArchitecture } from '../models/index.ts';
+import { applyFreeze, type FreezeSpec } from '../models/freeze.ts';
 import { seedWeights } from '../models/init.ts';
+import { loadWeightsSync } from '../models/weights.ts';
 import type { PreprocessName } from '../models/types.ts';
 import type { LossName } from '../train/losses.ts';
 import type { OutputSpec } from '../train/trainer.ts';
 import type { ExperimentConfig } from './config.ts';
-import { readLayersWeights } from './model_files.ts';
 
 export type Task = ExperimentConfig['model']['head']['tasks'][number];
 
@@ -39,15 +39,16 @@ export interface ExperimentModel {
   input: number[];
   channels: number;
   preprocess: PreprocessName;
-  /** Freezes the base but its top `trainableTop` layers ('all': nothing frozen). Returns where the cut fell, in words. */
-  applyFreeze(trainableTop: number | 'all'): string | undefined;
+  /**
+   * Freezes the base as `freeze` says (a number: its top that many layers trainable; 'all' or 'none': nothing frozen).
+   * Returns where the cut fell in words, with a warning when it splits a block (src/models/freeze.ts).
+   */
+  applyFreeze(freeze: number | 'all' | FreezeSpec): string | undefined;
 }
 
-/** The trainable-top count that `model.freeze` asks for. */
-export function initialTrainableTop(freeze: ExperimentConfig['model']['freeze']): number | 'all' {
-  if (freeze === 'none') return 'all';
-  if (freeze === 'base') return 0;
-  return freeze.trainableTop;
+/** The freeze that `model.freeze` asks for at the start of training (stages may give a trainable-top count instead). */
+export function initialTrainableTop(freeze: ExperimentConfig['model']['freeze']): FreezeSpec {
+  return freeze;
 }
 
 function buildHead(features: SymbolicTensor, config: ExperimentConfig['model']['head'], classes: number): SymbolicTensor[] {
@@ -70,38 +71,15 @@ function buildHead(features: SymbolicTensor, config: ExperimentConfig['model']['
   return config.tasks.map((task) => tf.layers.dense({ units: TASKS[task].units(classes), activation: TASKS[task].activation, name: task }).apply(x) as SymbolicTensor);
 }
 
-/** Where `weights` points: an earlier run's model/ folder for 'run:NAME', else the path itself. */
-function weightsSource(weights: string, runsRoot: string): string {
-  return weights.startsWith('run:') ? join(runsRoot, weights.slice(4), 'model') : weights;
-}
-
-/** Copies the base's weights from a saved model by weight name; the head stays freshly initialised. */
+/**
+ * Loads the base's weights from a Keras .h5, a tfjs model or 'run:NAME' (src/models/weights.ts); the head stays
+ * freshly initialised. Every base weight must be found; the file's own head or top is left out.
+ */
 function loadBaseWeights(model: ExperimentModel, weights: string, runsRoot: string): void {
-  const source = weightsSource(weights, runsRoot);
-  if (/\.h5$/i.test(source)) {
-    throw new UserError(`model.weights '${weights}': Keras .h5 files are read by src/models' weight loader, which this build lacks. Fix: use a tfjs DIR/model.json or 'run:NAME'`);
-  }
-  const saved = readLayersWeights(source);
   try {
-    const byName = new Map(saved.map((entry) => [entry.name, entry.tensor]));
-    const wrongShape: string[] = [];
-    let loaded = 0;
-    for (const weight of model.base.weights) {
-      const value = byName.get(weight.originalName);
-      if (value === undefined) continue;
-      if (value.shape.join('x') !== weight.shape.join('x')) {
-        wrongShape.push(`${weight.originalName} [${value.shape}] vs [${weight.shape}]`);
-        continue;
-      }
-      weight.write(value);
-      loaded++;
-    }
-    if (wrongShape.length > 0 || loaded === 0) {
-      const why = loaded === 0 && wrongShape.length === 0 ? 'no weight name of the base is in it' : `wrong shapes: ${wrongShape.join(', ')}`;
-      throw new UserError(`model.weights '${weights}' (${source}): ${why}. Fix: point at a model of the same architecture, input channels and alpha`);
-    }
-  } finally {
-    tf.dispose(saved.map((entry) => entry.tensor));
+    loadWeightsSync(model.base, weights, { runsRoot, ignoreUnexpected: true });
+  } catch (error) {
+    throw error instanceof UserError ? new UserError(`model.weights: ${error.message}`) : error;
   }
 }
 
@@ -141,13 +119,10 @@ export function buildExperimentModel(config: ExperimentConfig, options: { classe
     input: model.inputs[0]!.shape.slice(1) as number[],
     channels,
     preprocess: spec.preprocess,
-    applyFreeze(trainableTop) {
-      const layers = base.layers;
-      const firstTrainable = trainableTop === 'all' ? 0 : Math.max(0, layers.length - trainableTop);
-      layers.forEach((layer, i) => (layer.trainable = i >= firstTrainable));
-      if (trainableTop === 'all') return undefined;
-      if (trainableTop === 0) return `base frozen (${layers.length} layers)`;
-      return `top ${Math.min(trainableTop, layers.length)} of ${layers.length} base layers trainable, cut after '${layers[firstTrainable - 1]?.name ?? '(input)'}'`;
+    applyFreeze(freeze) {
+      const spec: FreezeSpec = freeze === 'all' ? 'none' : typeof freeze === 'number' ? { trainableTop: freeze } : freeze;
+      const plan = applyFreeze(base, spec);
+      return spec === 'none' ? undefined : plan.description;
     },
   };
   if (config.model.weights !== 'none') loadBaseWeights(result, config.model.weights, options.runsRoot);
