@@ -20,6 +20,8 @@ function single(inputs: Tensor | Tensor[]): Tensor {
 /** `x + value` (Keras: TFOpLambda `tf.__operators__.add`). */
 export class ScalarAdd extends tf.layers.Layer {
   static readonly className = 'PerceptScalarAdd';
+  /** The class Keras gives the same layer (summaries and the parity test show it). */
+  static readonly kerasClassName = 'TFOpLambda';
   private readonly value: number;
 
   constructor(args: ScalarOpArgs) {
@@ -39,6 +41,7 @@ export class ScalarAdd extends tf.layers.Layer {
 /** `x * value` (Keras: TFOpLambda `tf.math.multiply`). */
 export class ScalarMultiply extends tf.layers.Layer {
   static readonly className = 'PerceptScalarMultiply';
+  static readonly kerasClassName = 'TFOpLambda';
   private readonly value: number;
 
   constructor(args: ScalarOpArgs) {
@@ -58,6 +61,7 @@ export class ScalarMultiply extends tf.layers.Layer {
 /** Keras `GlobalAveragePooling2D(keepdims=True)`: [n, h, w, c] -> [n, 1, 1, c]. */
 export class GlobalAveragePoolingKeepDims extends tf.layers.Layer {
   static readonly className = 'PerceptGlobalAveragePoolingKeepDims';
+  static readonly kerasClassName = 'GlobalAveragePooling2D';
 
   override computeOutputShape(inputShape: Shape | Shape[]): Shape {
     const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as Shape;

@@ -1,0 +1,101 @@
+/**
+ * `percept models [NAME] [--input N] [--classes N] [--no-top] [--alpha A] [--summary] [--json]`: every architecture of
+ * the registry (or one) with its parameter counts, built with the classifier top as Keras's `include_top=True` does
+ * unless `--no-top`; `NAME --summary` prints the Keras-style per-layer summary with trainable flags.
+ */
+import { UserError } from '../errors.ts';
+import { parseCommandArgs, printJson } from './args.ts';
+
+const USAGE = 'percept models [NAME] [--input N] [--classes N] [--no-top] [--alpha A] [--summary] [--json]';
+
+/** One line of `percept models --json` (DESIGN.md §3). */
+export interface ModelInfo {
+  name: string;
+  /** Input side in pixels (time steps for recurrent models). */
+  input: number;
+  inputShape: number[];
+  includeTop: boolean;
+  alpha?: number;
+  params: number;
+  trainable: number;
+  nonTrainable: number;
+  layers: number;
+}
+
+function positiveInt(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new UserError(`models: --${flag} '${value}' is not a positive integer. Usage: ${USAGE}`);
+  return n;
+}
+
+export async function run(args: string[]): Promise<number> {
+  const { values, positionals } = parseCommandArgs(
+    'models',
+    args,
+    {
+      input: { type: 'string' },
+      classes: { type: 'string' },
+      'no-top': { type: 'boolean' },
+      alpha: { type: 'string' },
+      summary: { type: 'boolean' },
+      json: { type: 'boolean' },
+    },
+    USAGE,
+  );
+  if (values.help) {
+    process.stdout.write(`Usage: ${USAGE}\n`);
+    return 0;
+  }
+  if (positionals.length > 1) throw new UserError(`models: one architecture at most, got ${positionals.join(' ')}. Usage: ${USAGE}`);
+  const input = positiveInt('input', values.input);
+  const classes = positiveInt('classes', values.classes);
+  const alpha = values.alpha === undefined ? undefined : Number(values.alpha);
+  if (alpha !== undefined && !(alpha > 0)) throw new UserError(`models: --alpha '${values.alpha}' is not a positive number (MobileNetV2 takes 0.35-1.4)`);
+  const name = positionals[0];
+  if (values.summary === true && name === undefined) throw new UserError(`models: --summary needs an architecture NAME. Usage: ${USAGE}`);
+
+  process.env['PERCEPT_QUIET_BACKEND'] = '1';
+  const { architectures, buildArchitecture, countParams } = await import('../models/index.ts');
+  const { summaryRows, summaryText } = await import('../models/summary.ts');
+  const specs = name === undefined ? architectures.all() : [architectures.get(name)];
+  if (alpha !== undefined && name !== undefined && specs[0]!.family !== 'mobilenet') {
+    throw new UserError(`models: --alpha is a MobileNet width multiplier; ${name} has none`);
+  }
+  const infos: ModelInfo[] = [];
+  for (const spec of specs) {
+    const side = input ?? spec.defaultInput;
+    const withAlpha = alpha !== undefined && spec.family === 'mobilenet';
+    const model = buildArchitecture(spec.name, { inputSize: side, includeTop: values['no-top'] !== true, ...(classes === undefined ? {} : { classes }), ...(withAlpha ? { alpha } : {}) });
+    try {
+      const counts = countParams(model);
+      const info: ModelInfo = {
+        name: spec.name,
+        input: side,
+        inputShape: model.inputs[0]!.shape.slice(1) as number[],
+        includeTop: values['no-top'] !== true,
+        ...(withAlpha ? { alpha } : {}),
+        params: counts.total,
+        trainable: counts.trainable,
+        nonTrainable: counts.nonTrainable,
+        layers: model.layers.length,
+      };
+      if (values.summary === true) {
+        if (values.json === true) printJson({ ...info, summary: summaryRows(model) });
+        else process.stdout.write(summaryText(model));
+        return 0;
+      }
+      infos.push(info);
+    } finally {
+      model.dispose();
+    }
+  }
+  if (values.json === true) {
+    printJson(name === undefined ? infos : infos[0]);
+    return 0;
+  }
+  const rows = [['name', 'input', 'params', 'trainable', 'non-trainable', 'layers'], ...infos.map((info) => [info.name, info.inputShape.join('x'), ...[info.params, info.trainable, info.nonTrainable, info.layers].map((n) => n.toLocaleString('en-US'))])];
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
+  for (const row of rows) process.stdout.write(row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ') + '\n');
+  return 0;
+}
