@@ -26,6 +26,7 @@ const COMMANDS: readonly CommandEntry[] = [
   { name: 'notebooks', summary: 'rerun notebooks headless on the tslab kernel; stops at the first failing cell', load: () => import('./notebooks.ts') },
   { name: 'kernel', summary: 'register the tslab kernel and build the notebook bundle (--build: the bundle only)', load: () => import('./kernel.ts') },
   { name: 'data', summary: 'inspect a dataset (counts, classes, problems) or write the synthetic AffectNet-style set', load: () => import('./data.ts') },
+  { name: 'models', summary: 'every architecture with its parameter counts (Keras include_top), or one with --summary', load: () => import('./models.ts') },
 
 ];
 
