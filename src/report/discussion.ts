@@ -96,9 +96,10 @@ function seriesSentences(runs: readonly Run[]): string[] {
   });
 }
 
-function paragraph(title: string, sentences: (string | undefined)[]): string {
+function paragraph(title: string, sentences: (string | undefined)[], list = false): string {
   const kept = sentences.filter((s): s is string => s !== undefined);
-  return kept.length === 0 ? '' : `<p><b class="lead">${title}.</b> ${kept.join(' ')}</p>\n`;
+  if (kept.length === 0) return '';
+  return list ? `<p class="lead-in"><b class="lead">${title}.</b></p><ul class="claims">${kept.map((s) => `<li>${s}</li>`).join('')}</ul>\n` : `<p><b class="lead">${title}.</b> ${kept.join(' ')}</p>\n`;
 }
 
 /**
@@ -120,7 +121,7 @@ export function discussion(context: ReportContext): string {
       bestSentence(images, v('valence', 'ccc'), 'valence CCC', true),
       bestSentence(images, v('arousal', 'ccc'), 'arousal CCC', true),
       bestSentence(images, v('valence', 'rmse'), 'valence RMSE', false),
-    ]),
+    ], true),
     paragraph('Train/validation gap', gapSentences(images)),
     paragraph('Transfer versus from scratch', transferSentences(images)),
     paragraph('Early stopping', stoppingSentences(context.runs)),
