@@ -237,6 +237,16 @@ export interface Run {
 
 const RUN_SCHEMAS = { config: EXPERIMENT_CONFIG, summary: RUN_SUMMARY, history: RUN_HISTORY, metrics: METRICS_FILE, split: RUN_SPLIT, examples: EXAMPLES_INDEX };
 
+/**
+ * A forecasting run (time-series data or a forecast head) rather than an image run.
+ *
+ * @example
+ * runs.filter(isSeriesRun).map((run) => run.name);
+ */
+export function isSeriesRun(run: Pick<Run, 'config'>): boolean {
+  return run.config.data.format === 'timeseries' || run.config.model.head.tasks.includes('forecast');
+}
+
 /** `runs/a/metrics.json: test.classification.accuracy.ci: expected array` for each issue. */
 function describe(file: string, error: z.ZodError, prefix = ''): string {
   return error.issues.map((issue) => `${file}: ${prefix}${issue.path.length > 0 ? issue.path.join('.') : '(top level)'}: ${issue.message}`).join('\n');
