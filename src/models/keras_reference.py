@@ -1,14 +1,12 @@
 """Reference values from keras.applications (Keras 2.12, tensorflow-cpu 2.12.1) for percept's model tests.
 
-Run by the tests with `.venv/bin/python`, once per test file, into a temporary folder:
-
-  keras_reference.py counts OUT    OUT/counts.json: per build, every layer's name, class and parameter count, and the
-                                   model's total / trainable / non-trainable parameters (keras_parity.test.ts)
-  keras_reference.py outputs OUT   per architecture OUT/NAME.h5 (save_weights of a randomly weighted model),
-                                   OUT/NAME.input.f32 and OUT/NAME.output.f32 (float32, row-major), the preprocess_input
-                                   of one batch per family, and variants of one .h5 file: attributes split into chunks
-                                   and weight names with '_1' suffixes, as older Keras files have them
-                                   (keras_outputs.test.ts, weights.test.ts)
+Run by keras_parity.test.ts as `.venv/bin/python keras_reference.py OUT`, once per test run, into a temporary folder:
+- OUT/counts.json: per build, every layer's name, class and parameter count, and the model's total / trainable /
+  non-trainable parameters (with and without top; MobileNetV2 at alphas 1.0 and 0.35);
+- per architecture OUT/NAME.h5 (save_weights of a randomly weighted model without top), OUT/NAME.input.f32 and
+  OUT/NAME.output.f32 (float32, row-major), and the preprocess_input of one batch per architecture;
+- chunked.h5 (attributes split into chunks, as Keras does past HDF5's header limit) and suffixed_notop.h5 (the same
+  weights, '_1'-suffixed weight names and byte-string attributes as older Keras files have them, top left out).
 """
 import json
 import os
@@ -55,29 +53,29 @@ def size_of(weights):
     return int(sum(np.prod(w.shape) for w in weights))
 
 
-def counts(out):
+def record(builds, model, name, size, include_top, alpha=None):
+    builds.append(
+        {
+            "name": name,
+            "alpha": alpha,
+            "includeTop": include_top,
+            "input": size,
+            "total": model.count_params(),
+            "trainable": size_of(model.trainable_weights),
+            "nonTrainable": size_of(model.non_trainable_weights),
+            "layers": [[layer.name, type(layer).__name__, layer.count_params()] for layer in model.layers],
+        }
+    )
+
+
+def counts_with_top(builds):
     # Input sizes where the counts do not depend on the size; VGG16's Flatten top does (224 px, as in ImageNet).
-    builds = []
+    # The builds without top are recorded by outputs(), which builds them anyway.
     for name in BUILDERS:
-        alphas = [1.0, 0.35] if name == "mobilenet_v2" else [None]
-        for alpha in alphas:
-            for include_top in (False, True):
-                size = 224 if (name == "vgg16" and include_top) else 32
-                model = build(name, size, include_top, alpha)
-                builds.append(
-                    {
-                        "name": name,
-                        "alpha": alpha,
-                        "includeTop": include_top,
-                        "input": size,
-                        "total": model.count_params(),
-                        "trainable": size_of(model.trainable_weights),
-                        "nonTrainable": size_of(model.non_trainable_weights),
-                        "layers": [[layer.name, type(layer).__name__, layer.count_params()] for layer in model.layers],
-                    }
-                )
-    with open(os.path.join(out, "counts.json"), "w") as f:
-        json.dump(builds, f)
+        size = 224 if name == "vgg16" else 32
+        record(builds, build(name, size, True), name, size, True)
+    for include_top in (False, True):
+        record(builds, build("mobilenet_v2", 32, include_top, 0.35), "mobilenet_v2", 32, include_top, 0.35)
 
 
 # Input size of each output comparison: 64 px for the MobileNets, 32 for the heavy ones.
@@ -113,11 +111,12 @@ def write_f32(path, array):
     np.ascontiguousarray(array, dtype="<f4").tofile(path)
 
 
-def outputs(out):
+def outputs(out, builds):
     rng = np.random.default_rng(0)
     meta = {}
     for name, size in OUTPUT_SIZES.items():
         model = build(name, size, False)
+        record(builds, model, name, size, False)
         randomize(model, rng)
         model.save_weights(os.path.join(out, f"{name}.h5"))
         images = rng.uniform(0, 255, (2, size, size, 3)).astype(np.float32)
@@ -148,7 +147,7 @@ def outputs(out):
     write_f32(os.path.join(out, "chunked.input.f32"), images)
     write_f32(os.path.join(out, "chunked.output.f32"), model.predict(PREPROCESS["mobilenet_v2"](images.copy()), verbose=0))
     with h5py.File(os.path.join(out, "chunked.h5"), "r") as f:
-        meta["chunked"] = {"attributes": sorted(f.attrs.keys())}
+        meta["chunked"] = {"input": list(images.shape), "attributes": sorted(f.attrs.keys())}
 
     # The same weights with '_1'-suffixed weight names (as TF1-era files have them: tfjs#755), attributes stored as
     # fixed-length byte strings like keras.applications' *_notop.h5 files, and the top left out.
@@ -175,6 +174,10 @@ def outputs(out):
 
 
 if __name__ == "__main__":
-    mode, out = sys.argv[1], sys.argv[2]
+    out = sys.argv[1]
     os.makedirs(out, exist_ok=True)
-    {"counts": counts, "outputs": outputs}[mode](out)
+    builds = []
+    outputs(out, builds)
+    counts_with_top(builds)
+    with open(os.path.join(out, "counts.json"), "w") as f:
+        json.dump(builds, f)
