@@ -4,6 +4,7 @@ import type { SymbolicTensor, Tensor, Variable } from '@tensorflow/tfjs';
 import { tf } from '../tf.ts';
 import { fixedValues } from '../backend_parity.ts';
 import { assertSameProbe, probeOn } from './probe_testing.ts';
+import { beginBatchNormEpoch } from './batch_norm.ts';
 import { needsNative } from '../testing.ts';
 
 test('fused native kernels give the same outputs, gradients and moving statistics as tfjs composite ops', needsNative(), () => {
@@ -34,24 +35,43 @@ test('a frozen batch norm runs in inference mode while the model trains, as in K
   model.dispose();
 });
 
-test('a trainable batch norm normalises with batch statistics and moves its averages with the unbiased variance', () => {
+/** Per channel (last axis) mean and unbiased variance of a flat NHWC buffer with two channels. */
+function channelStatistics(values: Float32Array, channel: number): { mean: number; unbiased: number } {
+  const column = Array.from(values).filter((_, i) => i % 2 === channel);
+  const mean = column.reduce((a, b) => a + b, 0) / column.length;
+  return { mean, unbiased: column.reduce((a, b) => a + (b - mean) ** 2, 0) / (column.length - 1) };
+}
+
+test('a trainable batch norm normalises with batch statistics; an epoch starts its moving averages from its first batch, unbiased', () => {
   const { model, norm } = batchNormModel();
+  beginBatchNormEpoch();
   const values = fixedValues([3, 4, 4, 2], 2).map((v) => 3 * v + 1);
   const x = tf.tensor4d(values, [3, 4, 4, 2]);
   const y = model.apply(x, { training: true }) as Tensor;
   const out = y.dataSync();
   for (const channel of [0, 1]) {
-    const column = Array.from(values).filter((_, i) => i % 2 === channel);
     const normed = Array.from(out).filter((_, i) => i % 2 === channel);
-    const mean = column.reduce((a, b) => a + b, 0) / column.length;
-    const unbiased = column.reduce((a, b) => a + (b - mean) ** 2, 0) / (column.length - 1);
     assert.ok(Math.abs(normed.reduce((a, b) => a + b, 0) / normed.length) < 1e-5, 'normalised mean is 0');
+    const { mean, unbiased } = channelStatistics(values, channel);
     const [, , movingMean, movingVariance] = norm.getWeights().map((w) => w.dataSync()[channel]!);
-    // momentum 0.5 from the initial mean 0 and variance 1.
-    assert.ok(Math.abs(movingMean! - 0.5 * mean) < 1e-5, `moving mean ${movingMean} vs ${0.5 * mean}`);
-    assert.ok(Math.abs(movingVariance! - (0.5 + 0.5 * unbiased)) < 1e-5, `moving variance ${movingVariance} vs ${0.5 + 0.5 * unbiased}`);
+    // The first update of an epoch takes the batch's statistics whole, not 0.5 of them over the initial 0 and 1.
+    assert.ok(Math.abs(movingMean! - mean) < 1e-5, `moving mean ${movingMean} vs ${mean}`);
+    assert.ok(Math.abs(movingVariance! - unbiased) < 1e-4, `moving variance ${movingVariance} vs ${unbiased}`);
   }
   tf.dispose([x, y]);
+  model.dispose();
+});
+
+test('within an epoch the moving averages are bias-corrected: 1/t until the layer momentum takes over', () => {
+  const { model, norm } = batchNormModel();
+  beginBatchNormEpoch();
+  const batches = [2, 3, 4].map((phase) => fixedValues([3, 4, 4, 2], phase).map((v) => 2 * v + phase));
+  for (const values of batches) tf.dispose([tf.tidy(() => model.apply(tf.tensor4d(values, [3, 4, 4, 2]), { training: true }) as Tensor)]);
+  const means = batches.map((values) => channelStatistics(values, 0).mean);
+  // momentum 0.5: update 1 takes the batch whole, update 2 averages 1:1 (1/2 = 1 - 0.5), update 3 keeps momentum 0.5.
+  const expected = 0.5 * ((means[0]! + means[1]!) / 2) + 0.5 * means[2]!;
+  const movingMean = norm.getWeights()[2]!.dataSync()[0]!;
+  assert.ok(Math.abs(movingMean - expected) < 1e-5, `moving mean ${movingMean} vs ${expected}`);
   model.dispose();
 });
 

@@ -5,6 +5,7 @@
  */
 import type { LayersModel, Scalar, Tensor, Variable } from '@tensorflow/tfjs';
 import { tf } from '../tf.ts';
+import { beginBatchNormEpoch } from '../kernels/batch_norm.ts';
 import { UserError } from '../errors.ts';
 import { Callback, EarlyStopping, ReduceLrOnPlateau, type Logs, type TrainingContext } from './callbacks.ts';
 import { loadCheckpoint, saveCheckpoint, type CheckpointState, type EpochRecord } from './checkpoint.ts';
@@ -260,6 +261,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       const scheduled = scheduledRate(schedule, stageLr, epoch - p.starts[stage]!, p.stages[stage]!.epochs);
       if (scheduled !== undefined) context.learningRate = scheduled;
       optimizer!.learningRate = context.learningRate;
+      beginBatchNormEpoch();
       for (const callback of callbacks) await callback.onEpochBegin(epoch, context);
 
       const started = performance.now();
