@@ -17,7 +17,9 @@ import { projectRoot } from '../setup/paths.ts';
 import { venvPython } from '../setup/python_env.ts';
 import { architectures, buildArchitecture, countParams, preprocess } from './index.ts';
 import { kerasClassName } from './summary.ts';
-import { loadWeights, loadWeightsSync } from './weights.ts';
+import { parseExperimentConfig } from '../runs/config.ts';
+import { buildExperimentModel } from '../runs/experiment_model.ts';
+import { loadWeights } from './weights.ts';
 
 const run = promisify(execFile);
 const python = needsPython('tensorflow');
@@ -146,8 +148,8 @@ test('an .h5 with chunked attributes loads with its top; a _1-suffixed notop fil
   predicted.dispose();
 
   const fresh = buildArchitecture('mobilenet_v2', { inputSize: 32, includeTop: true, classes: 10, seed: 4 });
-  assert.throws(() => loadWeightsSync(fresh, join(out, 'suffixed_notop.h5')), /2 missing \(predictions\/kernel, predictions\/bias\).*strict: false/);
-  const partial = loadWeightsSync(fresh, join(out, 'suffixed_notop.h5'), { strict: false });
+  await assert.rejects(loadWeights(fresh, join(out, 'suffixed_notop.h5')), /2 missing \(predictions\/kernel, predictions\/bias\).*strict: false/);
+  const partial = await loadWeights(fresh, join(out, 'suffixed_notop.h5'), { strict: false });
   assert.deepEqual(partial.missing, ['predictions/kernel', 'predictions/bias']);
   assert.equal(partial.loaded, withTop.weights.length - 2);
   const base = buildArchitecture('mobilenet_v2', { inputSize: 32, includeTop: false, seed: 5 });
@@ -157,4 +159,18 @@ test('an .h5 with chunked attributes loads with its top; a _1-suffixed notop fil
     assert.equal(maxAbsDiff(weight.read(), same.read().dataSync() as Float32Array), 0, weight.originalName);
   }
   for (const model of [withTop, fresh, base]) model.dispose();
+});
+
+test("an experiment config's model.weights FILE.h5 gives the base Keras's weights (read in a worker, as training builds synchronously)", python, () => {
+  const weights = join(out, 'mobilenet_v2.h5');
+  const config = parseExperimentConfig({ name: 'h5', data: { format: 'affectnet', path: 'x', imageSize: 64 }, model: { arch: 'mobilenet_v2', weights, freeze: 'base' } }, 'h5.json');
+  const built = buildExperimentModel(config, { classes: 3, inputSize: 64, runsRoot: out });
+  const { input, output } = meta['mobilenet_v2']!;
+  const features = predictOn(built.base, 'mobilenet_v2', 'mobilenet_v2.input.f32', input);
+  assert.deepEqual(features.shape, output);
+  assert.ok(maxAbsDiff(features, f32('mobilenet_v2.output.f32')) <= 1e-4);
+  features.dispose();
+  built.model.dispose();
+  const wider = parseExperimentConfig({ name: 'h5', data: { format: 'affectnet', path: 'x', imageSize: 64 }, model: { arch: 'mobilenet_v2', alpha: 1.4, weights } }, 'h5.json');
+  assert.throws(() => buildExperimentModel(wider, { classes: 3, inputSize: 64, runsRoot: out }), /^UserError: model\.weights: .*with the wrong shape \(Conv1\/kernel: file \[3,3,3,32\], model \[3,3,3,48\]/);
 });
