@@ -42,7 +42,7 @@ function stringList(group: H5Group, name: string): string[] | undefined {
   if (name in group.attrs) return read(name);
   const chunks: string[] = [];
   for (let index = 0; `${name}${index}` in group.attrs; index++) chunks.push(...read(`${name}${index}`));
-  return chunks.length > 0 || `${name}0` in group.attrs ? chunks : undefined;
+  return `${name}0` in group.attrs ? chunks : undefined;
 }
 
 function readWeight(file: string, layer: H5Group, name: string): StoredWeight {
@@ -106,7 +106,7 @@ export async function readKerasH5(file: string): Promise<StoredLayer[]> {
 }
 
 /** What the worker posts back: the layers, or the error it met. */
-export type H5WorkerReply = { layers: StoredLayer[] } | { error: string; userError: boolean };
+type H5WorkerReply = { layers: StoredLayer[] } | { error: string; userError: boolean };
 
 /** Longest wait for the worker; a Keras file of a few hundred MB reads in seconds. */
 const WORKER_TIMEOUT_MS = 300_000;
