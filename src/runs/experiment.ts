@@ -214,6 +214,8 @@ export async function runExperiment(configOrPath: ExperimentConfig | string | ob
     codeVersion: key.codeVersion,
     startedAt,
     finishedAt: new Date().toISOString(),
+    skipped,
+    cachedFeatures: setup.cachedFeatures,
   };
   writeRunFile(dir, 'summary', summary);
   model.model.dispose();

@@ -137,6 +137,10 @@ export const RUN_SUMMARY = z.strictObject({
   codeVersion: z.string().min(1),
   startedAt: z.string().optional(),
   finishedAt: z.string().optional(),
+  /** Items skipped while reading or decoding (corrupt images, bad annotations), each with why. */
+  skipped: z.array(z.strictObject({ file: z.string(), reason: z.string() })).optional(),
+  /** True when a frozen base's features were computed once and the head trained on them. */
+  cachedFeatures: z.boolean().optional(),
 });
 
 export type RunSummary = z.infer<typeof RUN_SUMMARY>;
