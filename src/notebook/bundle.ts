@@ -15,8 +15,8 @@ import * as esbuild from 'esbuild';
 import { writeFileAtomic, writeJsonAtomic } from '../runs/atomic.ts';
 import { BUNDLE_PATHS, staleReason, type BundleStamp } from './bundle_stamp.ts';
 
-/** Packages left to Node's `require` at run time. */
-const EXTERNAL = ['@tensorflow/*', 'tslab', 'sharp', 'puppeteer-core', 'esbuild', 'typescript'];
+/** Packages left to Node's `require` at run time; h5wasm (ESM-only) is reached by a dynamic import, never bundled. */
+const EXTERNAL = ['@tensorflow/*', 'tslab', 'sharp', 'puppeteer-core', 'esbuild', 'typescript', 'h5wasm'];
 
 /** Files that change the bundle without being esbuild inputs. */
 const EXTRA_INPUTS = ['package.json', 'package-lock.json', 'node_modules/.package-lock.json', 'tsconfig.json', 'src/notebook/bundle.ts', 'src/notebook/tsconfig.types.json'];
