@@ -132,7 +132,7 @@ function fashionExperiments(profile: DemoProfile): DemoExperiment[] {
         name: 'fashion_simple_cnn',
         seed: 3,
         data: { format: 'idx', path: FASHION_MNIST_DIR, imageSize: 28, split: { train: 0.9, val: 0.1, test: 0, stratify: true }, ...(profile.fashion.limit === undefined ? {} : { limit: profile.fashion.limit }) },
-        model: { arch: 'simple_cnn', weights: 'none', freeze: 'none', head: { tasks: ['expression'] } },
+        model: { arch: 'simple_cnn', weights: 'none', freeze: 'none', head: { pooling: 'flatten', dense: [128], dropout: 0.5, tasks: ['expression'] } },
         train: { batchSize: profile.fashion.batchSize, epochs: profile.fashion.epochs, optimizer: { name: 'adam', lr: 1e-3 }, schedule: { name: 'cosine', minLr: 1e-5 } },
       },
     },

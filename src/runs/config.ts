@@ -39,6 +39,8 @@ const DATA = z.strictObject({
 const TASK = z.enum(['expression', 'valence_arousal', 'forecast']);
 
 const HEAD = z.strictObject({
+  /** How image features reach the dense layers: global average pooling (the transfer heads) or flatten (a small CNN's classic top, which keeps where a feature is). */
+  pooling: z.enum(['avg', 'flatten']).default('avg'),
   dense: z.array(positiveInt).default([]),
   dropout: fraction.default(0),
   /** BatchNorm + LeakyReLU after each dense layer (the AdamW assignment's head). */

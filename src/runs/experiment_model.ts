@@ -53,8 +53,8 @@ export function initialTrainableTop(freeze: ExperimentConfig['model']['freeze'])
 
 function buildHead(features: SymbolicTensor, config: ExperimentConfig['model']['head'], classes: number): SymbolicTensor[] {
   let x = features;
-  // Image bases end in [h, w, c] feature maps: global average pooling, as the assignments' heads do.
-  if (x.shape.length === 4) x = tf.layers.globalAveragePooling2d({ name: 'head_pool' }).apply(x) as SymbolicTensor;
+  // Image bases end in [h, w, c] feature maps: global average pooling as the transfer heads do, or flatten (head.pooling).
+  if (x.shape.length === 4 && config.pooling === 'avg') x = tf.layers.globalAveragePooling2d({ name: 'head_pool' }).apply(x) as SymbolicTensor;
   else if (x.shape.length > 2) x = tf.layers.flatten({ name: 'head_flatten' }).apply(x) as SymbolicTensor;
   config.dense.forEach((units, i) => {
     const n = i + 1;
