@@ -39,7 +39,7 @@ export interface DemoResult {
 }
 
 /** Synthesizes a face set unless the folder already holds one made with the same count, size and seed. */
-async function ensureFaces(out: string, n: number, size: number, seed: number, log: (line: string) => void): Promise<void> {
+export async function ensureFaces(out: string, n: number, size: number, seed: number, log: (line: string) => void): Promise<void> {
   const marker = join(out, 'synth.json');
   if (existsSync(marker)) {
     const made = JSON.parse(readFileSync(marker, 'utf8')) as { count?: number; size?: number; seed?: number };

@@ -10,6 +10,16 @@ export type { DisplayWriter, GridImage, ImageGridOptions, MimeBundle, TableCell,
 export { notebookProgress, type NotebookProgressOptions } from './progress_display.ts';
 export { notebookParams, readProfile, PROFILES, type Profile } from './params.ts';
 export { vegaLiteToSvg } from './vega_svg.ts';
+export { showExamples, showMetrics, showPlot, showRunSummaries, showSamples } from './views.ts';
+// The modules a notebook drives (each notebook is a thin script over them).
+export { inspectDataset, openDataset, splitCounts, splitDataset, synthesizeFaces } from '../data/index.ts';
+export { architectures, buildArchitecture, countParams } from '../models/index.ts';
+export { runExperiment, type RunExperimentResult } from '../runs/experiment.ts';
+export { readRun, type Run } from '../runs/run_files.ts';
+export { renderReport } from '../report/report.ts';
+export { resolveMeta } from '../report/meta.ts';
+export { DEMO_PROFILES, demoData, demoExperiments } from '../demo/plan.ts';
+export { ensureFaces } from '../demo/run_demo.ts';
 export { projectRoot };
 
 // Loaded as the bundle (dist/percept.cjs) in a kernel that JupyterLab started: say when src/ moved on since the
