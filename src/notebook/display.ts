@@ -191,6 +191,8 @@ export function showTable(rows: readonly Record<string, TableCell>[], options: T
 export interface GridImage {
   bytes: Uint8Array;
   caption?: string;
+  /** CSS colour of a border around the image, e.g. green for a correct prediction and red for a wrong one. Default none. */
+  border?: string;
 }
 
 export interface ImageGridOptions {
@@ -227,7 +229,8 @@ export function imageGridBundle(images: readonly GridImage[], options: ImageGrid
     if (mime === undefined) throw new UserError(`image grid: image ${index} is not PNG, JPEG, GIF or WebP (it starts with bytes ${[...image.bytes.subarray(0, 4)].join(',')}). Fix: pass encoded image bytes, e.g. from sharp(...).png().toBuffer()`);
     const caption = image.caption === undefined ? '' : `<figcaption style="font-size:11px;text-align:center">${escapeHtml(image.caption)}</figcaption>`;
     const src = `data:${mime};base64,${Buffer.from(image.bytes).toString('base64')}`;
-    return `<figure style="margin:0"><img src="${src}" width="${size}" height="${size}" style="image-rendering:pixelated;object-fit:contain">${caption}</figure>`;
+    const border = image.border === undefined ? '' : `;box-sizing:border-box;border:3px solid ${escapeHtml(image.border)}`;
+    return `<figure style="margin:0"><img src="${src}" width="${size}" height="${size}" style="image-rendering:pixelated;object-fit:contain${border}">${caption}</figure>`;
   });
   const title = options.title === undefined ? '' : `<div style="font-weight:bold">${escapeHtml(options.title)}</div>`;
   const html = `${title}<div class="percept-grid" style="display:grid;grid-template-columns:repeat(${columns},${size}px);gap:6px">${figures.join('')}</div>`;

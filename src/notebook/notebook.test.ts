@@ -42,6 +42,8 @@ test('image grids accept PNG/JPEG bytes and name the position of anything else',
   assert.equal(imageMime(Uint8Array.from([0xff, 0xd8, 0xff, 0xe0])), 'image/jpeg');
   const bundle = imageGridBundle([{ bytes: png, caption: 'Happy' }], { columns: 2, size: 64 });
   assert.match(String(bundle['text/html']), /grid-template-columns:repeat\(2,64px\).*src="data:image\/png;base64,iVBORw0K".*Happy/);
+  assert.doesNotMatch(String(bundle['text/html']), /border:/);
+  assert.match(String(imageGridBundle([{ bytes: png, border: 'red' }])['text/html']), /<img [^>]*border:3px solid red/);
   assert.throws(() => imageGridBundle([{ bytes: png }, { bytes: Uint8Array.from([1, 2, 3, 4]) }]), (error: Error) => error instanceof UserError && /image 1 is not PNG/.test(error.message));
 });
 

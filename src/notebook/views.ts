@@ -61,7 +61,7 @@ export function showExamples(run: Run, perKind = 8): void {
   for (const correct of [true, false]) {
     const chosen = items.filter((item) => item.correct === correct).slice(0, perKind);
     showImageGrid(
-      chosen.map((item) => ({ bytes: readFileSync(join(run.dir, 'examples', item.file)), caption: `true ${item.true} / pred ${item.pred}` })),
+      chosen.map((item) => ({ bytes: readFileSync(join(run.dir, 'examples', item.file)), caption: `true ${item.true} / pred ${item.pred}`, border: correct ? 'green' : 'red' })),
       { title: `${correct ? 'Correctly' : 'Incorrectly'} classified test images of ${run.summary.name}` },
     );
   }

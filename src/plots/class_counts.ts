@@ -4,12 +4,13 @@ import type { Run } from '../runs/run_files.ts';
 import { FULL_WIDTH, PLOT_CONFIG, SPLIT_NAMES, SPLIT_ORDER } from './common.ts';
 
 /**
- * Class counts per split of the run's split.json; a series run (no classes) shows items per split.
+ * Class counts per split of the run's split.json; a series run (no classes) shows items per split. Only `split` is
+ * read, so a dataset split that has not been trained on yet (notebook 00-data) is drawn the same way.
  *
  * @example
  * const spec = classCounts(readRun('runs/mobilenetv2'));
  */
-export function classCounts(run: Run): TopLevelSpec {
+export function classCounts(run: Pick<Run, 'split'>): TopLevelSpec {
   const splits = Object.entries(run.split?.splits ?? {}).sort(([a], [b]) => SPLIT_ORDER.indexOf(a) - SPLIT_ORDER.indexOf(b));
   const values = splits.flatMap(([split, s]) =>
     Object.entries(s.classes ?? { items: s.count }).map(([name, count]) => ({ class: name, split: SPLIT_NAMES[split] ?? split, count })),
