@@ -13,4 +13,4 @@ export { parseNpy, readNpyNumber, encodeNpy } from './npy.ts';
 export { FASHION_MNIST_DIR, FASHION_MNIST_CLASSES } from './idx.ts';
 export * from './timeseries.ts';
 export { inspectDataset, type InspectReport } from './inspect.ts';
-export { synthesizeFaces, type SynthOptions } from './synth/index.ts';
+export { SYNTH_GENERATOR_VERSION, synthesizeFaces, type SynthOptions } from './synth/index.ts';

@@ -4,7 +4,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { synthesizeFaces } from '../data/index.ts';
+import { SYNTH_GENERATOR_VERSION, synthesizeFaces } from '../data/index.ts';
 import { resolveMeta } from '../report/meta.ts';
 import { renderReport, type ReportResult } from '../report/report.ts';
 import { runExperiment, type RunExperimentResult } from '../runs/experiment.ts';
@@ -38,12 +38,12 @@ export interface DemoResult {
   seconds: number;
 }
 
-/** Synthesizes a face set unless the folder already holds one made with the same count, size and seed. */
+/** Synthesizes a face set unless the folder already holds one made by this generator with the same count, size and seed. */
 export async function ensureFaces(out: string, n: number, size: number, seed: number, log: (line: string) => void): Promise<void> {
   const marker = join(out, 'synth.json');
   if (existsSync(marker)) {
-    const made = JSON.parse(readFileSync(marker, 'utf8')) as { count?: number; size?: number; seed?: number };
-    if (made.count === n && made.size === size && made.seed === seed) return;
+    const made = JSON.parse(readFileSync(marker, 'utf8')) as { generator?: number; count?: number; size?: number; seed?: number };
+    if (made.generator === SYNTH_GENERATOR_VERSION && made.count === n && made.size === size && made.seed === seed) return;
   }
   log(`synthesizing ${n} faces at ${size}px (seed ${seed}) into ${out}`);
   await synthesizeFaces({ out, n, size, seed });

@@ -55,25 +55,26 @@ export function sampleAppearance(random: () => number): Appearance {
   const hue = (): [number, number, number] => [40 + 200 * random(), 40 + 200 * random(), 40 + 200 * random()];
   const occlusionRoll = random();
   return {
-    cx: 50 + 5 * gaussian(random),
-    cy: 52 + 4 * gaussian(random),
-    scale: 0.78 + 0.3 * random(),
-    roll: 10 * gaussian(random),
+    // A face crop, as AffectNet's are: the face fills most of the frame, so the features span enough pixels at 48 px.
+    cx: 50 + 3 * gaussian(random),
+    cy: 53 + 3 * gaussian(random),
+    scale: 1.0 + 0.2 * random(),
+    roll: 7 * gaussian(random),
     yaw: Math.max(-0.6, Math.min(0.6, 0.25 * gaussian(random))),
     skin: jitter(pick(SKIN_TONES), 8),
     hair: jitter(pick(HAIR_COLOURS), 10),
     hairVolume: random(),
     background: [hue(), hue()],
     clutter: Array.from({ length: Math.floor(4 * random()) }, () => [100 * random(), 100 * random(), 5 + 15 * random(), 40 + 180 * random()]),
-    light: { angle: 360 * random(), strength: 0.45 * random() },
+    light: { angle: 360 * random(), strength: 0.3 * random() },
     occlusion: {
-      kind: occlusionRoll < 0.1 ? 'hand' : occlusionRoll < 0.2 ? 'glasses' : occlusionRoll < 0.27 ? 'band' : 'none',
+      kind: occlusionRoll < 0.06 ? 'hand' : occlusionRoll < 0.14 ? 'glasses' : occlusionRoll < 0.18 ? 'band' : 'none',
       x: -1 + 2 * random(),
       y: -1 + 2 * random(),
       size: 0.6 + 0.6 * random(),
     },
-    noise: 2 + 10 * random(),
-    quality: Math.round(60 + 35 * random()),
+    noise: 2 + 6 * random(),
+    quality: Math.round(70 + 25 * random()),
   };
 }
 
@@ -88,26 +89,26 @@ function eye(x: number, y: number, s: number, e: Expression, iris: string): stri
 }
 
 function brow(side: -1 | 1, cx: number, eyeY: number, s: number, e: Expression, colour: string): string {
-  const base = eyeY - 8 * s - e.browRaise * 3.5 * s;
+  const base = eyeY - 8 * s - e.browRaise * 5 * s;
   const innerX = cx + side * 4.5 * s;
   const outerX = cx + side * 18 * s;
-  const innerY = base - e.browInner * 3.5 * s;
-  const outerY = base + e.browInner * 1.2 * s;
+  const innerY = base - e.browInner * 5 * s;
+  const outerY = base + e.browInner * 2 * s;
   const midY = (innerY + outerY) / 2 - 1.5 * s;
-  return `<path d="M${f(innerX)},${f(innerY)} Q${f((innerX + outerX) / 2)},${f(midY)} ${f(outerX)},${f(outerY)}" fill="none" stroke="${colour}" stroke-width="${f(2.4 * s)}" stroke-linecap="round"/>`;
+  return `<path d="M${f(innerX)},${f(innerY)} Q${f((innerX + outerX) / 2)},${f(midY)} ${f(outerX)},${f(outerY)}" fill="none" stroke="${colour}" stroke-width="${f(3.4 * s)}" stroke-linecap="round"/>`;
 }
 
 function mouth(mx: number, my: number, s: number, e: Expression, lips: string): string {
-  const half = 9 * s * e.mouthWidth;
-  const lift = e.mouthCurve * 4 * s;
+  const half = 12 * s * e.mouthWidth;
+  const lift = e.mouthCurve * 8 * s;
   const leftY = my - lift;
   const rightY = my - lift - e.asymmetry * 4.5 * s;
-  const upper = my + e.mouthCurve * 3 * s - e.mouthOpen * 2 * s;
-  const lower = my + e.mouthCurve * 3 * s + e.mouthOpen * 11 * s;
+  const upper = my + e.mouthCurve * 4 * s - e.mouthOpen * 2 * s;
+  const lower = my + e.mouthCurve * 4 * s + e.mouthOpen * 13 * s;
   const l = `${f(mx - half)},${f(leftY)}`;
   const r = `${f(mx + half)},${f(rightY)}`;
   if (e.mouthOpen < 0.12) {
-    return `<path d="M${l} Q${f(mx)},${f(my + e.mouthCurve * 5 * s)} ${r}" fill="none" stroke="${lips}" stroke-width="${f(1.8 * s)}" stroke-linecap="round"/>`;
+    return `<path d="M${l} Q${f(mx)},${f(my + e.mouthCurve * 7 * s)} ${r}" fill="none" stroke="${lips}" stroke-width="${f(2.6 * s)}" stroke-linecap="round"/>`;
   }
   return [
     `<path d="M${l} Q${f(mx)},${f(upper)} ${r} Q${f(mx)},${f(lower)} ${l} Z" fill="#3a0d12" stroke="${lips}" stroke-width="${f(1.6 * s)}" stroke-linejoin="round"/>`,
@@ -139,8 +140,9 @@ export function faceSvg(e: Expression, a: Appearance, size: number): string {
   const eyeY = a.cy - 5 * s;
   const fx = a.cx + shift;
   const hair = rgb(a.hair);
-  const browColour = rgb(shade(a.hair, 0.8));
-  const lips = rgb(shade(a.skin, 0.62));
+  // Brows and lips darker than any hair or skin tone, so the expression reads on every face, as real brows and lips do.
+  const browColour = rgb(shade(a.hair, 0.45));
+  const lips = rgb(shade(a.skin, 0.4));
   const iris = rgb(shade(a.hair, 0.9));
   const light = a.light;
   const parts = [

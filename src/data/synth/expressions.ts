@@ -94,12 +94,12 @@ export function gaussian(random: () => number): number {
  * so weak expressions overlap neutral as real ones do.
  */
 export function sampleExpression(label: number, random: () => number): { expression: Expression; intensity: number } {
-  const intensity = 0.45 + 0.75 * random();
+  const intensity = 0.8 + 0.4 * random();
   const neutral = PROTOTYPES[0]!;
   const prototype = PROTOTYPES[label]!;
   const expression = {} as Expression;
   for (const key of Object.keys(neutral) as (keyof Expression)[]) {
-    const jitter = key === 'mouthOpen' ? 0.12 : 0.15;
+    const jitter = key === 'mouthOpen' ? 0.1 : 0.12;
     expression[key] = neutral[key] + intensity * (prototype[key] - neutral[key]) + jitter * gaussian(random);
   }
   expression.mouthOpen = Math.max(0, expression.mouthOpen);

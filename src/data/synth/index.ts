@@ -48,6 +48,12 @@ export interface SynthSummary {
 
 const MARKER = 'synth.json';
 
+/**
+ * Bumped whenever a change to the drawing or labelling changes the images, so that a set made by older code is
+ * regenerated rather than silently reused (the demo compares it).
+ */
+export const SYNTH_GENERATOR_VERSION = 2;
+
 /** The true label of each image: exact AffectNet-proportion counts, in a seeded random order. */
 function trueLabels(n: number, seed: number): number[] {
   const labels = classCounts(n).flatMap((count, label) => Array<number>(count).fill(label));
@@ -123,7 +129,7 @@ export async function synthesizeFaces(options: SynthOptions): Promise<SynthSumma
       flipped: annotated.filter((label, i) => label !== labels[i]).length,
       seconds: 0,
     };
-    writeJsonAtomic(join(temp, MARKER), { count: n, size, seed, labelNoise, classes, flipped: summary.flipped });
+    writeJsonAtomic(join(temp, MARKER), { generator: SYNTH_GENERATOR_VERSION, count: n, size, seed, labelNoise, classes, flipped: summary.flipped });
     rmSync(options.out, { recursive: true, force: true });
     renameSync(temp, options.out);
     return { ...summary, seconds: (performance.now() - start) / 1000 };
