@@ -40,4 +40,9 @@ test('training curves mark each learning-rate change and the best epoch', async 
   const layers = JSON.stringify(PLOTS.get('training_curves').spec([mobilenet!]));
   assert.match(layers, /best epoch \d/);
   assert.match(layers, /lr 1e-3 → 1e-4/);
+  // No best epoch and one learning rate: no marker layers (an empty one makes Vega warn of an infinite extent).
+  const history = mobilenet!.history!;
+  const plain = { ...mobilenet!, history: { ...history, bestEpoch: undefined, epochs: history.epochs.map((epoch) => ({ ...epoch, lr: 1e-3 })) } };
+  const spec = PLOTS.get('training_curves').spec([plain]) as { spec: { layer: unknown[] } };
+  assert.equal(spec.spec.layer.length, 1);
 });

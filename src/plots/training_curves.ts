@@ -55,16 +55,21 @@ export function trainingCurves(run: Run): TopLevelSpec {
             color: { field: 'split', type: 'nominal', title: null, scale: { domain: ['train', 'validation'], range: ['#1f77b4', '#ff7f0e'] } },
           },
         },
-        {
-          data: { values: markers },
-          mark: { type: 'rule', strokeDash: [4, 3], color: '#555' },
-          encoding: { x: { field: 'epoch', type: 'quantitative' } },
-        },
-        {
-          data: { values: markers },
-          mark: { type: 'text', angle: 270, align: 'right', baseline: 'bottom', dx: -4, dy: -2, fontSize: 9, color: '#555' },
-          encoding: { x: { field: 'epoch', type: 'quantitative' }, y: { value: 0 }, text: { field: 'marker' } },
-        },
+        // Marker layers only when there are markers: an empty layer makes Vega warn of an infinite extent.
+        ...(markers.length === 0
+          ? []
+          : [
+              {
+                data: { values: markers },
+                mark: { type: 'rule' as const, strokeDash: [4, 3], color: '#555' },
+                encoding: { x: { field: 'epoch', type: 'quantitative' as const } },
+              },
+              {
+                data: { values: markers },
+                mark: { type: 'text' as const, angle: 270, align: 'right' as const, baseline: 'bottom' as const, dx: -4, dy: -2, fontSize: 9, color: '#555' },
+                encoding: { x: { field: 'epoch', type: 'quantitative' as const }, y: { value: 0 }, text: { field: 'marker' } },
+              },
+            ]),
       ],
     },
   };
