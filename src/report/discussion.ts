@@ -5,6 +5,7 @@
 import type { Estimate } from '../metrics/bootstrap.ts';
 import type { Run } from '../runs/run_files.ts';
 import type { ReportContext } from './context.ts';
+import { basename } from 'node:path';
 import { weightsText } from './tables.ts';
 import { duration, escapeHtml, estimateText, num, overlaps } from './format.ts';
 
@@ -23,6 +24,18 @@ function scored(runs: readonly Run[], get: Getter): Scored[] {
 }
 
 const name = (run: Run): string => `<b>${escapeHtml(run.summary.name)}</b>`;
+
+/** Runs grouped by the data they were trained and tested on (same manifest hash), in first-seen order. */
+export function byDataset(runs: readonly Run[]): Run[][] {
+  const groups = new Map<string, Run[]>();
+  for (const run of runs) groups.set(run.summary.dataHash, [...(groups.get(run.summary.dataHash) ?? []), run]);
+  return [...groups.values()];
+}
+
+/** How a dataset is named in the text: the last part of its path (e.g. 'faces', 'fashion-mnist'). */
+function datasetName(group: readonly Run[]): string {
+  return escapeHtml(basename(group[0]!.config.data.path) || group[0]!.config.data.path);
+}
 
 /**
  * 'X has the highest test accuracy, 0.833 (95% CI ...), 0.042 above Y (0.792 ...); the intervals overlap, so ...'.
@@ -58,12 +71,20 @@ function gapSentences(runs: readonly Run[]): string[] {
   return sentences;
 }
 
+/** Transfer against from scratch, compared only between runs on the same data (another dataset says nothing). */
 function transferSentences(runs: readonly Run[]): string[] {
   const accuracy = test('accuracy');
   const transferred = runs.filter((run) => run.summary.weights !== 'none' && accuracy(run) !== undefined);
   const scratch = runs.filter((run) => run.summary.weights === 'none' && accuracy(run) !== undefined);
   if (transferred.length === 0) return ['No run started from pretrained or transferred weights, so transfer against from-scratch training is not measured.'];
   if (scratch.length === 0) return ['Every run started from pretrained or transferred weights, so transfer against from-scratch training is not measured.'];
+  const comparable = byDataset(runs).filter((group) => group.some((run) => transferred.includes(run)) && group.some((run) => scratch.includes(run)));
+  if (comparable.length === 0) return ['No dataset has both a transferred and a from-scratch run, so transfer against from-scratch training is not measured.'];
+  return comparable.flatMap((group) => transferOnDataset(group.filter((run) => transferred.includes(run)), group.filter((run) => scratch.includes(run))));
+}
+
+function transferOnDataset(transferred: Run[], scratch: Run[]): string[] {
+  const accuracy = test('accuracy');
   const pairs = transferred.flatMap((t) => scratch.filter((s) => s.summary.arch === t.summary.arch).map((s) => ({ t, s })));
   if (pairs.length > 0) {
     return pairs.map(({ t, s }) => {
@@ -112,16 +133,21 @@ function paragraph(title: string, sentences: (string | undefined)[], list = fals
 export function discussion(context: ReportContext): string {
   const images = context.imageRuns;
   const v = (target: 'valence' | 'arousal', key: 'ccc' | 'rmse'): Getter => (run) => run.metrics?.['test']?.[target]?.[key];
-  const parts = [
-    paragraph('Best model per metric (test split)', [
-      bestSentence(images, test('accuracy'), 'test accuracy', true),
-      bestSentence(images, test('f1_macro'), 'test macro F1', true),
-      bestSentence(images, test('kappa'), 'test Cohen κ', true),
-      bestSentence(images, test('auc_roc_macro'), 'test macro AUC-ROC', true),
-      bestSentence(images, v('valence', 'ccc'), 'valence CCC', true),
-      bestSentence(images, v('arousal', 'ccc'), 'arousal CCC', true),
-      bestSentence(images, v('valence', 'rmse'), 'valence RMSE', false),
+  // Rankings only among runs on the same data: a score on Fashion-MNIST does not beat one on the faces.
+  const datasets = byDataset(images);
+  const best = datasets.map((group) =>
+    paragraph(`Best model per metric (test split)${datasets.length > 1 ? `, on ${datasetName(group)}` : ''}`, [
+      bestSentence(group, test('accuracy'), 'test accuracy', true),
+      bestSentence(group, test('f1_macro'), 'test macro F1', true),
+      bestSentence(group, test('kappa'), 'test Cohen κ', true),
+      bestSentence(group, test('auc_roc_macro'), 'test macro AUC-ROC', true),
+      bestSentence(group, v('valence', 'ccc'), 'valence CCC', true),
+      bestSentence(group, v('arousal', 'ccc'), 'arousal CCC', true),
+      bestSentence(group, v('valence', 'rmse'), 'valence RMSE', false),
     ], true),
+  );
+  const parts = [
+    ...best,
     paragraph('Train/validation gap', gapSentences(images)),
     paragraph('Transfer versus from scratch', transferSentences(images)),
     paragraph('Early stopping', stoppingSentences(context.runs)),
@@ -140,8 +166,11 @@ export function summary(context: ReportContext): string {
   const items: string[] = [];
   const total = context.runs.reduce((sum, run) => sum + run.summary.timings.trainSeconds, 0);
   items.push(`${context.runs.length} run${context.runs.length === 1 ? '' : 's'} (${[...new Set(context.runs.map((r) => escapeHtml(r.summary.arch)))].join(', ')}), ${duration(total)} of training in all.`);
-  const best = scored(context.imageRuns, test('accuracy')).sort((a, b) => b.estimate.value - a.estimate.value)[0];
-  if (best !== undefined) items.push(`Best test accuracy: ${name(best.run)}, ${estimateText(best.estimate)}.`);
+  const datasets = byDataset(context.imageRuns);
+  for (const group of datasets) {
+    const best = scored(group, test('accuracy')).sort((a, b) => b.estimate.value - a.estimate.value)[0];
+    if (best !== undefined) items.push(`Best test accuracy${datasets.length > 1 ? ` on ${datasetName(group)}` : ''}: ${name(best.run)}, ${estimateText(best.estimate)}.`);
+  }
   const series = scored(context.seriesRuns, (run) => run.metrics?.['test']?.series?.mse).sort((a, b) => a.estimate.value - b.estimate.value)[0];
   if (series !== undefined) {
     const naive = series.run.metrics!['test']!.series!.naive_mse;

@@ -109,6 +109,25 @@ test('a run without metrics or history shows "not measured" and lists the gaps; 
   assert.match(html, /class="nm"[^>]*>not measured/);
 });
 
+test('the Discussion ranks and compares transfer only among runs on the same data', async () => {
+  // The from-scratch fixture moved to another dataset: no ranking or transfer claim may pair it with the first.
+  const other = join(root, 'other', 'fixture-other-scratch');
+  cpSync(runs[1]!, other, { recursive: true });
+  const edit = (file: string, change: (json: Record<string, unknown>) => void): void => {
+    const json = JSON.parse(readFileSync(join(other, file), 'utf8')) as Record<string, unknown>;
+    change(json);
+    writeFileSync(join(other, file), JSON.stringify(json));
+  };
+  edit('summary.json', (summary) => Object.assign(summary, { name: 'fixture-other-scratch', dataHash: 'fixture-other-set' }));
+  edit('config.json', (config) => Object.assign(config, { name: 'fixture-other-scratch', data: { ...(config['data'] as object), path: '/data/other-set' } }));
+  const out = join(root, 'datasets.html');
+  await renderReport([runs[0]!, other], { out, meta: META });
+  const html = readFileSync(out, 'utf8');
+  assert.match(html, /Best model per metric \(test split\), on other-set/);
+  assert.doesNotMatch(html, /runner-up/, 'one run per dataset: nothing to rank it against');
+  assert.match(html, /No dataset has both a transferred and a from-scratch run/);
+});
+
 test('percept report as a process writes a PDF whose text has every heading, the key numbers and page numbers', needsChromium(), () => {
   const pdf = join(root, 'out', 'assignment.pdf');
   const cli = spawnSync(process.execPath, [join(projectRoot(), 'src/cli/bin.mjs'), 'report', ...runs, '-o', pdf, '--json', '--title', 'Fixture report', '--author', 'Fixture Author'], { encoding: 'utf8' });
