@@ -19,12 +19,20 @@ export function hashJson(value: unknown): string {
   return `sha256:${createHash('sha256').update(JSON.stringify(value)).digest('hex').slice(0, 16)}`;
 }
 
-function sourceFiles(dir: string): string[] {
+/**
+ * Folders under src/ whose code cannot change a run's results: how runs are reported, plotted, shown in notebooks,
+ * installed and launched (the demo's and the CLI's choices reach a run only through its config, which is in the key).
+ * Leaving them out lets a report fix re-render over finished runs instead of retraining them.
+ */
+const PRESENTATION_DIRS: ReadonlySet<string> = new Set(['cli', 'demo', 'notebook', 'plots', 'report', 'setup']);
+
+/** Source files that can change results, in a stable order. Exported for its test. */
+export function resultSourceFiles(dir: string, top = true): string[] {
   return readdirSync(dir, { withFileTypes: true })
     .sort((a, b) => a.name.localeCompare(b.name))
     .flatMap((entry) => {
       const path = join(dir, entry.name);
-      if (entry.isDirectory()) return sourceFiles(path);
+      if (entry.isDirectory()) return top && PRESENTATION_DIRS.has(entry.name) ? [] : resultSourceFiles(path, false);
       return /\.(ts|mjs|py)$/.test(entry.name) && !/\.test\.ts$/.test(entry.name) ? [path] : [];
     });
 }
@@ -32,9 +40,9 @@ function sourceFiles(dir: string): string[] {
 let cachedVersion: string | undefined;
 
 /**
- * The package version plus a hash of every source file under src/ (tests excluded): it changes exactly when code that
- * can change results changes, which a git commit id does not (it moves with every unrelated commit, and a dirty tree
- * keeps it).
+ * The package version plus a hash of the source files under src/ that can change results (tests and presentation
+ * code excluded): it changes when such code changes, which a git commit id does not track (it moves with every
+ * unrelated commit, and a dirty tree keeps it).
  *
  * @example
  * codeVersion(); // 'percept@0.1.0+src.8c1e0f2a9b7d4e61'
@@ -47,7 +55,7 @@ export function codeVersion(): string {
   const hash = createHash('sha256');
   // An installed package without its sources is identified by its version alone.
   if (!existsSync(src)) return (cachedVersion = `${pkg.name}@${pkg.version}`);
-  for (const file of sourceFiles(src)) hash.update(relative(src, file)).update('\0').update(readFileSync(file)).update('\0');
+  for (const file of resultSourceFiles(src)) hash.update(relative(src, file)).update('\0').update(readFileSync(file)).update('\0');
   cachedVersion = `${pkg.name}@${pkg.version}+src.${hash.digest('hex').slice(0, 16)}`;
   return cachedVersion;
 }
