@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { explainLoadFailure, parseBackendRequest } from './tf.ts';
 import { findPython } from './setup/native_backend.ts';
 import { assertSameProbe, probeOn } from './kernels/probe_testing.ts';
@@ -8,6 +10,17 @@ import { needsNative } from './testing.ts';
 import { UserError } from './errors.ts';
 
 const BIN = new URL('./cli/bin.mjs', import.meta.url).pathname;
+const SRC = new URL('.', import.meta.url).pathname;
+
+test('src/tf.ts is the only file that loads TensorFlow.js (type-only imports are erased at run time)', () => {
+  // Files that name a TensorFlow.js package without loading it into percept's process: setup probes tfjs-node in a
+  // child process (a broken binding cannot abort percept) and the notebook bundle keeps the packages external.
+  const allowed = new Set(['tf.ts', 'setup/native_backend.ts', 'notebook/bundle.ts']);
+  const files = readdirSync(SRC, { recursive: true, encoding: 'utf8' }).filter((file) => /\.(ts|mjs)$/.test(file) && !file.endsWith('.test.ts'));
+  const naming = files.filter((file) => /'@tensorflow\//.test(readFileSync(join(SRC, file), 'utf8').replace(/^import type [^;]*;/gm, '')));
+  assert.deepEqual(naming.filter((file) => !allowed.has(file)), []);
+  assert.ok(naming.includes('tf.ts'), 'the check sees tf.ts itself');
+});
 
 test('native and pure-JS backends give the same outputs, gradients and moving statistics (1e-4 relative)', needsNative(), () => {
   const native = probeOn({ PERCEPT_BACKEND: 'native' });
