@@ -92,3 +92,25 @@ test('decodeImage applies EXIF orientation and turns grayscale and alpha into RG
   const rgba = await sharp({ create: { width: 4, height: 4, channels: 4, background: { r: 10, g: 20, b: 30, alpha: 0.5 } } }).webp({ lossless: true }).toBuffer();
   assert.deepEqual(Array.from((await decodeImage(rgba, { size: 2 })).data.subarray(0, 3)), [10, 20, 30]);
 });
+
+test('a batch of mixed sizes and channels gives each image the pixels it gets in a batch of its own', async () => {
+  const root = tempDir();
+  const rgb = join(root, 'rgb.png');
+  const grey = join(root, 'grey.png');
+  const noise = (n: number): Buffer => Buffer.from(Array.from({ length: n }, (_, i) => (i * 37) % 256));
+  await sharp(noise(20 * 12 * 3), { raw: { width: 20, height: 12, channels: 3 } }).png().toFile(rgb);
+  await sharp(noise(9 * 14), { raw: { width: 9, height: 14, channels: 1 } }).png().toFile(grey);
+  const items = [{ id: 'rgb', file: rgb }, { id: 'grey', file: grey }];
+  const pixels = async (batchItems: typeof items): Promise<Float32Array> => {
+    let values = new Float32Array(0);
+    for await (const batch of imageBatches(batchItems, { size: 8, batchSize: 2 })) {
+      values = Float32Array.from([...values, ...(await batch.x.data())]);
+      batch.x.dispose();
+    }
+    return values;
+  };
+  const together = await pixels(items);
+  const alone = Float32Array.from([...(await pixels([items[0]!])), ...(await pixels([items[1]!]))]);
+  assert.equal(together.length, 2 * 8 * 8 * 3);
+  assert.deepEqual(Array.from(together), Array.from(alone));
+});
