@@ -47,6 +47,8 @@ export function bestSentence(runs: readonly Run[], get: Getter, label: string, h
   if (best === undefined) return undefined;
   const head = `${name(best.run)} has the ${higherIsBetter ? 'highest' : 'lowest'} ${label}, ${estimateText(best.estimate)}`;
   if (second === undefined) return `${head} (the only run with this metric).`;
+  // Equal as printed: a margin of '0.000' would read as a ranking.
+  if (num(best.estimate.value) === num(second.estimate.value)) return `${head}, level with ${name(second.run)} (${estimateText(second.estimate)}): no ranking between them.`;
   const margin = Math.abs(best.estimate.value - second.estimate.value);
   const verdict = overlaps(best.estimate, second.estimate)
     ? 'the intervals overlap, so this ranking is not conclusive at this test-set size'

@@ -104,7 +104,9 @@ class BodyRenderer {
     const candidates = (plot.scope === 'dataset' ? distinctDatasets(this.context.runs) : this.context.runs).filter((run) => plot.appliesTo(run));
     const ready = candidates.filter((run) => plot.lacks(run) === undefined);
     const lacking = candidates.filter((run) => plot.lacks(run) !== undefined);
-    const notes = lacking.map((run) => `<p class="nm-block">${escapeHtml(caption(run).replace(/\.$/, ''))}: ${this.context.notMeasured(run, plot.lacks(run)!)}.</p>\n`);
+    // A figure over all runs names the run left out of it; a per-run figure's caption already names its run.
+    const subject = (run: Run): string => (plot.scope === 'runs' ? `${run.summary.name} is not in the figure above: ${plot.lacks(run)!}` : `${caption(run).replace(/\.$/, '')}:`);
+    const notes = lacking.map((run) => `<p class="nm-block">${escapeHtml(subject(run))} ${this.context.notMeasured(run, plot.lacks(run)!)}.</p>\n`);
     if (plot.scope === 'runs') return (ready.length > 0 ? this.figure(plot, ready, caption()) : '') + notes.join('');
     return ready.map((run) => this.figure(plot, [run], caption(run))).join('') + notes.join('');
   }

@@ -107,6 +107,8 @@ test('a run without metrics or history shows "not measured" and lists the gaps; 
   const gaps = result.gaps.filter((g) => g.run === 'fixture-mobilenet_v2').map((g) => g.what);
   for (const what of ['test accuracy', 'val accuracy', 'history.json', 'test valence RMSE']) assert.ok(gaps.includes(what), `gap '${what}' listed in ${gaps.join(', ')}`);
   assert.match(html, /class="nm"[^>]*>not measured/);
+  // The comparison chart spans all runs, so its note names the run it leaves out.
+  assert.match(html, /fixture-mobilenet_v2 is not in the figure above: test classification metrics <span class="nm"/);
 });
 
 test('the Discussion ranks and compares transfer only among runs on the same data', async () => {
@@ -126,6 +128,20 @@ test('the Discussion ranks and compares transfer only among runs on the same dat
   assert.match(html, /Best model per metric \(test split\), on other-set/);
   assert.doesNotMatch(html, /runner-up/, 'one run per dataset: nothing to rank it against');
   assert.match(html, /No dataset has both a transferred and a from-scratch run/);
+});
+
+test('a tie in the Discussion is called level, not ranked by a margin of zero', async () => {
+  const twin = join(root, 'twin', 'fixture-twin');
+  cpSync(runs[0]!, twin, { recursive: true });
+  for (const file of ['summary.json', 'config.json']) {
+    const json = JSON.parse(readFileSync(join(twin, file), 'utf8')) as Record<string, unknown>;
+    writeFileSync(join(twin, file), JSON.stringify({ ...json, name: 'fixture-twin' }));
+  }
+  const out = join(root, 'tie.html');
+  await renderReport([runs[0]!, twin], { out, meta: META });
+  const html = readFileSync(out, 'utf8');
+  assert.match(html, /has the highest test accuracy, [^;]*, level with <b>fixture-(twin|mobilenet_v2)<\/b> \([^)]*\)\): no ranking between them\./);
+  assert.doesNotMatch(html, /0\.000 above/);
 });
 
 test('percept report as a process writes a PDF whose text has every heading, the key numbers and page numbers', needsChromium(), () => {

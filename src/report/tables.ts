@@ -35,7 +35,8 @@ function splitMetrics(run: Run, split: string): SplitMetrics | undefined {
 }
 
 function inputSize(run: Run): string {
-  return run.summary.input.join(' × ');
+  // No spaces: '48×48×3' stays on one line in a narrow column.
+  return run.summary.input.join('×');
 }
 
 function head(run: Run): string {
