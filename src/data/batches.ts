@@ -96,13 +96,13 @@ function fitInput<T extends Tensor3D | Tensor4D>(image: T, channels: 1 | 3, size
 }
 
 /** One image as a float32 [size, size, channels] tensor with the item's seeded augmentation. */
-function augmentedInput(pixels: Pixels, item: DataItem, options: ImageBatchOptions & { augment: AugmentOptions }): Tensor3D {
+function augmentedInput(pixels: Pixels, item: DataItem, options: ImageBatchOptions, augment: AugmentOptions): Tensor3D {
   const channels = options.channels ?? 3;
   const size = options.size;
   return tf.tidy(() => {
     const image = fitInput(tf.tensor3d(Float32Array.from(pixels.data), [pixels.height, pixels.width, pixels.channels], 'float32'), channels, size);
     const raw: RawImage = { data: image.dataSync() as Float32Array, width: size, height: size, channels };
-    const augmented = augmentImage(raw, options.augment, seededRandom(hashSeed(`${options.seed ?? 0}:${item.id}`)));
+    const augmented = augmentImage(raw, augment, seededRandom(hashSeed(`${options.seed ?? 0}:${item.id}`)));
     return tf.tensor3d(augmented.data, [size, size, channels], 'float32');
   });
 }
@@ -116,7 +116,7 @@ function batchInput(good: readonly { item: DataItem; pixels: Pixels }[], options
   const augment = options.augment;
   return tf.tidy(() => {
     if (good.length === 0) return tf.zeros([0, options.size, options.size, channels]) as Tensor4D;
-    if (augment !== undefined) return tf.stack(good.map(({ pixels, item }) => augmentedInput(pixels, item, { ...options, augment }))) as Tensor4D;
+    if (augment !== undefined) return tf.stack(good.map(({ pixels, item }) => augmentedInput(pixels, item, options, augment))) as Tensor4D;
     const first = good[0]!.pixels;
     const uniform = good.every(({ pixels }) => pixels.width === first.width && pixels.height === first.height && pixels.channels === first.channels);
     const stored = (pixels: Pixels): Tensor4D => tf.tensor4d(Float32Array.from(pixels.data), [1, pixels.height, pixels.width, pixels.channels], 'float32');

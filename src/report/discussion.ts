@@ -6,7 +6,7 @@ import type { Estimate } from '../metrics/bootstrap.ts';
 import type { Run } from '../runs/run_files.ts';
 import type { ReportContext } from './context.ts';
 import { basename } from 'node:path';
-import { weightsText } from './tables.ts';
+import { byDataset, weightsText } from './tables.ts';
 import { duration, escapeHtml, estimateText, num, overlaps } from './format.ts';
 
 interface Scored {
@@ -24,13 +24,6 @@ function scored(runs: readonly Run[], get: Getter): Scored[] {
 }
 
 const name = (run: Run): string => `<b>${escapeHtml(run.summary.name)}</b>`;
-
-/** Runs grouped by the data they were trained and tested on (same manifest hash), in first-seen order. */
-export function byDataset(runs: readonly Run[]): Run[][] {
-  const groups = new Map<string, Run[]>();
-  for (const run of runs) groups.set(run.summary.dataHash, [...(groups.get(run.summary.dataHash) ?? []), run]);
-  return [...groups.values()];
-}
 
 /** How a dataset is named in the text: the last part of its path (e.g. 'faces', 'fashion-mnist'). */
 function datasetName(group: readonly Run[]): string {
@@ -80,9 +73,11 @@ function transferSentences(runs: readonly Run[]): string[] {
   const scratch = runs.filter((run) => run.summary.weights === 'none' && accuracy(run) !== undefined);
   if (transferred.length === 0) return ['No run started from pretrained or transferred weights, so transfer against from-scratch training is not measured.'];
   if (scratch.length === 0) return ['Every run started from pretrained or transferred weights, so transfer against from-scratch training is not measured.'];
-  const comparable = byDataset(runs).filter((group) => group.some((run) => transferred.includes(run)) && group.some((run) => scratch.includes(run)));
+  const comparable = byDataset(runs)
+    .map((group) => ({ transferred: group.filter((run) => transferred.includes(run)), scratch: group.filter((run) => scratch.includes(run)) }))
+    .filter((group) => group.transferred.length > 0 && group.scratch.length > 0);
   if (comparable.length === 0) return ['No dataset has both a transferred and a from-scratch run, so transfer against from-scratch training is not measured.'];
-  return comparable.flatMap((group) => transferOnDataset(group.filter((run) => transferred.includes(run)), group.filter((run) => scratch.includes(run))));
+  return comparable.flatMap((group) => transferOnDataset(group.transferred, group.scratch));
 }
 
 function transferOnDataset(transferred: Run[], scratch: Run[]): string[] {

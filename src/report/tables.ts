@@ -224,8 +224,14 @@ export const TABLES = new Registry<TableDefinition>('table', [
 
 /** One run per distinct dataset (data hash), in run order. */
 export function distinctDatasets(runs: readonly Run[]): Run[] {
-  const seen = new Set<string>();
-  return runs.filter((run) => !seen.has(run.summary.dataHash) && seen.add(run.summary.dataHash) !== undefined);
+  return byDataset(runs).map((group) => group[0]!);
+}
+
+/** Runs grouped by the data they were trained and tested on (same manifest hash), in first-seen order. */
+export function byDataset(runs: readonly Run[]): Run[][] {
+  const groups = new Map<string, Run[]>();
+  for (const run of runs) groups.set(run.summary.dataHash, [...(groups.get(run.summary.dataHash) ?? []), run]);
+  return [...groups.values()];
 }
 
 /**
