@@ -52,7 +52,7 @@ const MARKER = 'synth.json';
  * Bumped whenever a change to the drawing or labelling changes the images, so that a set made by older code is
  * regenerated rather than silently reused (the demo compares it).
  */
-export const SYNTH_GENERATOR_VERSION = 2;
+export const SYNTH_GENERATOR_VERSION = 3;
 
 /** The true label of each image: exact AffectNet-proportion counts, in a seeded random order. */
 function trueLabels(n: number, seed: number): number[] {
