@@ -18,18 +18,18 @@ import { vgg16 } from './vgg.ts';
 import type { ArchitectureSpec, BuildOptions } from './types.ts';
 
 export const ARCHITECTURES = [
-  { name: 'mobilenet_v2', family: 'mobilenet', defaultInput: 224, minInput: 32, channels: 3, preprocess: 'mobilenet', build: mobilenetV2 },
+  { name: 'mobilenet_v2', family: 'mobilenet', defaultInput: 224, minInput: 32, channels: 3, preprocess: 'mobilenet', residual: true, build: mobilenetV2 },
   // MobileNetV3 rescales inside the model (Keras's include_preprocessing), so its preprocessing is 'none'.
-  { name: 'mobilenet_v3_small', family: 'mobilenet', defaultInput: 224, minInput: 32, channels: 3, preprocess: 'none', build: mobilenetV3Small },
-  { name: 'mobilenet_v3_large', family: 'mobilenet', defaultInput: 224, minInput: 32, channels: 3, preprocess: 'none', build: mobilenetV3Large },
-  { name: 'resnet18', family: 'resnet', defaultInput: 224, minInput: 32, channels: 3, preprocess: 'torch', build: resnet18 },
-  { name: 'resnet50', family: 'resnet', defaultInput: 224, minInput: 32, channels: 3, preprocess: 'caffe', build: resnet50 },
-  { name: 'densenet121', family: 'densenet', defaultInput: 224, minInput: 32, channels: 3, preprocess: 'torch', build: densenet121 },
-  { name: 'vgg16', family: 'vgg', defaultInput: 224, minInput: 32, channels: 3, preprocess: 'caffe', build: vgg16 },
-  { name: 'simple_cnn', family: 'cnn', defaultInput: 28, minInput: 8, channels: 1, preprocess: 'unit', build: simpleCnn },
-  { name: 'simple_rnn', family: 'recurrent', defaultInput: 24, minInput: 2, channels: 1, preprocess: 'none', build: simpleRnn },
-  { name: 'lstm', family: 'recurrent', defaultInput: 24, minInput: 2, channels: 1, preprocess: 'none', build: lstm },
-  { name: 'gru', family: 'recurrent', defaultInput: 24, minInput: 2, channels: 1, preprocess: 'none', build: gru },
+  { name: 'mobilenet_v3_small', family: 'mobilenet', defaultInput: 224, minInput: 32, channels: 3, preprocess: 'none', residual: true, build: mobilenetV3Small },
+  { name: 'mobilenet_v3_large', family: 'mobilenet', defaultInput: 224, minInput: 32, channels: 3, preprocess: 'none', residual: true, build: mobilenetV3Large },
+  { name: 'resnet18', family: 'resnet', defaultInput: 224, minInput: 32, channels: 3, preprocess: 'torch', residual: true, build: resnet18 },
+  { name: 'resnet50', family: 'resnet', defaultInput: 224, minInput: 32, channels: 3, preprocess: 'caffe', residual: true, build: resnet50 },
+  { name: 'densenet121', family: 'densenet', defaultInput: 224, minInput: 32, channels: 3, preprocess: 'torch', residual: false, build: densenet121 },
+  { name: 'vgg16', family: 'vgg', defaultInput: 224, minInput: 32, channels: 3, preprocess: 'caffe', residual: false, build: vgg16 },
+  { name: 'simple_cnn', family: 'cnn', defaultInput: 28, minInput: 8, channels: 1, preprocess: 'unit', residual: false, build: simpleCnn },
+  { name: 'simple_rnn', family: 'recurrent', defaultInput: 24, minInput: 2, channels: 1, preprocess: 'none', residual: false, build: simpleRnn },
+  { name: 'lstm', family: 'recurrent', defaultInput: 24, minInput: 2, channels: 1, preprocess: 'none', residual: false, build: lstm },
+  { name: 'gru', family: 'recurrent', defaultInput: 24, minInput: 2, channels: 1, preprocess: 'none', residual: false, build: gru },
 ] as const satisfies readonly ArchitectureSpec[];
 
 export type ArchitectureName = (typeof ARCHITECTURES)[number]['name'];

@@ -16,7 +16,7 @@ export function makeDivisible(value: number, divisor = 8): number {
 
 const BN = { epsilon: 1e-3, momentum: 0.999 };
 
-function invertedResidualBlock(input: Node, filters: number, alpha: number, stride: number, expansion: number, blockId: number): Node {
+function invertedResidualBlock(input: Node, filters: number, alpha: number, stride: number, expansion: number, blockId: number, zeroInitResidual: boolean): Node {
   const inChannels = channelsOf(input);
   const pointwiseFilters = makeDivisible(Math.trunc(filters * alpha));
   let prefix = `block_${blockId}_`;
@@ -33,9 +33,9 @@ function invertedResidualBlock(input: Node, filters: number, alpha: number, stri
   x = batchNorm(x, `${prefix}depthwise_BN`, BN);
   x = relu6(x, `${prefix}depthwise_relu`);
   x = apply(tf.layers.conv2d({ filters: pointwiseFilters, kernelSize: 1, padding: 'same', useBias: false, name: `${prefix}project` }), x);
-  x = batchNorm(x, `${prefix}project_BN`, BN);
-  if (inChannels === pointwiseFilters && stride === 1) return apply(tf.layers.add({ name: `${prefix}add` }), [input, x]);
-  return x;
+  const residual = inChannels === pointwiseFilters && stride === 1;
+  x = batchNorm(x, `${prefix}project_BN`, { ...BN, zeroGamma: zeroInitResidual && residual });
+  return residual ? apply(tf.layers.add({ name: `${prefix}add` }), [input, x]) : x;
 }
 
 /** [filters, stride, expansion] of blocks 0..16 (the paper's Table 2, expanded per repeat). */
@@ -57,7 +57,7 @@ export function mobilenetV2(options: BuildOptions): LayersModel {
   x = batchNorm(x, 'bn_Conv1', BN);
   x = relu6(x, 'Conv1_relu');
   BLOCKS.forEach(([filters, stride, expansion], blockId) => {
-    x = invertedResidualBlock(x, filters, alpha, stride, expansion, blockId);
+    x = invertedResidualBlock(x, filters, alpha, stride, expansion, blockId, options.zeroInitResidual === true);
   });
   const lastFilters = alpha > 1.0 ? makeDivisible(1280 * alpha) : 1280;
   x = apply(tf.layers.conv2d({ filters: lastFilters, kernelSize: 1, useBias: false, name: 'Conv_1' }), x);

@@ -55,7 +55,7 @@ interface BlockSpec {
   activation: 'relu' | 'hswish';
 }
 
-function invertedResidual(input: Node, block: BlockSpec, blockId: number, alpha: number, names: AutoNames): Node {
+function invertedResidual(input: Node, block: BlockSpec, blockId: number, alpha: number, names: AutoNames, zeroInitResidual: boolean): Node {
   const activation = block.activation === 'relu' ? relu : hardSwish;
   const kernelSize = block.kernel === 'kernel' ? 5 : 3;
   const inFilters = channelsOf(input);
@@ -72,9 +72,9 @@ function invertedResidual(input: Node, block: BlockSpec, blockId: number, alpha:
   x = activation(batchNorm(x, `${prefix}depthwise/BatchNorm`, BN), names);
   if (block.se) x = squeezeExcite(x, makeDivisible(inFilters * block.expansion), 0.25, prefix, names);
   x = apply(tf.layers.conv2d({ filters, kernelSize: 1, padding: 'same', useBias: false, name: `${prefix}project` }), x);
-  x = batchNorm(x, `${prefix}project/BatchNorm`, BN);
-  if (block.stride === 1 && inFilters === filters) x = apply(tf.layers.add({ name: `${prefix}Add` }), [input, x]);
-  return x;
+  const residual = block.stride === 1 && inFilters === filters;
+  x = batchNorm(x, `${prefix}project/BatchNorm`, { ...BN, zeroGamma: zeroInitResidual && residual });
+  return residual ? apply(tf.layers.add({ name: `${prefix}Add` }), [input, x]) : x;
 }
 
 const row = (expansion: number, filters: number, kernel: 3 | 'kernel', stride: 1 | 2, se: boolean, activation: 'relu' | 'hswish'): BlockSpec => ({ expansion, filters, kernel, stride, se, activation });
@@ -126,7 +126,7 @@ function buildMobileNetV3(variant: MobileNetV3Variant, options: BuildOptions): L
   x = apply(tf.layers.conv2d({ filters: 16, kernelSize: 3, strides: 2, padding: 'same', useBias: false, name: 'Conv' }), x);
   x = hardSwish(batchNorm(x, 'Conv/BatchNorm', BN), names);
   variant.blocks.forEach((block, blockId) => {
-    x = invertedResidual(x, block, blockId, alpha, names);
+    x = invertedResidual(x, block, blockId, alpha, names, options.zeroInitResidual === true);
   });
   const lastConvChannels = makeDivisible(channelsOf(x) * 6);
   const lastPointChannels = alpha > 1.0 ? makeDivisible(variant.lastPointChannels * alpha) : variant.lastPointChannels;

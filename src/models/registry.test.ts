@@ -52,3 +52,26 @@ test('an input below the architecture minimum is a user error naming the field a
   }
   assert.throws(() => buildArchitecture('resnet', { inputSize: 32, includeTop: false }), /unknown architecture 'resnet'\. Valid: .*resnet50/);
 });
+
+test('zeroInitResidual zeroes γ of exactly the batch norm that ends each residual branch, and `residual` says which architectures have them', () => {
+  const gammaOf = (layer: { getWeights(): Tensor[]; getClassName(): string }): number[] | undefined => (layer.getClassName() === 'BatchNormalization' ? [...layer.getWeights()[0]!.dataSync()] : undefined);
+  for (const spec of ARCHITECTURES) {
+    if (spec.family === 'recurrent') continue;
+    const size = Math.max(32, spec.minInput);
+    const plain = buildArchitecture(spec.name, { inputSize: size, includeTop: false, seed: 1 });
+    const adds = plain.layers.filter((layer) => layer.getClassName() === 'Add');
+    assert.equal(adds.length > 0, spec.residual, `${spec.name}: residual is ${spec.residual} but it has ${adds.length} Add layers`);
+    // Without the option every γ starts at 1, as in Keras.
+    assert.ok(plain.layers.every((layer) => gammaOf(layer)?.every((g) => g === 1) ?? true), `${spec.name}: a γ is not 1 by default`);
+    plain.dispose();
+    if (!spec.residual) continue;
+    const zeroed = buildArchitecture(spec.name, { inputSize: size, includeTop: false, seed: 1, zeroInitResidual: true });
+    const branchEnds = zeroed.layers
+      .filter((layer) => layer.getClassName() === 'Add')
+      .map((add) => add.inboundNodes[0]!.inboundLayers.filter((input) => gammaOf(input)?.every((g) => g === 0)));
+    assert.ok(branchEnds.every((ends) => ends.length === 1), `${spec.name}: an addition without exactly one zeroed branch`);
+    const zeroedNorms = zeroed.layers.filter((layer) => gammaOf(layer)?.every((g) => g === 0));
+    assert.equal(zeroedNorms.length, branchEnds.length, `${spec.name}: a γ is zero outside the residual branch ends`);
+    zeroed.dispose();
+  }
+});

@@ -18,6 +18,8 @@ interface ResNetVariant {
   stages: readonly [number, number, number, number];
   useBias: boolean;
   epsilon: number;
+  /** BuildOptions.zeroInitResidual, for the blocks. */
+  zeroInitResidual?: boolean;
 }
 
 const STAGE_FILTERS = [64, 128, 256, 512] as const;
@@ -39,7 +41,7 @@ function conv3x3(x: Node, filters: number, stride: number, name: string, variant
 
 /** keras resnet.py `block1` (bottleneck, expansion 4). */
 function bottleneckBlock(x: Node, filters: number, stride: number, convShortcut: boolean, name: string, variant: ResNetVariant): Node {
-  const bn = (input: Node, suffix: string): Node => batchNorm(input, `${name}_${suffix}`, { epsilon: variant.epsilon });
+  const bn = (input: Node, suffix: string): Node => batchNorm(input, `${name}_${suffix}`, { epsilon: variant.epsilon, zeroGamma: variant.zeroInitResidual === true && suffix === '3_bn' });
   const shortcut = convShortcut ? bn(conv(x, 4 * filters, 1, stride, `${name}_0_conv`, variant), '0_bn') : x;
   let y = relu(bn(conv(x, filters, 1, stride, `${name}_1_conv`, variant), '1_bn'), `${name}_1_relu`);
   y = relu(bn(conv(y, filters, 3, 1, `${name}_2_conv`, variant, 'same'), '2_bn'), `${name}_2_relu`);
@@ -49,7 +51,7 @@ function bottleneckBlock(x: Node, filters: number, stride: number, convShortcut:
 
 /** torchvision `BasicBlock` (expansion 1), downsampling with a 1x1 convolution + BN when the shape changes. */
 function basicBlock(x: Node, filters: number, stride: number, convShortcut: boolean, name: string, variant: ResNetVariant): Node {
-  const bn = (input: Node, suffix: string): Node => batchNorm(input, `${name}_${suffix}`, { epsilon: variant.epsilon });
+  const bn = (input: Node, suffix: string): Node => batchNorm(input, `${name}_${suffix}`, { epsilon: variant.epsilon, zeroGamma: variant.zeroInitResidual === true && suffix === '2_bn' });
   const shortcut = convShortcut ? bn(conv(x, filters, 1, stride, `${name}_0_conv`, variant), '0_bn') : x;
   let y = relu(bn(conv3x3(x, filters, stride, `${name}_1_conv`, variant), '1_bn'), `${name}_1_relu`);
   y = bn(conv3x3(y, filters, 1, `${name}_2_conv`, variant), '2_bn');
@@ -70,7 +72,7 @@ function buildResNet(variant: ResNetVariant, options: BuildOptions): LayersModel
       const stride = index === 1 && stage > 0 ? 2 : 1;
       // Keras's bottleneck stacks always open with a projection; basic blocks only when the shape changes.
       const convShortcut = index === 1 && (variant.block === 'bottleneck' || stage > 0);
-      x = block(x, filters, stride, convShortcut, `conv${stage + 2}_block${index}`, variant);
+      x = block(x, filters, stride, convShortcut, `conv${stage + 2}_block${index}`, { ...variant, zeroInitResidual: options.zeroInitResidual === true });
     }
   });
   if (options.includeTop) {

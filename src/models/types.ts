@@ -14,6 +14,13 @@ export interface BuildOptions {
   alpha?: number;
   /** Seed of the initial weights (default 0); builds with the same seed are identical. */
   seed?: number;
+  /**
+   * Start every residual branch at zero: the last batch norm before each block's addition gets γ = 0, so a network
+   * trained from scratch begins as its shortcut path and deepens as it learns (Goyal et al. 2017, 'Accurate, large
+   * minibatch SGD', §5.1; torchvision's `zero_init_residual`). Only architectures with `residual: true` have such
+   * branches; loaded weights replace γ.
+   */
+  zeroInitResidual?: boolean;
 }
 
 /** Input preprocessing of each family, as Keras's `preprocess_input` does it. */
@@ -36,5 +43,7 @@ export interface ArchitectureSpec<Name extends string = string> {
   /** Input channels the architecture expects by default. */
   channels: number;
   preprocess: PreprocessName;
+  /** Whether its blocks add their input back (what BuildOptions.zeroInitResidual acts on). */
+  residual: boolean;
   build(options: BuildOptions): LayersModel;
 }

@@ -48,7 +48,7 @@ function head(run: Run): string {
 /** 'from scratch', 'Keras weights (resnet50.h5)', 'transfer from run fixture-fashion'. */
 export function weightsText(run: Run): string {
   const w = run.summary.weights;
-  if (w === 'none') return 'from scratch';
+  if (w === 'none') return run.config.model.zeroInitResidual ? 'from scratch, residual branches at zero' : 'from scratch';
   if (w.startsWith('run:')) return `transfer from run ${w.slice(4)}`;
   return `pretrained (${w.split('/').pop()})`;
 }

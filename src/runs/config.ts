@@ -66,6 +66,8 @@ const MODEL = z.strictObject({
   /** 'none' (random init), a Keras .h5 file, a tfjs DIR/model.json, or 'run:NAME' (an earlier run's model). */
   weights: z.string().default('none'),
   freeze: FREEZE.default('none'),
+  /** Random initialisation only: each residual branch starts at zero (src/models/types.ts BuildOptions.zeroInitResidual). */
+  zeroInitResidual: z.boolean().default(false),
   head: HEAD.default(HEAD.parse({})),
 });
 

@@ -4,6 +4,7 @@ import { cpSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Tensor } from '@tensorflow/tfjs';
 import { tf } from '../tf.ts';
+import { UserError } from '../errors.ts';
 import { imageBatches, synthesizeFaces } from '../data/index.ts';
 import { tempDir, writeIdx, writeTruncatedJpeg } from '../data/test_fixtures.ts';
 import { preprocess } from '../models/index.ts';
@@ -178,4 +179,14 @@ test('Fashion-MNIST-style idx data trains through the same path, and a later run
   assert.deepEqual(to.get('block2_conv2/kernel')!.dataSync(), from.get('block2_conv2/kernel')!.dataSync());
   tf.dispose([...from.values(), ...to.values()]);
   assert.throws(() => buildExperimentModel(tinyConfig('bad', { model: { weights: 'run:nothing' } }), { classes: 8, inputSize: 16, runsRoot: runs }), /run:nothing.*no such file|nothing\/model/);
+});
+
+test('model.zeroInitResidual is refused, naming the field and the fix, where it cannot act', () => {
+  const build = (model: Record<string, unknown>) => () => buildExperimentModel(tinyConfig('zero', { model }), { classes: 8, inputSize: 32, runsRoot: runs });
+  assert.throws(build({ zeroInitResidual: true }), (error: unknown) => error instanceof UserError && /model\.zeroInitResidual: simple_cnn has no residual blocks.*remove it.*resnet50/.test(error.message));
+  assert.throws(build({ arch: 'resnet18', zeroInitResidual: true, weights: 'run:fashion' }), (error: unknown) => error instanceof UserError && /model\.zeroInitResidual:.*model\.weights 'run:fashion' replaces them/.test(error.message));
+  const { model } = buildExperimentModel(tinyConfig('zero', { model: { arch: 'resnet18', zeroInitResidual: true } }), { classes: 8, inputSize: 32, runsRoot: runs });
+  const gamma = model.getLayer('conv2_block1_2_bn').getWeights()[0]!;
+  assert.ok(gamma.dataSync().every((g) => g === 0));
+  model.dispose();
 });

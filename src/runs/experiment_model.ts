@@ -93,7 +93,15 @@ function loadBaseWeights(model: ExperimentModel, weights: string, runsRoot: stri
 export function buildExperimentModel(config: ExperimentConfig, options: { classes: number; inputSize: number; channels?: number; runsRoot: string }): ExperimentModel {
   const spec = architectures.get(config.model.arch);
   const channels = options.channels ?? spec.channels;
-  const base = buildArchitecture(spec.name, { inputSize: options.inputSize, channels, includeTop: false, ...(config.model.alpha === undefined ? {} : { alpha: config.model.alpha }) });
+  if (config.model.zeroInitResidual && !spec.residual) throw new UserError(`model.zeroInitResidual: ${spec.name} has no residual blocks to start at zero; remove it (it applies to ${architectures.all().filter((a) => a.residual).map((a) => a.name).join(', ')})`);
+  if (config.model.zeroInitResidual && config.model.weights !== 'none') throw new UserError(`model.zeroInitResidual: it only shapes random initial weights, and model.weights '${config.model.weights}' replaces them; remove one of the two`);
+  const base = buildArchitecture(spec.name, {
+    inputSize: options.inputSize,
+    channels,
+    includeTop: false,
+    zeroInitResidual: config.model.zeroInitResidual,
+    ...(config.model.alpha === undefined ? {} : { alpha: config.model.alpha }),
+  });
   const features = base.outputs[0]!;
   const headConfig = config.model.head;
   const outputs = buildHead(features, headConfig, options.classes);
