@@ -72,6 +72,8 @@ function learningRate(arch: string): number {
 
 const SPLIT = { train: 0.7, val: 0.15, test: 0.15, stratify: true };
 
+const EARLY_STOPPING = { monitor: 'val_loss', patience: 4, restoreBestWeights: true };
+
 /**
  * Residual branches start at zero in every from-scratch run that has them: in the demo's four epochs ResNet50 from
  * Keras's initialisation still predicted the majority class (as Keras's own ResNet50 does on these faces), and with
@@ -80,7 +82,6 @@ const SPLIT = { train: 0.7, val: 0.15, test: 0.15, stratify: true };
 function fromScratch(arch: string): { weights: 'none'; freeze: 'none'; zeroInitResidual: boolean } {
   return { weights: 'none', freeze: 'none', zeroInitResidual: architectures.get(arch).residual };
 }
-const EARLY_STOPPING = { monitor: 'val_loss', patience: 4, restoreBestWeights: true };
 
 function faceExperiments(profile: DemoProfile, data: DemoData): DemoExperiment[] {
   const imageArchitectures = architectures.all().filter((spec) => spec.family !== 'recurrent');

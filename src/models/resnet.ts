@@ -18,7 +18,7 @@ interface ResNetVariant {
   stages: readonly [number, number, number, number];
   useBias: boolean;
   epsilon: number;
-  /** BuildOptions.zeroInitResidual, for the blocks. */
+  /** BuildOptions.zeroInitResidual: the last batch norm of each block's branch starts with γ = 0. */
   zeroInitResidual?: boolean;
 }
 
@@ -41,20 +41,20 @@ function conv3x3(x: Node, filters: number, stride: number, name: string, variant
 
 /** keras resnet.py `block1` (bottleneck, expansion 4). */
 function bottleneckBlock(x: Node, filters: number, stride: number, convShortcut: boolean, name: string, variant: ResNetVariant): Node {
-  const bn = (input: Node, suffix: string): Node => batchNorm(input, `${name}_${suffix}`, { epsilon: variant.epsilon, zeroGamma: variant.zeroInitResidual === true && suffix === '3_bn' });
+  const bn = (input: Node, suffix: string, zeroGamma = false): Node => batchNorm(input, `${name}_${suffix}`, { epsilon: variant.epsilon, zeroGamma });
   const shortcut = convShortcut ? bn(conv(x, 4 * filters, 1, stride, `${name}_0_conv`, variant), '0_bn') : x;
   let y = relu(bn(conv(x, filters, 1, stride, `${name}_1_conv`, variant), '1_bn'), `${name}_1_relu`);
   y = relu(bn(conv(y, filters, 3, 1, `${name}_2_conv`, variant, 'same'), '2_bn'), `${name}_2_relu`);
-  y = bn(conv(y, 4 * filters, 1, 1, `${name}_3_conv`, variant), '3_bn');
+  y = bn(conv(y, 4 * filters, 1, 1, `${name}_3_conv`, variant), '3_bn', variant.zeroInitResidual);
   return relu(apply(tf.layers.add({ name: `${name}_add` }), [shortcut, y]), `${name}_out`);
 }
 
 /** torchvision `BasicBlock` (expansion 1), downsampling with a 1x1 convolution + BN when the shape changes. */
 function basicBlock(x: Node, filters: number, stride: number, convShortcut: boolean, name: string, variant: ResNetVariant): Node {
-  const bn = (input: Node, suffix: string): Node => batchNorm(input, `${name}_${suffix}`, { epsilon: variant.epsilon, zeroGamma: variant.zeroInitResidual === true && suffix === '2_bn' });
+  const bn = (input: Node, suffix: string, zeroGamma = false): Node => batchNorm(input, `${name}_${suffix}`, { epsilon: variant.epsilon, zeroGamma });
   const shortcut = convShortcut ? bn(conv(x, filters, 1, stride, `${name}_0_conv`, variant), '0_bn') : x;
   let y = relu(bn(conv3x3(x, filters, stride, `${name}_1_conv`, variant), '1_bn'), `${name}_1_relu`);
-  y = bn(conv3x3(y, filters, 1, `${name}_2_conv`, variant), '2_bn');
+  y = bn(conv3x3(y, filters, 1, `${name}_2_conv`, variant), '2_bn', variant.zeroInitResidual);
   return relu(apply(tf.layers.add({ name: `${name}_add` }), [shortcut, y]), `${name}_out`);
 }
 
@@ -66,13 +66,14 @@ function buildResNet(variant: ResNetVariant, options: BuildOptions): LayersModel
   x = apply(tf.layers.zeroPadding2d({ padding: 1, name: 'pool1_pad' }), x);
   x = apply(tf.layers.maxPooling2d({ poolSize: 3, strides: 2, name: 'pool1_pool' }), x);
   const block = variant.block === 'bottleneck' ? bottleneckBlock : basicBlock;
+  const blockVariant: ResNetVariant = { ...variant, zeroInitResidual: options.zeroInitResidual === true };
   variant.stages.forEach((blocks, stage) => {
     const filters = STAGE_FILTERS[stage]!;
     for (let index = 1; index <= blocks; index++) {
       const stride = index === 1 && stage > 0 ? 2 : 1;
       // Keras's bottleneck stacks always open with a projection; basic blocks only when the shape changes.
       const convShortcut = index === 1 && (variant.block === 'bottleneck' || stage > 0);
-      x = block(x, filters, stride, convShortcut, `conv${stage + 2}_block${index}`, { ...variant, zeroInitResidual: options.zeroInitResidual === true });
+      x = block(x, filters, stride, convShortcut, `conv${stage + 2}_block${index}`, blockVariant);
     }
   });
   if (options.includeTop) {
