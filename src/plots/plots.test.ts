@@ -45,4 +45,10 @@ test('training curves mark each learning-rate change and the best epoch', async 
   const plain = { ...mobilenet!, history: { ...history, bestEpoch: undefined, epochs: history.epochs.map((epoch) => ({ ...epoch, lr: 1e-3 })) } };
   const spec = PLOTS.get('training_curves').spec([plain]) as { spec: { layer: unknown[] } };
   assert.equal(spec.spec.layer.length, 1);
+  // A rate that changes every epoch (cosine) gets no rule per epoch, but the best epoch keeps its own.
+  const cosine = { ...mobilenet!, history: { ...history, epochs: history.epochs.map((epoch, i) => ({ ...epoch, lr: 1e-3 * Math.cos(i / 20) })) } };
+  const cosineLayers = JSON.stringify(PLOTS.get('training_curves').spec([cosine]));
+  assert.ok(rateChanges(cosine).length > 4);
+  assert.doesNotMatch(cosineLayers, /lr \d/);
+  assert.match(cosineLayers, /best epoch \d/);
 });

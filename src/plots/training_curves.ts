@@ -1,6 +1,6 @@
 /**
  * Training graphs: loss and each logged metric per epoch, train against validation, with the epoch whose weights were
- * kept (early stopping / restore-best) and every learning-rate change marked.
+ * kept (early stopping / restore-best) and each step change of the learning rate marked.
  */
 import type { TopLevelSpec } from 'vega-lite';
 import type { Run } from '../runs/run_files.ts';
@@ -20,8 +20,20 @@ export function rateChanges(run: Run): { epoch: number; from: number; to: number
 }
 
 /**
+ * Rate changes worth a rule each: step decays, plateaus and fine-tuning stages change the rate a few times; a
+ * schedule that changes it more often (cosine changes it every epoch) would draw a rule and a label per epoch, an
+ * unreadable comb, so such schedules get none (the report's training table lists their rates).
+ */
+const MAX_MARKED_RATE_CHANGES = 4;
+
+function markedRateChanges(run: Run): { epoch: number; from: number; to: number }[] {
+  const changes = rateChanges(run);
+  return changes.length <= MAX_MARKED_RATE_CHANGES ? changes : [];
+}
+
+/**
  * One panel per logged figure (loss, acc, mae...), lines for train and validation, a dashed rule at the best epoch
- * and dotted rules where the learning rate changed.
+ * and at each step change of the learning rate.
  *
  * @example
  * const spec = trainingCurves(readRun('runs/mobilenetv2'));
@@ -36,7 +48,7 @@ export function trainingCurves(run: Run): TopLevelSpec {
   ).filter((row) => Number.isFinite(row.value));
   const markers = [
     ...(run.history?.bestEpoch !== undefined ? [{ epoch: run.history.bestEpoch, marker: `best epoch ${run.history.bestEpoch}` }] : []),
-    ...rateChanges(run).map((c) => ({ epoch: c.epoch - 0.5, marker: `lr ${c.from.toExponential(0)} → ${c.to.toExponential(0)}` })),
+    ...markedRateChanges(run).map((c) => ({ epoch: c.epoch - 0.5, marker: `lr ${c.from.toExponential(0)} → ${c.to.toExponential(0)}` })),
   ];
   return {
     config: PLOT_CONFIG,
