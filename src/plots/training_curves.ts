@@ -13,8 +13,15 @@ export function curveNames(run: Run): string[] {
   return names.sort((a, b) => Number(b === 'loss') - Number(a === 'loss'));
 }
 
-/** Epochs at which the learning rate differs from the epoch before, with both rates. */
-export function rateChanges(run: Run): { epoch: number; from: number; to: number }[] {
+/** An epoch at which the learning rate differs from the epoch before, with both rates. */
+export interface RateChange {
+  epoch: number;
+  from: number;
+  to: number;
+}
+
+/** Every change of the learning rate between consecutive epochs. */
+export function rateChanges(run: Run): RateChange[] {
   const epochs = run.history?.epochs ?? [];
   return epochs.slice(1).flatMap((e, i) => (e.lr !== epochs[i]!.lr ? [{ epoch: e.epoch, from: epochs[i]!.lr, to: e.lr }] : []));
 }
@@ -26,7 +33,7 @@ export function rateChanges(run: Run): { epoch: number; from: number; to: number
  */
 const MAX_MARKED_RATE_CHANGES = 4;
 
-function markedRateChanges(run: Run): { epoch: number; from: number; to: number }[] {
+function markedRateChanges(run: Run): RateChange[] {
   const changes = rateChanges(run);
   return changes.length <= MAX_MARKED_RATE_CHANGES ? changes : [];
 }
