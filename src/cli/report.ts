@@ -1,15 +1,19 @@
 /**
- * `percept report RUN... -o FILE.pdf [--template T] [--html] [--json] [--meta FILE] [--title ... --author ...]`:
- * renders a report over run directories (DESIGN.md §3). `--json` prints {pdf, html, pages, figures, tables, seconds,
- * gaps}; the gaps are the values shown as 'not measured'.
+ * `percept report RUN... [-o FILE.pdf] [--template T] [--html] [--json] [--meta FILE] [--title ... --author ...]`:
+ * renders a report over run directories (DESIGN.md §3) into `-o` (default reports/report.pdf). `--json` prints {pdf,
+ * html, pages, figures, tables, seconds, gaps}; the gaps are the values shown as 'not measured'.
  */
 import { UserError } from '../errors.ts';
 import { resolveMeta } from '../report/meta.ts';
 import { renderReport } from '../report/report.ts';
+import { assertWritableFile } from '../runs/output_path.ts';
 import { parseCommandArgs, printJson } from './args.ts';
 
+/** Where the report goes without -o: a report is wanted more often than a choice of its name. */
+const DEFAULT_OUT = 'reports/report.pdf';
+
 const USAGE =
-  'percept report RUN... -o FILE.pdf|FILE.html [--template assignment] [--html] [--json] [--meta FILE.yaml|json] ' +
+  `percept report RUN... [-o FILE.pdf|FILE.html (default ${DEFAULT_OUT})] [--template assignment] [--html] [--json] [--meta FILE.yaml|json] ` +
   '[--title T] [--subtitle S] [--course C] [--author A] [--id ID] [--section S] [--institution I] [--date D] [--chromium PATH]';
 
 export async function run(args: string[]): Promise<number> {
@@ -40,8 +44,11 @@ export async function run(args: string[]): Promise<number> {
     return 0;
   }
   if (positionals.length === 0) throw new UserError(`report: no run directories given.\nUsage: ${USAGE}`);
-  const out = values.out ?? 'reports/report.pdf';
+  const out = values.out ?? DEFAULT_OUT;
   if (!/\.(pdf|html)$/i.test(out)) throw new UserError(`report: -o ${out}: the output must end in .pdf or .html.`);
+  // Before anything is rendered: a PDF path under a file or onto a folder failed after the HTML was written.
+  const html = values.html === true && /\.pdf$/i.test(out) ? out.replace(/\.pdf$/i, '.html') : undefined;
+  for (const file of [out, ...(html === undefined ? [] : [html])]) assertWritableFile(file, `-o ${out}${file === out ? '' : ` (with --html, ${file})`}`);
   const { title, subtitle, course, author, id, section, institution, date } = values;
   const meta = resolveMeta(values.meta, { title, subtitle, course, author, id, section, institution, date });
   const result = await renderReport(positionals, {

@@ -2,6 +2,12 @@ import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 /**
+ * What `writeFileAtomic`'s temp files are called (`<file>.tmp-<pid>-<ms>`): a process killed between write and
+ * rename leaves one, and the run folder's cleaning (src/runs/run_folder.ts) recognises it as percept's own.
+ */
+export const TEMP_FILE = /\.tmp-\d+-\d+$/;
+
+/**
  * Writes a file so that readers see the old content or the new, never half of it (temp file + rename,
  * DESIGN.md §3): a killed run never leaves a truncated result.
  *

@@ -115,7 +115,11 @@ const TRAIN = z.strictObject({
 export const EXPERIMENT_CONFIG = z.strictObject({
   /** What the experiment reproduces, in words. */
   $comment: z.string().optional(),
-  name: z.string().regex(/^[\w.-]+$/, 'letters, digits, _ . - only (it names the run folder)'),
+  /** Names the run folder `<out>/<name>/`: one path segment, and not '.' or '..', which would put the run into --out itself or its parent and clean it. */
+  name: z
+    .string()
+    .regex(/^[\w.-]+$/, 'letters, digits, _ . - only, no path separators (it names the run folder <out>/<name>), e.g. "mobilenetv2_finetune"')
+    .refine((name) => !/^\.+$/.test(name), '"." and ".." (dots alone) are --out itself and its parent, not a run folder: name the run with letters, digits, _ . -, e.g. "mobilenetv2_finetune"'),
   seed: z.number().int().min(0).default(0),
   data: DATA,
   model: MODEL,

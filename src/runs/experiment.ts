@@ -4,13 +4,14 @@
  * `resume` continues an interrupted run from its last checkpoint; every result file is written atomically and
  * summary.json last, so a directory with a summary is a finished run.
  */
-import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { backendInfo } from '../tf.ts';
 import { UserError } from '../errors.ts';
 import type { Problem } from '../data/index.ts';
 import { evaluatePredictions } from '../metrics/evaluate.ts';
 import { architectures, countParams } from '../models/index.ts';
+import { resolveWeightSource } from '../models/weights.ts';
 import { EarlyStopping, type Callback } from '../train/callbacks.ts';
 import { loadCheckpoint } from '../train/checkpoint.ts';
 import { ProgressCallback, type ProgressEvent } from '../train/progress.ts';
@@ -22,7 +23,9 @@ import { writeExamples } from './examples.ts';
 import { buildExperimentModel, initialTrainableTop, type ExperimentModel } from './experiment_model.ts';
 import { cachesFeatures, imageTraining, loadImageData, ProblemLog, type ImageData } from './image_pipeline.ts';
 import { saveLayersModel } from './model_files.ts';
-import { parseRunFile, RUN_FILES, writePredictions, writeRunFile, type Prediction, type RunSummary } from './run_files.ts';
+import { assertWritableFolder, overlap } from './output_path.ts';
+import { clearRunFolder, openRunFolder } from './run_folder.ts';
+import { parseRunFile, PROBLEMS_FILE, RUN_FILES, writePredictions, writeRunFile, type Prediction, type RunSummary } from './run_files.ts';
 import { loadSeriesData, seriesTraining, type SeriesData } from './series_pipeline.ts';
 
 export interface RunExperimentOptions {
@@ -40,6 +43,8 @@ export interface RunExperimentOptions {
   callbacks?: Callback[];
   /** Status lines ('reusing runs/a', 'computing base features once'). Default: none. */
   log?: (line: string) => void;
+  /** Called once the run folder is locked, before any data is read: where an interrupted run's checkpoint will be (`keptCheckpoint`). */
+  onRunFolder?: (dir: string) => void;
 }
 
 export interface RunExperimentResult {
@@ -56,10 +61,12 @@ export interface RunExperimentResult {
   skipped: Problem[];
 }
 
-/** Extra run file: the items the run skipped, with why (corrupt images, bad annotations, unparseable rows). */
-export const PROBLEMS_FILE = 'problems.json';
+/** Where the items a run skipped are listed (src/runs/run_files.ts), here too for the callers that read it with a run. */
+export { PROBLEMS_FILE };
 /** What a checkpoint belongs to, so that `resume` refuses a checkpoint of other data. */
 const KEY_FILE = join('checkpoint', 'run_key.json');
+/** Which epoch's checkpoint is published (src/train/checkpoint.ts): `{folder, epoch}`. */
+const LATEST_FILE = join('checkpoint', 'latest.json');
 
 type Loaded = { kind: 'image'; data: ImageData } | { kind: 'series'; data: SeriesData };
 
@@ -68,13 +75,13 @@ function resolveConfig(config: ExperimentConfig | string | object, profile: stri
 }
 
 /**
- * Readies the run directory: a resumable checkpoint of the same config and data is kept for `resume`; otherwise the
- * folder starts over, unless it holds an unfinished run that neither `resume` nor `force` was asked for.
+ * Readies the locked run directory: a resumable checkpoint of the same config and data is kept for `resume`; otherwise
+ * percept's files in it are removed (the user's stay), unless it holds an unfinished run that neither `resume` nor
+ * `force` was asked for.
  */
 function prepareDirectory(dir: string, config: ExperimentConfig, key: RunKey, options: RunExperimentOptions, log: (line: string) => void): void {
-  const checkpoint = join(dir, 'checkpoint');
   const finished = existsSync(join(dir, RUN_FILES.summary));
-  const pending = existsSync(join(checkpoint, 'latest.json')) && !finished;
+  const pending = existsSync(join(dir, LATEST_FILE)) && !finished;
   if (options.resume === true && pending) {
     const saved = existsSync(join(dir, KEY_FILE)) ? (JSON.parse(readFileSync(join(dir, KEY_FILE), 'utf8')) as RunKey) : undefined;
     if (saved === undefined || JSON.stringify(saved.config) !== JSON.stringify(key.config) || saved.dataHash !== key.dataHash) {
@@ -87,8 +94,37 @@ function prepareDirectory(dir: string, config: ExperimentConfig, key: RunKey, op
   if (pending && options.force !== true) {
     throw new UserError(`${dir}: holds an unfinished run with a checkpoint. Fix: pass --resume to continue it, or --force to start over`);
   }
-  rmSync(dir, { recursive: true, force: true });
+  clearRunFolder(dir, log);
   writeJsonAtomic(join(dir, KEY_FILE), key);
+}
+
+/**
+ * The checkpoint an interrupted run keeps (the one checkpoint/latest.json publishes), or undefined before its first
+ * epoch ended.
+ *
+ * @example
+ * keptCheckpoint('runs/a'); // { epoch: 3, path: 'runs/a/checkpoint/epoch-0003' }
+ */
+export function keptCheckpoint(dir: string): { epoch: number; path: string } | undefined {
+  const file = join(dir, LATEST_FILE);
+  if (!existsSync(file)) return undefined;
+  const { folder, epoch } = JSON.parse(readFileSync(file, 'utf8')) as { folder: string; epoch: number };
+  return { epoch, path: join(dirname(file), folder) };
+}
+
+/**
+ * Refuses a run folder that is, holds or lies inside the run's data or weights: training writes into its folder and
+ * cleans it, which once deleted a dataset at `<out>/<name>` and then 'finished' with every item skipped.
+ */
+function assertApartFromInputs(dir: string, config: ExperimentConfig, runsRoot: string, source: string): void {
+  const inputs: [string, string][] = [['data.path', config.data.path]];
+  if (config.model.weights !== 'none') inputs.push(['model.weights', resolveWeightSource(config.model.weights, runsRoot).file]);
+  for (const [field, path] of inputs) {
+    const how = overlap(dir, path);
+    if (how !== undefined) {
+      throw new UserError(`${source}: the run folder ${dir} ${how} ${field} ${path}, which training would write into or clean. Fix: choose another "name" in ${source} or another --out`);
+    }
+  }
 }
 
 function countLayers(model: ExperimentModel): RunSummary['layers'] {
@@ -105,12 +141,27 @@ function countLayers(model: ExperimentModel): RunSummary['layers'] {
  * console.log(dir, summary.epochs.run);
  */
 export async function runExperiment(configOrPath: ExperimentConfig | string | object, options: RunExperimentOptions = {}): Promise<RunExperimentResult> {
-  const started = performance.now();
-  const startedAt = new Date().toISOString();
   const log = options.log ?? (() => undefined);
   const config = resolveConfig(configOrPath, options.profile);
+  const source = typeof configOrPath === 'string' ? configOrPath : `config ${config.name}`;
   const runsRoot = resolve(options.out ?? 'runs');
   const dir = join(runsRoot, config.name);
+  // Every refusal comes before any work: a run that cannot be written must not read data or train first.
+  assertWritableFolder(runsRoot, `--out ${options.out ?? 'runs'}`);
+  assertApartFromInputs(dir, config, runsRoot, source);
+  const lock = openRunFolder(dir, `choose another "name" in ${source} or another --out, or move ${dir} away`, log);
+  try {
+    options.onRunFolder?.(dir);
+    return await runLocked(config, dir, runsRoot, options, log);
+  } finally {
+    lock.release();
+  }
+}
+
+/** `runExperiment` once the run folder is this process's: reuse, or prepare, train, evaluate and write. */
+async function runLocked(config: ExperimentConfig, dir: string, runsRoot: string, options: RunExperimentOptions, log: (line: string) => void): Promise<RunExperimentResult> {
+  const started = performance.now();
+  const startedAt = new Date().toISOString();
   const problems = new ProblemLog();
   const loaded: Loaded = config.data.format === 'timeseries' ? { kind: 'series', data: loadSeriesData(config, problems) } : { kind: 'image', data: await loadImageData(config, problems) };
   const key: RunKey = { config: JSON.parse(JSON.stringify(config)), dataHash: loaded.data.dataHash, codeVersion: codeVersion() };

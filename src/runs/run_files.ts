@@ -11,6 +11,8 @@
  *   predictions.jsonl  one PredictionRecord per line (id, split, true, pred, probs, valence, arousal, ...)
  *   split.json         RunSplit: item and class counts per split
  *   examples/index.json ExamplesIndex: thumbnails (files in examples/) with true and predicted labels
+ *   problems.json      the items skipped, with why
+ *   .percept-run.json  the marker that makes it a run folder percept may clean (src/runs/run_folder.ts)
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -32,6 +34,9 @@ export const RUN_FILES = {
 } as const;
 
 export type RunFileKey = keyof typeof RUN_FILES;
+
+/** Extra run file: the items the run skipped, with why (corrupt images, bad annotations, unparseable rows). */
+export const PROBLEMS_FILE = 'problems.json';
 
 /** JSON writes NaN as null (JSON.stringify); read it back as NaN so `Estimate` stays `number`. */
 const nanable = z.number().nullable().transform((value) => value ?? Number.NaN);
