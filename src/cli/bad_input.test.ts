@@ -1,0 +1,89 @@
+/**
+ * Bad data and wrong numbers, as a user meets them: `percept train` and `percept metrics` run as processes on
+ * broken datasets, configs and prediction files. Each case is a user error (exit 1, a message naming the file or
+ * field and the fix, no stack trace) or a correct figure.
+ */
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tempDir, writeImage } from '../data/test_fixtures.ts';
+import { projectRoot } from '../setup/paths.ts';
+
+const root = tempDir('percept-bad-input-');
+const runs = join(root, 'runs');
+
+after(() => rmSync(root, { recursive: true, force: true }));
+
+function percept(...args: string[]) {
+  return spawnSync(process.execPath, [join(projectRoot(), 'src', 'cli', 'bin.mjs'), ...args], { encoding: 'utf8', env: { ...process.env, PERCEPT_QUIET_BACKEND: '1', FORCE_COLOR: '0' } });
+}
+
+/** A user error: exit 1, the message on stderr, no internal error or stack trace. */
+function assertUserError(result: ReturnType<typeof percept>, pattern: RegExp): void {
+  assert.equal(result.status, 1, `exit ${result.status}\n${result.stderr}`);
+  assert.doesNotMatch(result.stderr, /internal error|\n\s+at /);
+  assert.match(result.stderr, pattern);
+}
+
+/** Writes a config for a tiny simple_cnn run on `data` and returns its path. */
+function config(name: string, data: Record<string, unknown>): string {
+  const file = join(root, `${name}.json`);
+  const raw = { name, seed: 1, data: { imageSize: 16, ...data }, model: { arch: 'simple_cnn', head: { dense: [8] } }, train: { batchSize: 8, epochs: 1 } };
+  writeFileSync(file, JSON.stringify(raw));
+  return file;
+}
+
+function train(configFile: string) {
+  return percept('train', configFile, '--out', runs);
+}
+
+/** `DIR/<class>/<i>.jpg` for each class, as real images or as text named .jpg. */
+async function imageFolder(dir: string, classes: readonly string[], perClass: number, kind: 'image' | 'text'): Promise<void> {
+  for (const name of classes) {
+    for (let i = 0; i < perClass; i++) {
+      const file = join(dir, name, `${i}.jpg`);
+      if (kind === 'image') await writeImage(file, { rgb: [40 * i, 100, name.length * 20] });
+      else {
+        mkdirSync(join(dir, name), { recursive: true });
+        writeFileSync(file, `not a JPEG, only text ${i}\n`);
+      }
+    }
+  }
+}
+
+test('a folder of text files named .jpg: train refuses it, naming the path, the count skipped and the first reasons', async () => {
+  const dir = join(root, 'text-jpegs');
+  await imageFolder(dir, ['cat', 'dog'], 6, 'text');
+  const result = train(config('text_jpegs', { format: 'imagefolder', path: dir }));
+  assertUserError(result, new RegExp(`${dir}: no usable item as imagefolder .*none of its 12 image\\(s\\) decodes, 12 skipped: ${join(dir, 'cat', '0.jpg')}: unreadable image: .*\\(and 9 more\\)`));
+  assert.match(result.stderr, /Fix: replace or remove the broken files \(percept data inspect/);
+});
+
+test('a pre-split folder whose train images all fail to decode: train refuses it before training', async () => {
+  const dir = join(root, 'broken-train');
+  await imageFolder(join(dir, 'train'), ['cat', 'dog'], 4, 'text');
+  await imageFolder(join(dir, 'test'), ['cat', 'dog'], 2, 'image');
+  const result = train(config('broken_train', { format: 'imagefolder', path: dir }));
+  assertUserError(result, new RegExp(`${dir}: the train split is empty \\(4 usable items, 8 skipped: train 0, val 0, test 4\\)`));
+});
+
+test('a dataset with one class: a user error naming the path and the class, not oneHot\'s internal error', async () => {
+  const dir = join(root, 'one-class');
+  await imageFolder(dir, ['cat'], 6, 'image');
+  const result = train(config('one_class', { format: 'imagefolder', path: dir }));
+  assertUserError(result, new RegExp(`${dir}: only one class found \\('cat', all 6 usable items\\).*Fix:`));
+});
+
+test('an empty test split is refused before training, naming data.split.test; test: 0 opts out and trains without test metrics', async () => {
+  const dir = join(root, 'tiny');
+  await imageFolder(dir, ['cat', 'dog'], 2, 'image');
+  const split = { train: 0.7, val: 0.2, test: 0.1, stratify: false };
+  const empty = train(config('tiny_test', { format: 'imagefolder', path: dir, split }));
+  assertUserError(empty, new RegExp(`${dir}: data\\.split\\.test = 0\\.1 gives no test item \\(4 usable items: train 3, val 1, test 0\\)\\. Fix: .*set data\\.split\\.test to 0`));
+  const optOut = train(config('tiny_no_test', { format: 'imagefolder', path: dir, split: { ...split, train: 0.8, test: 0 } }));
+  assert.equal(optOut.status, 0, optOut.stderr);
+  const metrics = JSON.parse(readFileSync(join(runs, 'tiny_no_test', 'metrics.json'), 'utf8')) as Record<string, unknown>;
+  assert.deepEqual(Object.keys(metrics), ['val']);
+});
