@@ -76,6 +76,11 @@ test('a dataset with one class: a user error naming the path and the class, not 
   assertUserError(result, new RegExp(`${dir}: only one class found \\('cat', all 6 usable items\\).*Fix:`));
 });
 
+test('split fractions that do not sum to 1 are refused by the config schema, naming data.split and the sum', () => {
+  const result = train(config('split_sum', { format: 'imagefolder', path: root, split: { train: 0.9, val: 0.5, test: 0.1 } }));
+  assertUserError(result, /split_sum\.json: data\.split: train 0\.9 \+ val 0\.5 \+ test 0\.1 = 1\.5, not 1/);
+});
+
 test('an empty test split is refused before training, naming data.split.test; test: 0 opts out and trains without test metrics', async () => {
   const dir = join(root, 'tiny');
   await imageFolder(dir, ['cat', 'dog'], 2, 'image');
