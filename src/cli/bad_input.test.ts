@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { tempDir, writeImage } from '../data/test_fixtures.ts';
+import { synthesizeFaces } from '../data/index.ts';
+import { tempDir, writeImage, writeTruncatedJpeg } from '../data/test_fixtures.ts';
 import { projectRoot } from '../setup/paths.ts';
 
 const root = tempDir('percept-bad-input-');
@@ -91,4 +92,32 @@ test('an empty test split is refused before training, naming data.split.test; te
   assert.equal(optOut.status, 0, optOut.stderr);
   const metrics = JSON.parse(readFileSync(join(runs, 'tiny_no_test', 'metrics.json'), 'utf8')) as Record<string, unknown>;
   assert.deepEqual(Object.keys(metrics), ['val']);
+});
+
+test('split counts leave out images that fail to decode; a corrupt problems.json of a finished run means a retrain, said so', async () => {
+  const synth = join(root, 'synth');
+  await synthesizeFaces({ out: synth, n: 48, size: 24, seed: 4 });
+  for (const id of ['0', '1', '2']) await writeTruncatedJpeg(join(synth, 'images', `${id}.jpg`));
+  const file = config('corrupt_images', { format: 'affectnet', path: synth });
+  const first = train(file);
+  assert.equal(first.status, 0, first.stderr);
+  assert.match(first.stdout, /skipped 3 item\(s\)/);
+  const dir = join(runs, 'corrupt_images');
+  const split = JSON.parse(readFileSync(join(dir, 'split.json'), 'utf8')) as { splits: Record<string, { count: number; classes: Record<string, number> }> };
+  const counts = Object.values(split.splits);
+  assert.equal(counts.reduce((sum, s) => sum + s.count, 0), 45);
+  for (const s of counts) assert.equal(Object.values(s.classes).reduce((a, b) => a + b, 0), s.count);
+  const summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) as { skipped: unknown[] };
+  assert.equal(summary.skipped.length, 3);
+  const predictions = readFileSync(join(dir, 'predictions.jsonl'), 'utf8').trim().split('\n');
+  assert.equal(predictions.length, split.splits['val']!.count + split.splits['test']!.count);
+
+  writeFileSync(join(dir, 'problems.json'), '{"count": 3, "items": [');
+  const retrained = train(file);
+  assert.equal(retrained.status, 0, retrained.stderr);
+  assert.match(retrained.stderr, /problems\.json: unreadable \(.*JSON.*\); retraining instead of reusing the finished run/);
+  assert.match(retrained.stdout, /^finished /m);
+  const reused = train(file);
+  assert.equal(reused.status, 0, reused.stderr);
+  assert.match(reused.stdout, /^reused .*\n.*\n {2}skipped 3 item\(s\)/m);
 });
