@@ -121,3 +121,45 @@ test('split counts leave out images that fail to decode; a corrupt problems.json
   assert.equal(reused.status, 0, reused.stderr);
   assert.match(reused.stdout, /^reused .*\n.*\n {2}skipped 3 item\(s\)/m);
 });
+
+/** A predictions file for `percept metrics`, one JSON object per line. */
+function predictions(name: string, lines: readonly object[]): string {
+  const file = join(root, name);
+  writeFileSync(file, lines.map((line) => JSON.stringify(line)).join('\n') + '\n');
+  return file;
+}
+
+const probs = (k: number): number[] => Array.from({ length: 8 }, (_, i) => (i === k ? 0.65 : 0.05));
+const scored = Array.from({ length: 6 }, (_, i) => ({ true: i, pred: i, probs: probs(i) }));
+
+test('percept metrics: a label outside the 8 probability columns is an error naming the file and line', () => {
+  const file = predictions('outside.jsonl', [...scored, { true: 99, pred: 3, probs: probs(3) }]);
+  assertUserError(percept('metrics', file), new RegExp(`${file}:7: true 99 is outside the 8 classes that probs scores \\(0\\.\\.7\\)`));
+});
+
+test('percept metrics: a class name among class indices is an error naming the file and line', () => {
+  const file = predictions('mixed.jsonl', [...scored, { true: 'Happy', pred: 1, probs: probs(1) }]);
+  assertUserError(percept('metrics', file), new RegExp(`${file}:7: true "Happy" is a class name, but ${file}:1 gives class indices`));
+});
+
+test('percept metrics --classes that lists too few classes is a user error naming --classes and the label', () => {
+  const file = predictions('classes.jsonl', Array.from({ length: 8 }, (_, i) => ({ true: i, pred: (i + 1) % 8 })));
+  assertUserError(percept('metrics', file, '--classes', 'A,B'), new RegExp(`--classes lists 2 classes \\(A, B\\), but ${file}:2 has pred 2`));
+  const fine = percept('metrics', file, '--classes', 'A,B,C,D,E,F,G,H', '--json', '--resamples', '20');
+  assert.equal(fine.status, 0, fine.stderr);
+  assert.deepEqual(JSON.parse(fine.stdout).classification.confusion_matrix.labels, ['A', 'B', 'C', 'D', 'E', 'F', 'G', 'H']);
+});
+
+test('percept metrics: the correlation of a constant series is n/a (null in JSON) for valence and arousal alike', () => {
+  const truth = [0.2, -0.4, 0.6, 0.1, 0.5, -0.1, 0.3, 0, 0.9, -0.7];
+  // Constant valence on both sides (float means miss 0.1 and 0.7), constant predicted arousal.
+  const file = predictions('constant.jsonl', truth.map((arousal) => ({ valence: 0.1, predValence: 0.7, arousal, predArousal: 0.1 })));
+  const json = percept('metrics', file, '--json', '--resamples', '50');
+  assert.equal(json.status, 0, json.stderr);
+  const metrics = JSON.parse(json.stdout) as Record<'valence' | 'arousal', Record<string, { value: number | null; ci: (number | null)[] }>>;
+  for (const task of ['valence', 'arousal'] as const) assert.deepEqual(metrics[task]['corr'], { value: null, ci: [null, null] }, task);
+  assert.equal(metrics.arousal['ccc']!.value, 0);
+  const text = percept('metrics', file, '--resamples', '50');
+  assert.equal(text.status, 0, text.stderr);
+  assert.equal(text.stdout.match(/ {2}corr +n\/a {2}\[n\/a, n\/a\]/g)?.length, 2, text.stdout);
+});
