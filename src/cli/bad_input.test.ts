@@ -67,7 +67,7 @@ test('a pre-split folder whose train images all fail to decode: train refuses it
   await imageFolder(join(dir, 'train'), ['cat', 'dog'], 4, 'text');
   await imageFolder(join(dir, 'test'), ['cat', 'dog'], 2, 'image');
   const result = train(config('broken_train', { format: 'imagefolder', path: dir }));
-  assertUserError(result, new RegExp(`${dir}: the train split is empty \\(4 usable items, 8 skipped: train 0, val 0, test 4\\)`));
+  assertUserError(result, new RegExp(`${dir}: the train split is empty \\(4 usable items, 8 skipped: train 0, val 0, test 4\\); skipped: ${join(dir, 'train', 'cat', '0.jpg')}: unreadable image: .*\\(and 6 more\\)\\. Fix: replace the unreadable files`));
 });
 
 test('a dataset with one class: a user error naming the path and the class, not oneHot\'s internal error', async () => {

@@ -7,7 +7,7 @@ import { tf } from '../tf.ts';
 import { UserError } from '../errors.ts';
 import { imageBatches, openDataset, splitDataset, splitCounts, type Batch as DataBatch, type DataItem, type Dataset, type DatasetSplit, type Problem } from '../data/index.ts';
 import type { AugmentOptions } from '../data/augment.ts';
-import { verifyDataset } from '../data/verify.ts';
+import { describeProblems, verifyDataset } from '../data/verify.ts';
 import { preprocess } from '../models/index.ts';
 import { canCacheFeatures } from '../train/feature_cache.ts';
 import { seededPermutation, tensorSource } from '../train/tensor_source.ts';
@@ -60,8 +60,11 @@ function checkClasses(config: ExperimentConfig, dataset: Dataset): void {
 /** Refuses a split the config asks for that came out empty: a run without val cannot train, one without test is not scored. */
 function checkSplits(config: ExperimentConfig, split: DatasetSplit, dataset: Dataset): void {
   const counts = `${dataset.items.length} usable items${dataset.problems.length > 0 ? `, ${dataset.problems.length} skipped` : ''}: train ${split.train.length}, val ${split.val.length}, test ${split.test.length}`;
+  // Skipped items are the likely cause of an empty split (a pre-split train/ folder of broken files): name them.
+  const skipped = dataset.problems.length > 0 ? `; skipped: ${describeProblems(dataset.problems, 2)}` : '';
+  const repair = dataset.problems.length > 0 ? `replace the unreadable files (percept data inspect ${config.data.path} lists them), ` : '';
   for (const name of ['train', 'val'] as const) {
-    if (split[name].length === 0) throw new UserError(`${config.data.path}: the ${name} split is empty (${counts}). Fix: add data, raise data.limit or data.split.${name}`);
+    if (split[name].length === 0) throw new UserError(`${config.data.path}: the ${name} split is empty (${counts})${skipped}. Fix: ${repair}add data, raise data.limit or data.split.${name}`);
   }
   const test = config.data.split.test;
   if (test > 0 && split.test.length === 0) {
