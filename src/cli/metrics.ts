@@ -8,6 +8,7 @@ import { parseCommandArgs, printJson } from './args.ts';
 import { UserError } from '../errors.ts';
 import { evaluatePredictions, type PredictionRecord } from '../metrics/evaluate.ts';
 import { formatMetrics } from '../metrics/format.ts';
+import { checkClassLabels, type LocatedRecord } from '../metrics/labels.ts';
 
 const USAGE = 'percept metrics FILE.jsonl [--json] [--classes A,B,...] [--seed N] [--resamples N]';
 
@@ -29,19 +30,20 @@ const RECORD = z.looseObject({
 });
 
 /**
- * Reads and validates a predictions file; a bad line is a UserError naming the file, line and field.
+ * Reads and validates a predictions file, each record with its `file:line`; a bad line is a UserError naming the
+ * file, line and field.
  *
  * @example
- * const records = readPredictions('runs/a/predictions.jsonl');
+ * const rows = readPredictions('runs/a/predictions.jsonl'); // rows[0].where === 'runs/a/predictions.jsonl:1'
  */
-export function readPredictions(file: string): PredictionRecord[] {
+export function readPredictions(file: string): LocatedRecord[] {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
     throw new UserError(`${file}: cannot read (${(error as NodeJS.ErrnoException).code ?? String(error)}). Fix: give the path of a predictions .jsonl file`);
   }
-  const records: PredictionRecord[] = [];
+  const rows: LocatedRecord[] = [];
   text.split('\n').forEach((line, index) => {
     if (line.trim() === '') return;
     let json: unknown;
@@ -55,10 +57,10 @@ export function readPredictions(file: string): PredictionRecord[] {
       const issue = parsed.error.issues[0]!;
       throw new UserError(`${file}:${index + 1}: field '${issue.path.join('.')}': ${issue.message}. Fix: true/pred are class indices or names, probs an array of numbers, valence/arousal numbers or null`);
     }
-    records.push(parsed.data as PredictionRecord);
+    rows.push({ record: parsed.data as PredictionRecord, where: `${file}:${index + 1}` });
   });
-  if (records.length === 0) throw new UserError(`${file}: no predictions. Fix: one JSON object per line with true and pred (or valence/predValence)`);
-  return records;
+  if (rows.length === 0) throw new UserError(`${file}: no predictions. Fix: one JSON object per line with true and pred (or valence/predValence)`);
+  return rows;
 }
 
 function positiveInteger(flag: string, text: string | undefined, fallback: number): number {
@@ -80,9 +82,11 @@ export async function run(args: string[]): Promise<number> {
     return 0;
   }
   if (positionals.length !== 1) throw new UserError(`metrics: expected one predictions file, got ${positionals.length}\nUsage: ${USAGE}`);
-  const records = readPredictions(positionals[0]!);
-  const metrics = evaluatePredictions(records, {
-    ...(values.classes === undefined ? {} : { classNames: values.classes.split(',') }),
+  const rows = readPredictions(positionals[0]!);
+  const classNames = values.classes?.split(',');
+  checkClassLabels(rows, classNames);
+  const metrics = evaluatePredictions(rows.map((row) => row.record), {
+    ...(classNames === undefined ? {} : { classNames }),
     seed: positiveInteger('seed', values.seed, 0),
     resamples: positiveInteger('resamples', values.resamples, 1000),
   });

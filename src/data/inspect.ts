@@ -3,14 +3,11 @@
  * problem, in the DESIGN.md §3 JSON shape `{format, count, usable, classes:{name:n}, problems:[{file, reason}]}`.
  * Every image is decoded once, so truncated or corrupt files show up here rather than mid-training.
  */
-import { UserError } from '../errors.ts';
-import { detectFormat, FORMAT_LAYOUTS } from './detect.ts';
-import { decodeImage, decodeReason, imageDimensions } from './image.ts';
-import { idxRecord } from './idx.ts';
-import { mapConcurrent } from './listing.ts';
+import { detectFormat } from './detect.ts';
 import { openDataset } from './open.ts';
 import { loadSeries } from './timeseries.ts';
 import { SPLIT_NAMES, UNCERTAIN_AFFECT, type DataFormat, type DataItem, type Problem, type SplitName } from './types.ts';
+import { verifyDataset } from './verify.ts';
 
 /** min / max / mean of some values. */
 export interface Range {
@@ -56,33 +53,6 @@ function affectRange(items: readonly DataItem[], key: 'valence' | 'arousal'): (R
   return { ...rangeOf(values.filter((value) => value !== UNCERTAIN_AFFECT)), uncertain: values.filter((value) => value === UNCERTAIN_AFFECT).length };
 }
 
-/** Decodes each image (small, to catch truncation) and reads its stored size; failures become problems. */
-async function verifyImages(items: readonly DataItem[]): Promise<{ good: DataItem[]; sizes: { width: number; height: number }[]; problems: Problem[] }> {
-  const results = await mapConcurrent(items, 8, async (item) => {
-    try {
-      if (item.index !== undefined) {
-        const { width, height } = idxRecord(item.file!, item.index);
-        return { item, size: { width, height } };
-      }
-      const [size] = await Promise.all([imageDimensions(item.file!), decodeImage(item.file!, { size: 8 })]);
-      return { item, size };
-    } catch (error) {
-      return { item, problem: { file: item.file ?? item.id, reason: `unreadable image: ${decodeReason(error)}` } };
-    }
-  });
-  const good: DataItem[] = [];
-  const sizes: { width: number; height: number }[] = [];
-  const problems: Problem[] = [];
-  for (const result of results) {
-    if ('problem' in result) problems.push(result.problem!);
-    else {
-      good.push(result.item);
-      sizes.push(result.size);
-    }
-  }
-  return { good, sizes, problems };
-}
-
 function inspectSeries(path: string): InspectReport {
   const series = loadSeries(path);
   const day = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
@@ -105,12 +75,8 @@ function inspectSeries(path: string): InspectReport {
 export async function inspectDataset(path: string, options: { format?: DataFormat } = {}): Promise<InspectReport> {
   const format = options.format ?? detectFormat(path);
   if (format === 'timeseries') return inspectSeries(path);
-  const dataset = await openDataset(path, { format });
-  const { good, sizes, problems } = await verifyImages(dataset.items);
-  const allProblems = [...dataset.problems, ...problems];
-  if (good.length === 0) {
-    throw new UserError(`${path}: no usable item as ${format} (${FORMAT_LAYOUTS[format]} expected); every image failed to decode, e.g. ${problems[0]?.file}: ${problems[0]?.reason}`);
-  }
+  const { dataset, sizes } = await verifyDataset(await openDataset(path, { format }));
+  const good = dataset.items;
   const classes: Record<string, number> = Object.fromEntries(dataset.classes.map((name) => [name, 0]));
   for (const item of good) if (item.label !== undefined) classes[dataset.classes[item.label]!]! += 1;
   const splits: Partial<Record<SplitName, number>> = {};
@@ -122,10 +88,10 @@ export async function inspectDataset(path: string, options: { format?: DataForma
   const arousal = affectRange(good, 'arousal');
   return {
     format,
-    count: good.length + allProblems.length,
+    count: good.length + dataset.problems.length,
     usable: good.length,
     classes,
-    problems: allProblems,
+    problems: dataset.problems,
     ...(dataset.presplit ? { splits } : {}),
     ...(valence === undefined ? {} : { valence }),
     ...(arousal === undefined ? {} : { arousal }),

@@ -7,6 +7,7 @@ import { readCsvManifest } from './csv.ts';
 import { detectFormat, FORMAT_LAYOUTS } from './detect.ts';
 import { readIdxDataset } from './idx.ts';
 import { readImageFolder } from './imagefolder.ts';
+import { describeProblems } from './verify.ts';
 import { DATA_FORMATS, type DataFormat, type Dataset, type ImageFormat } from './types.ts';
 
 const READERS: Record<ImageFormat, (path: string) => Promise<Dataset>> = {
@@ -41,9 +42,8 @@ export async function openDataset(path: string, options: { format?: DataFormat }
     throw new UserError(`${path}: not readable as ${format} (${FORMAT_LAYOUTS[format]} expected): ${(error as Error).message}`);
   }
   if (dataset.items.length === 0) {
-    const shown = dataset.problems.slice(0, 3).map((problem) => `${problem.file}: ${problem.reason}`);
-    const more = dataset.problems.length > 3 ? ` (and ${dataset.problems.length - 3} more)` : '';
-    throw new UserError(`${path}: no usable item as ${format} (${FORMAT_LAYOUTS[format]} expected)${shown.length > 0 ? `; problems: ${shown.join('; ')}${more}` : ''}`);
+    const problems = dataset.problems.length > 0 ? `; problems: ${describeProblems(dataset.problems)}` : '';
+    throw new UserError(`${path}: no usable item as ${format} (${FORMAT_LAYOUTS[format]} expected)${problems}`);
   }
   return dataset;
 }

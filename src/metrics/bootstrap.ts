@@ -7,7 +7,10 @@
 /** A metric value with its bootstrap confidence interval, the shape of every scalar in metrics.json (DESIGN.md §3). */
 export interface Estimate {
   value: number;
-  /** [lower, upper] percentile bounds; NaN (written as null in JSON) when no resample gave a finite value. */
+  /**
+   * [lower, upper] percentile bounds over the resamples where the metric is defined; NaN (written as null in JSON,
+   * shown as n/a) when the value itself is undefined or the metric is undefined in too many resamples (`bootstrap`).
+   */
   ci: [number, number];
 }
 
@@ -47,7 +50,18 @@ export function quantileSorted(sorted: ArrayLike<number>, q: number): number {
 }
 
 /**
- * Computes named statistics on the data and their percentile bootstrap intervals over `n` items.
+ * Whether the defined resamples still bound an interval at `level`: the undefined ones could have fallen anywhere,
+ * so as long as they are fewer than either tail's share ((1 - level) / 2 of all resamples, 2.5% at 95%) each bound
+ * lies among the defined values wherever they would have gone; with more, a whole tail may be missing.
+ */
+function enoughDefined(defined: number, resamples: number, level: number): boolean {
+  return resamples - defined < ((1 - level) / 2) * resamples;
+}
+
+/**
+ * Computes named statistics on the data and their percentile bootstrap intervals over `n` items. A metric undefined
+ * (NaN) in some resamples, such as a correlation where a resample drew one value only, gets its interval from the
+ * resamples where it is defined, or none (NaN) when those are too few (`enoughDefined`).
  * `statistics(weights)` gets one weight per item (1 for the data, draw counts for a resample) and returns every
  * statistic at once, so related metrics share one pass (e.g. one confusion matrix per resample).
  *
@@ -79,7 +93,8 @@ export function bootstrap<K extends string>(
   const result = {} as Record<K, Estimate>;
   for (const key of keys) {
     const sorted = draws.get(key)!.sort((a, b) => a - b);
-    result[key] = { value: point[key], ci: [quantileSorted(sorted, (1 - level) / 2), quantileSorted(sorted, (1 + level) / 2)] };
+    const bounded = Number.isFinite(point[key]) && sorted.length > 0 && enoughDefined(sorted.length, resamples, level);
+    result[key] = { value: point[key], ci: bounded ? [quantileSorted(sorted, (1 - level) / 2), quantileSorted(sorted, (1 + level) / 2)] : [Number.NaN, Number.NaN] };
   }
   return result;
 }

@@ -106,3 +106,42 @@ test('regression metrics match scikit-learn, SciPy and the CCC definition; non-f
   for (const key of ['rmse', 'mae', 'corr', 'sagr', 'ccc'] as const) close(result[key].value, r[key], key);
   assert.equal(regressionMetrics([Number.NaN], [1]), null);
 });
+
+// Undefined values, against SciPy 1.15.3 (`.venv/bin/python`):
+//   t = [0.2, -0.4, 0.6, 0.1, 0.5, -0.1, 0.3, 0.0, 0.9, -0.7]
+//   pearsonr([0.1] * 10, [0.7] * 10), pearsonr(t, [0.1] * 10), pearsonr([0.7] * 10, t)  -> nan (ConstantInputWarning)
+//   pearsonr([0, 0, 0, 0, 1], [0.1, 0.3, -0.2, 0.0, 0.8])                               -> 0.8808303292720553
+const VARIED = [0.2, -0.4, 0.6, 0.1, 0.5, -0.1, 0.3, 0.0, 0.9, -0.7];
+const constant = (value: number): number[] => new Array<number>(VARIED.length).fill(value);
+
+test('the correlation of a constant series is undefined (NaN, n/a), as SciPy says, also where float means miss the constant', () => {
+  // Ten 0.1s sum to 0.9999999999999999: a mean-based deviation of ~1e-17 on both sides made this corr -1.
+  for (const [truth, pred] of [[constant(0.1), constant(0.7)], [VARIED, constant(0.1)], [constant(0.7), VARIED]]) {
+    const { corr } = regressionMetrics(truth!, pred!, { seed: 1, resamples: 200 })!;
+    assert.ok(Number.isNaN(corr.value) && corr.ci.every(Number.isNaN), `corr ${JSON.stringify(corr)}`);
+  }
+});
+
+test('CCC is 0 when one side is constant and undefined only when both are the same constant; SAGR stays defined', () => {
+  const constantPred = regressionMetrics(VARIED, constant(0.1), { seed: 1, resamples: 200 })!;
+  assert.equal(constantPred.ccc.value, 0);
+  assert.deepEqual(constantPred.ccc.ci, [0, 0]);
+  assert.equal(constantPred.sagr.value, 0.6);
+  assert.equal(regressionMetrics(constant(0.1), constant(0.7))!.ccc.value, 0, 'different constants: no concordance');
+  const same = regressionMetrics(constant(0.1), constant(0.1))!;
+  assert.ok(Number.isNaN(same.ccc.value), '0/0');
+  assert.equal(same.sagr.value, 1);
+  assert.equal(same.rmse.value, 0);
+});
+
+test('a metric undefined in some resamples: its interval comes from the defined ones, or is n/a when a tail could be missing', () => {
+  // 5 items, one of them the only non-zero truth: (4/5)^5 = 33% of resamples miss it and have no variance.
+  const few = regressionMetrics([0, 0, 0, 0, 1], [0.1, 0.3, -0.2, 0, 0.8], { seed: 2 })!;
+  close(few.corr.value, 0.8808303292720553, 'corr');
+  assert.ok(few.corr.ci.every(Number.isNaN), `too many undefined resamples: ${few.corr.ci}`);
+  // Two values in 40 items: a resample with one value only is vanishingly rare, and the interval is the usual one.
+  const truth = Array.from({ length: 40 }, (_, i) => (i % 2 === 0 ? 0 : 1));
+  const pred = truth.map((t, i) => t * 0.6 + ((i * 37) % 11) / 20);
+  const many = regressionMetrics(truth, pred, { seed: 2 })!;
+  assert.ok(many.corr.ci[0] < many.corr.value && many.corr.value < many.corr.ci[1], `${many.corr.value} in ${many.corr.ci}`);
+});

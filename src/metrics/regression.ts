@@ -23,26 +23,63 @@ interface Moments {
   cov: number;
 }
 
-function moments(truth: Float64Array, pred: Float64Array, weights: Float64Array, total: number): Moments {
-  let meanTrue = 0;
-  let meanPred = 0;
-  for (let i = 0; i < truth.length; i++) {
-    meanTrue += weights[i]! * truth[i]!;
-    meanPred += weights[i]! * pred[i]!;
+/**
+ * The value every weighted item of `values` shares, or undefined when they differ. Decided by equality, not by a
+ * variance near 0: a computed mean of equal values can miss them by an ulp (0.1 * 3 / 3), which leaves deviations of
+ * ~1e-17 that make the correlation of two constant series ±1 (SciPy's pearsonr tests `(x == x[0]).all()` too).
+ */
+function constantValue(values: Float64Array, weights: Float64Array): number | undefined {
+  let first: number | undefined;
+  for (let i = 0; i < values.length; i++) {
+    if (weights[i] === 0) continue;
+    first ??= values[i]!;
+    if (values[i] !== first) return undefined;
   }
-  meanTrue /= total;
-  meanPred /= total;
+  return first;
+}
+
+/** Weighted mean and deviations of one side; a constant side is exactly its value, with no deviation. */
+function centred(values: Float64Array, weights: Float64Array, total: number): { mean: number; deviation: (i: number) => number } {
+  const constant = constantValue(values, weights);
+  if (constant !== undefined) return { mean: constant, deviation: () => 0 };
+  let mean = 0;
+  for (let i = 0; i < values.length; i++) mean += weights[i]! * values[i]!;
+  mean /= total;
+  return { mean, deviation: (i) => values[i]! - mean };
+}
+
+function moments(truth: Float64Array, pred: Float64Array, weights: Float64Array, total: number): Moments {
+  const t = centred(truth, weights, total);
+  const p = centred(pred, weights, total);
   let varTrue = 0;
   let varPred = 0;
   let cov = 0;
   for (let i = 0; i < truth.length; i++) {
-    const dt = truth[i]! - meanTrue;
-    const dp = pred[i]! - meanPred;
+    const dt = t.deviation(i);
+    const dp = p.deviation(i);
     varTrue += weights[i]! * dt * dt;
     varPred += weights[i]! * dp * dp;
     cov += weights[i]! * dt * dp;
   }
-  return { meanTrue, meanPred, varTrue: varTrue / total, varPred: varPred / total, cov: cov / total };
+  return { meanTrue: t.mean, meanPred: p.mean, varTrue: varTrue / total, varPred: varPred / total, cov: cov / total };
+}
+
+/**
+ * Pearson's r; NaN (undefined, shown as n/a) when either side has no variance, as SciPy's pearsonr returns. Clipped
+ * to [-1, 1] against rounding, as SciPy does.
+ */
+function pearson(m: Moments): number {
+  if (m.varTrue === 0 || m.varPred === 0) return Number.NaN;
+  return Math.max(-1, Math.min(1, m.cov / Math.sqrt(m.varTrue * m.varPred)));
+}
+
+/**
+ * Lin's CCC. Unlike r it is defined when one side is constant: 0 (no concordance) unless both sides are the same
+ * constant, where it is 0/0 and undefined.
+ */
+function concordance(m: Moments): number {
+  const denominator = m.varTrue + m.varPred + (m.meanTrue - m.meanPred) ** 2;
+  return denominator === 0 ? Number.NaN : (2 * m.cov) / denominator;
 }
 
 /** The five statistics under one weighting of the pairs. */
@@ -60,13 +97,7 @@ function regressionStatistics(truth: Float64Array, pred: Float64Array, weights: 
     if (Math.sign(truth[i]!) === Math.sign(pred[i]!)) agree += w;
   }
   const m = moments(truth, pred, weights, total);
-  return {
-    rmse: Math.sqrt(squared / total),
-    mae: absolute / total,
-    corr: m.cov / Math.sqrt(m.varTrue * m.varPred),
-    sagr: agree / total,
-    ccc: (2 * m.cov) / (m.varTrue + m.varPred + (m.meanTrue - m.meanPred) ** 2),
-  };
+  return { rmse: Math.sqrt(squared / total), mae: absolute / total, corr: pearson(m), sagr: agree / total, ccc: concordance(m) };
 }
 
 /**

@@ -9,13 +9,23 @@ import { UserError } from '../errors.ts';
 const positiveInt = z.number().int().positive();
 const fraction = z.number().min(0).max(1);
 
-const SPLIT = z.strictObject({
-  train: fraction.default(0.7),
-  val: fraction.default(0.15),
-  test: fraction.default(0.15),
-  /** Keep class proportions in every split. */
-  stratify: z.boolean().default(true),
-});
+/** How far from 1 the split fractions may sum: float sums of decimals such as 0.7 + 0.15 + 0.15 miss 1 by ~1e-16. */
+const SPLIT_SUM_TOLERANCE = 1e-6;
+
+const SPLIT = z
+  .strictObject({
+    train: fraction.default(0.7),
+    val: fraction.default(0.15),
+    test: fraction.default(0.15),
+    /** Keep class proportions in every split. */
+    stratify: z.boolean().default(true),
+  })
+  .refine((split) => Math.abs(split.train + split.val + split.test - 1) <= SPLIT_SUM_TOLERANCE, {
+    error: (issue) => {
+      const { train, val, test } = issue.input as { train: number; val: number; test: number };
+      return `train ${train} + val ${val} + test ${test} = ${Number((train + val + test).toFixed(6))}, not 1 (a field left out takes its default: train 0.7, val 0.15, test 0.15). Fix: give fractions that sum to 1, e.g. {"train": 0.7, "val": 0.15, "test": 0.15}; "test": 0 trains without a test set`;
+    },
+  });
 
 const AUGMENT = z.strictObject({
   flip: z.boolean().default(false),

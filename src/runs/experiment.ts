@@ -19,6 +19,7 @@ import { train } from '../train/trainer.ts';
 import { writeJsonAtomic } from './atomic.ts';
 import { codeVersion, isReusable, type RunKey } from './cache_key.ts';
 import { parseExperimentConfig, readExperimentConfig, type ExperimentConfig } from './config.ts';
+import { readProblemsFile } from './problems_file.ts';
 import { writeExamples } from './examples.ts';
 import { buildExperimentModel, initialTrainableTop, type ExperimentModel } from './experiment_model.ts';
 import { cachesFeatures, imageTraining, loadImageData, ProblemLog, type ImageData } from './image_pipeline.ts';
@@ -165,11 +166,12 @@ async function runLocked(config: ExperimentConfig, dir: string, runsRoot: string
   const problems = new ProblemLog();
   const loaded: Loaded = config.data.format === 'timeseries' ? { kind: 'series', data: loadSeriesData(config, problems) } : { kind: 'image', data: await loadImageData(config, problems) };
   const key: RunKey = { config: JSON.parse(JSON.stringify(config)), dataHash: loaded.data.dataHash, codeVersion: codeVersion() };
-  if (options.force !== true && isReusable(dir, key)) {
+  const previous = options.force !== true && isReusable(dir, key) ? readProblemsFile(join(dir, PROBLEMS_FILE)) : undefined;
+  if (previous !== undefined && 'error' in previous) log(`${join(dir, PROBLEMS_FILE)}: ${previous.error}; retraining instead of reusing the finished run`);
+  if (previous !== undefined && 'items' in previous) {
     log(`reusing the finished run ${dir} (same config, data and code; --force retrains)`);
     const summary = parseRunFile('summary', JSON.parse(readFileSync(join(dir, RUN_FILES.summary), 'utf8')), join(dir, RUN_FILES.summary));
-    const skipped = existsSync(join(dir, PROBLEMS_FILE)) ? (JSON.parse(readFileSync(join(dir, PROBLEMS_FILE), 'utf8')) as { items: Problem[] }).items : [];
-    return { dir, summary, reused: true, resumedFrom: 0, cachedFeatures: cachesFeatures(config), skipped };
+    return { dir, summary, reused: true, resumedFrom: 0, cachedFeatures: cachesFeatures(config), skipped: previous.items };
   }
   prepareDirectory(dir, config, key, options, log);
   writeRunFile(dir, 'config', config);

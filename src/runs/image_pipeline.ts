@@ -7,6 +7,7 @@ import { tf } from '../tf.ts';
 import { UserError } from '../errors.ts';
 import { imageBatches, openDataset, splitDataset, splitCounts, type Batch as DataBatch, type DataItem, type Dataset, type DatasetSplit, type Problem } from '../data/index.ts';
 import type { AugmentOptions } from '../data/augment.ts';
+import { describeProblems, verifyDataset } from '../data/verify.ts';
 import { preprocess } from '../models/index.ts';
 import { canCacheFeatures } from '../train/feature_cache.ts';
 import { seededPermutation, tensorSource } from '../train/tensor_source.ts';
@@ -44,8 +45,39 @@ function limitItems(items: DataItem[], limit: number | undefined, seed: number):
   return chosen.map((index) => items[index]!);
 }
 
+/** Refuses a classification task on fewer than two classes among the usable items (a one-class softmax learns nothing). */
+function checkClasses(config: ExperimentConfig, dataset: Dataset): void {
+  if (!config.model.head.tasks.includes('expression')) return;
+  const found = [...new Set(dataset.items.map((item) => item.label!))];
+  if (found.length >= 2) return;
+  const name = dataset.classes[found[0]!] ?? String(found[0]);
+  throw new UserError(
+    `${config.data.path}: only one class found ('${name}', all ${dataset.items.length} usable items); model.head.tasks 'expression' needs at least 2. ` +
+      `Fix: add items of other classes (for imagefolder, one folder per class), or drop 'expression' from model.head.tasks`,
+  );
+}
+
+/** Refuses a split the config asks for that came out empty: a run without val cannot train, one without test is not scored. */
+function checkSplits(config: ExperimentConfig, split: DatasetSplit, dataset: Dataset): void {
+  const counts = `${dataset.items.length} usable items${dataset.problems.length > 0 ? `, ${dataset.problems.length} skipped` : ''}: train ${split.train.length}, val ${split.val.length}, test ${split.test.length}`;
+  // Skipped items are the likely cause of an empty split (a pre-split train/ folder of broken files): name them.
+  const skipped = dataset.problems.length > 0 ? `; skipped: ${describeProblems(dataset.problems, 2)}` : '';
+  const repair = dataset.problems.length > 0 ? `replace the unreadable files (percept data inspect ${config.data.path} lists them), ` : '';
+  for (const name of ['train', 'val'] as const) {
+    if (split[name].length === 0) throw new UserError(`${config.data.path}: the ${name} split is empty (${counts})${skipped}. Fix: ${repair}add data, raise data.limit or data.split.${name}`);
+  }
+  const test = config.data.split.test;
+  if (test > 0 && split.test.length === 0) {
+    throw new UserError(
+      `${config.data.path}: data.split.test = ${test} gives no test item (${counts}). ` +
+        `Fix: add data or raise data.split.test, or set data.split.test to 0 to train without a test set`,
+    );
+  }
+}
+
 /**
- * Opens, limits and splits the config's dataset. Bad items are skipped into `problems`.
+ * Opens, limits, decodes once and splits the config's dataset, so that the split holds only usable items; bad items
+ * are skipped into `problems`.
  *
  * @example
  * const data = await loadImageData(config, problems); // data.split.train, data.dataHash
@@ -53,8 +85,8 @@ function limitItems(items: DataItem[], limit: number | undefined, seed: number):
 export async function loadImageData(config: ExperimentConfig, problems: ProblemLog): Promise<ImageData> {
   if (config.data.format === 'timeseries') throw new Error('loadImageData: a time series config');
   const opened = await openDataset(config.data.path, { format: config.data.format });
-  problems.add(opened.problems);
-  const dataset = { ...opened, items: limitItems(opened.items, config.data.limit, config.seed) };
+  const { dataset } = await verifyDataset({ ...opened, items: limitItems(opened.items, config.data.limit, config.seed) });
+  problems.add(dataset.problems);
   const tasks = config.model.head.tasks;
   if (tasks.includes('forecast')) throw new UserError(`model.head.tasks: 'forecast' needs data.format 'timeseries', not '${dataset.format}'. Fix: use 'expression' or 'valence_arousal'`);
   if (tasks.includes('expression') && dataset.items.some((item) => item.label === undefined)) {
@@ -63,11 +95,10 @@ export async function loadImageData(config: ExperimentConfig, problems: ProblemL
   if (tasks.includes('valence_arousal') && !dataset.items.some((item) => item.valence !== undefined)) {
     throw new UserError(`${config.data.path}: no item has valence/arousal, which model.head.tasks 'valence_arousal' needs. Fix: use an affectnet or csv dataset with valence and arousal`);
   }
+  checkClasses(config, dataset);
   const { train, val, test, stratify } = config.data.split;
   const split = splitDataset(dataset, { train, val, test, stratify, seed: config.seed });
-  for (const name of ['train', 'val'] as const) {
-    if (split[name].length === 0) throw new UserError(`${config.data.path}: the ${name} split is empty (${dataset.items.length} items). Fix: raise data.limit or data.split.${name}`);
-  }
+  checkSplits(config, split, dataset);
   const counts = splitCounts(split, dataset.classes);
   const dataHash = hashJson({
     format: dataset.format,

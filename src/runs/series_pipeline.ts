@@ -46,6 +46,12 @@ export function loadSeriesData(config: ExperimentConfig, problems: ProblemLog): 
       throw new UserError(`${config.data.path}: no ${name} window of ${lookback} steps fits in ${series.values.length} values. Fix: lower data.imageSize (the window) or raise data.split.${name}`);
     }
   }
+  if (test > 0 && prepared.test.count === 0) {
+    throw new UserError(
+      `${config.data.path}: data.split.test = ${test} leaves no test window of ${lookback} steps in ${series.values.length} values (train ${prepared.train.count}, val ${prepared.val.count}, test 0 windows). ` +
+        'Fix: use a longer series, lower data.imageSize (the window) or raise data.split.test, or set data.split.test to 0 to train without a test set',
+    );
+  }
   return {
     series,
     prepared,
