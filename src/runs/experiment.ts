@@ -12,7 +12,7 @@ import type { Problem } from '../data/index.ts';
 import { evaluatePredictions } from '../metrics/evaluate.ts';
 import { architectures, countParams } from '../models/index.ts';
 import { EarlyStopping, type Callback } from '../train/callbacks.ts';
-import { loadCheckpoint } from '../train/checkpoint.ts';
+import { hasCheckpoint } from '../train/checkpoint.ts';
 import { ProgressCallback, type ProgressEvent } from '../train/progress.ts';
 import { train } from '../train/trainer.ts';
 import { writeJsonAtomic } from './atomic.ts';
@@ -74,10 +74,11 @@ function resolveConfig(config: ExperimentConfig | string | object, profile: stri
 function prepareDirectory(dir: string, config: ExperimentConfig, key: RunKey, options: RunExperimentOptions, log: (line: string) => void): void {
   const checkpoint = join(dir, 'checkpoint');
   const finished = existsSync(join(dir, RUN_FILES.summary));
-  const pending = existsSync(join(checkpoint, 'latest.json')) && !finished;
+  const pending = hasCheckpoint(checkpoint) && !finished;
   if (options.resume === true && pending) {
-    const saved = existsSync(join(dir, KEY_FILE)) ? (JSON.parse(readFileSync(join(dir, KEY_FILE), 'utf8')) as RunKey) : undefined;
-    if (saved === undefined || JSON.stringify(saved.config) !== JSON.stringify(key.config) || saved.dataHash !== key.dataHash) {
+    const saved = readRunKey(join(dir, KEY_FILE));
+    if (saved === undefined) throw new UserError(`${join(dir, KEY_FILE)} is missing or damaged, so the checkpoint cannot be matched to ${config.name}'s config and data. Fix: pass --force to start over`);
+    if (JSON.stringify(saved.config) !== JSON.stringify(key.config) || saved.dataHash !== key.dataHash) {
       throw new UserError(`${dir}: its checkpoint belongs to another config or other data than ${config.name}'s now. Fix: pass --force to start over, or restore the config`);
     }
     if (saved.codeVersion !== key.codeVersion) log(`note: the code changed since the checkpoint (${saved.codeVersion} -> ${key.codeVersion}); resuming anyway`);
@@ -89,6 +90,16 @@ function prepareDirectory(dir: string, config: ExperimentConfig, key: RunKey, op
   }
   rmSync(dir, { recursive: true, force: true });
   writeJsonAtomic(join(dir, KEY_FILE), key);
+}
+
+/** The run key a checkpoint was made for; undefined when the file is missing or damaged (the checkpoint then cannot be trusted). */
+function readRunKey(file: string): RunKey | undefined {
+  if (!existsSync(file)) return undefined;
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as RunKey;
+  } catch {
+    return undefined;
+  }
 }
 
 function countLayers(model: ExperimentModel): RunSummary['layers'] {
@@ -140,12 +151,11 @@ export async function runExperiment(configOrPath: ExperimentConfig | string | ob
   const callbacks: Callback[] = [...(stopper === undefined ? [] : [stopper]), ...(options.callbacks ?? []), ...(options.onProgress === undefined ? [] : [new ProgressCallback(options.onProgress)])];
   const planned = config.train.stages?.reduce((sum, stage) => sum + stage.epochs, 0) ?? config.train.epochs;
   const checkpointDir = join(dir, 'checkpoint');
-  const resumedFrom = options.resume === true ? (loadCheckpoint(checkpointDir)?.state.epoch ?? 0) : 0;
-  if (resumedFrom > 0) log(`resuming ${dir} after epoch ${resumedFrom} of ${planned}`);
-  const trainStarted = performance.now();
   let result: Awaited<ReturnType<typeof train>>;
   let records: Prediction[];
   let evalSeconds: number;
+  let sessionTrainSeconds: number;
+  const trainStarted = performance.now();
   try {
     result = await train({
       model: setup.trainModel,
@@ -162,15 +172,16 @@ export async function runExperiment(configOrPath: ExperimentConfig | string | ob
       callbacks,
       checkpointDir,
       resume: options.resume === true,
+      log,
       seed: config.seed,
     });
+    sessionTrainSeconds = (performance.now() - trainStarted) / 1000;
     const evalStarted = performance.now();
     records = await setup.predict();
     evalSeconds = (performance.now() - evalStarted) / 1000;
   } finally {
     setup.dispose();
   }
-  const trainSeconds = (performance.now() - trainStarted) / 1000 - evalSeconds;
 
   const metrics = Object.fromEntries(
     ['val', 'test']
@@ -206,7 +217,8 @@ export async function runExperiment(configOrPath: ExperimentConfig | string | ob
     ...(classNames.length > 0 ? { classNames } : {}),
     weights: config.model.weights,
     backend: `${backendInfo.kind} (${backendInfo.packageName}, tfjs ${backendInfo.tfjsVersion}${backendInfo.tfVersion === null ? '' : `, libtensorflow ${backendInfo.tfVersion}`})`,
-    timings: { trainSeconds, evalSeconds, totalSeconds: (performance.now() - started) / 1000 },
+    // A resumed run's training spans every session: its total counts the earlier sessions' training too.
+    timings: { trainSeconds: result.trainSeconds, evalSeconds, totalSeconds: (performance.now() - started) / 1000 + result.trainSeconds - sessionTrainSeconds },
     epochs: { planned, run: result.history.length, ...(stopper !== undefined && stopper.bestEpoch >= 0 ? { best: stopper.bestEpoch + 1 } : {}) },
     ...(result.stopReason === undefined ? {} : { stopReason: result.stopReason }),
     seed: config.seed,

@@ -96,7 +96,7 @@ test('resume after an interruption continues from the last checkpoint with optim
   const dir = mkdtempSync(join(tmpdir(), 'percept-ckpt-'));
   const first = toyModel(3);
   await assert.rejects(train(options(first, { schedule, stages, optimizer: { name: 'adamw', lr: 0.01, weightDecay: 0.01 }, checkpointDir: dir, callbacks: [new KillAt(3)] })), /killed/);
-  assert.deepEqual(readdirSync(dir).sort(), ['epoch-0003', 'latest.json']);
+  assert.deepEqual(readdirSync(dir).sort(), ['epoch-0002', 'epoch-0003', 'latest.json'], 'the previous checkpoint is kept to fall back to');
   const resumed = toyModel(99);
   const result = await train(options(resumed, {
     schedule, stages, optimizer: { name: 'adamw', lr: 0.01, weightDecay: 0.01 }, checkpointDir: dir, resume: true,
