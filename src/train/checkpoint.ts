@@ -103,13 +103,14 @@ function sha256(data: Uint8Array): string {
 }
 
 /**
- * True when `dir` holds any checkpoint, intact or not: a resumable run whose folder must not be wiped silently.
+ * True when `dir` holds a checkpoint that was once complete (published, or with its manifest), intact or damaged since:
+ * finished epochs that must not be wiped silently. A folder whose write a kill cut short does not count.
  *
  * @example
  * hasCheckpoint('runs/a/checkpoint'); // true after the first epoch
  */
 export function hasCheckpoint(dir: string): boolean {
-  return existsSync(join(dir, LATEST)) || epochFolders(dir).length > 0;
+  return existsSync(join(dir, LATEST)) || epochFolders(dir).some((entry) => existsSync(join(dir, entry, MANIFEST)));
 }
 
 /**
@@ -197,6 +198,16 @@ function readFolder(source: string): Checkpoint {
   };
 }
 
+/** Index in `folders` (newest first) of the folder `latest.json` publishes; throws DamagedCheckpoint when it names none. */
+function publishedIndex(dir: string, folders: readonly string[]): number {
+  const file = join(dir, LATEST);
+  if (!existsSync(file)) throw new DamagedCheckpoint(`${file} is missing`);
+  const latest = parseJson(file, readFileSync(file, 'utf8'), LATEST_SCHEMA);
+  const index = folders.indexOf(latest.folder);
+  if (index < 0) throw new DamagedCheckpoint(`${file} names ${latest.folder}, which is missing`);
+  return index;
+}
+
 /**
  * The last published checkpoint in `dir`, verified; undefined when there is none. A damaged one (or a damaged
  * `latest.json`) is named through `log` and the newest intact one before it is used instead; when no intact one is
@@ -210,16 +221,11 @@ export function loadCheckpoint(dir: string, log: (line: string) => void = () => 
   const problems: string[] = [];
   const folders = epochFolders(dir);
   let start = 0;
-  const latestFile = join(dir, LATEST);
   try {
-    if (!existsSync(latestFile)) throw new DamagedCheckpoint(`${latestFile} is missing`);
-    const latest = parseJson(latestFile, readFileSync(latestFile, 'utf8'), LATEST_SCHEMA);
-    start = folders.indexOf(latest.folder);
-    if (start < 0) throw new DamagedCheckpoint(`${latestFile} names ${latest.folder}, which is missing`);
+    start = publishedIndex(dir, folders);
   } catch (error) {
     if (!(error instanceof DamagedCheckpoint)) throw error;
     problems.push(error.message);
-    start = 0;
   }
   for (const name of folders.slice(start)) {
     const folder = join(dir, name);
