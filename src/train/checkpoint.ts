@@ -166,7 +166,7 @@ function parseJson<T>(file: string, text: string, schema: z.ZodType<T>): T {
 /** Reads and verifies one epoch folder: every file against the manifest's size and SHA-256 first, then parsed. */
 function readFolder(source: string): Checkpoint {
   const manifestFile = join(source, MANIFEST);
-  if (!existsSync(manifestFile)) throw new DamagedCheckpoint(`${source} is incomplete (no ${MANIFEST}: the run stopped while writing it)`);
+  if (!existsSync(manifestFile)) throw new DamagedCheckpoint(`${source} is incomplete (no ${MANIFEST}: the run stopped while writing it, or an older percept wrote it)`);
   const manifest = parseJson(manifestFile, readFileSync(manifestFile, 'utf8'), MANIFEST_SCHEMA);
   const verified = new Map<string, Buffer>();
   for (const [name, expected] of Object.entries(manifest.files)) {
