@@ -5,7 +5,7 @@
  * summary.json last, so a directory with a summary is a finished run.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { backendInfo } from '../tf.ts';
 import { UserError } from '../errors.ts';
 import type { Problem } from '../data/index.ts';
@@ -13,7 +13,7 @@ import { evaluatePredictions } from '../metrics/evaluate.ts';
 import { architectures, countParams } from '../models/index.ts';
 import { resolveWeightSource } from '../models/weights.ts';
 import { EarlyStopping, type Callback } from '../train/callbacks.ts';
-import { loadCheckpoint } from '../train/checkpoint.ts';
+import { hasCheckpoint, publishedCheckpoint } from '../train/checkpoint.ts';
 import { ProgressCallback, type ProgressEvent } from '../train/progress.ts';
 import { train } from '../train/trainer.ts';
 import { writeJsonAtomic } from './atomic.ts';
@@ -64,10 +64,10 @@ export interface RunExperimentResult {
 
 /** Where the items a run skipped are listed (src/runs/run_files.ts), here too for the callers that read it with a run. */
 export { PROBLEMS_FILE };
+/** The run's checkpoint folder (src/train/checkpoint.ts). */
+const CHECKPOINT_DIR = 'checkpoint';
 /** What a checkpoint belongs to, so that `resume` refuses a checkpoint of other data. */
-const KEY_FILE = join('checkpoint', 'run_key.json');
-/** Which epoch's checkpoint is published (src/train/checkpoint.ts): `{folder, epoch}`. */
-const LATEST_FILE = join('checkpoint', 'latest.json');
+const KEY_FILE = join(CHECKPOINT_DIR, 'run_key.json');
 
 type Loaded = { kind: 'image'; data: ImageData } | { kind: 'series'; data: SeriesData };
 
@@ -82,10 +82,11 @@ function resolveConfig(config: ExperimentConfig | string | object, profile: stri
  */
 function prepareDirectory(dir: string, config: ExperimentConfig, key: RunKey, options: RunExperimentOptions, log: (line: string) => void): void {
   const finished = existsSync(join(dir, RUN_FILES.summary));
-  const pending = existsSync(join(dir, LATEST_FILE)) && !finished;
+  const pending = hasCheckpoint(join(dir, CHECKPOINT_DIR)) && !finished;
   if (options.resume === true && pending) {
-    const saved = existsSync(join(dir, KEY_FILE)) ? (JSON.parse(readFileSync(join(dir, KEY_FILE), 'utf8')) as RunKey) : undefined;
-    if (saved === undefined || JSON.stringify(saved.config) !== JSON.stringify(key.config) || saved.dataHash !== key.dataHash) {
+    const saved = readRunKey(join(dir, KEY_FILE));
+    if (saved === undefined) throw new UserError(`${join(dir, KEY_FILE)} is missing or damaged, so the checkpoint cannot be matched to ${config.name}'s config and data. Fix: pass --force to start over`);
+    if (JSON.stringify(saved.config) !== JSON.stringify(key.config) || saved.dataHash !== key.dataHash) {
       throw new UserError(`${dir}: its checkpoint belongs to another config or other data than ${config.name}'s now. Fix: pass --force to start over, or restore the config`);
     }
     if (saved.codeVersion !== key.codeVersion) log(`note: the code changed since the checkpoint (${saved.codeVersion} -> ${key.codeVersion}); resuming anyway`);
@@ -107,10 +108,7 @@ function prepareDirectory(dir: string, config: ExperimentConfig, key: RunKey, op
  * keptCheckpoint('runs/a'); // { epoch: 3, path: 'runs/a/checkpoint/epoch-0003' }
  */
 export function keptCheckpoint(dir: string): { epoch: number; path: string } | undefined {
-  const file = join(dir, LATEST_FILE);
-  if (!existsSync(file)) return undefined;
-  const { folder, epoch } = JSON.parse(readFileSync(file, 'utf8')) as { folder: string; epoch: number };
-  return { epoch, path: join(dirname(file), folder) };
+  return publishedCheckpoint(join(dir, CHECKPOINT_DIR));
 }
 
 /**
@@ -125,6 +123,16 @@ function assertApartFromInputs(dir: string, config: ExperimentConfig, runsRoot: 
     if (how !== undefined) {
       throw new UserError(`${source}: the run folder ${dir} ${how} ${field} ${path}, which training would write into or clean. Fix: choose another "name" in ${source} or another --out`);
     }
+  }
+}
+
+/** The run key a checkpoint was made for; undefined when the file is missing or damaged (the checkpoint then cannot be trusted). */
+function readRunKey(file: string): RunKey | undefined {
+  if (!existsSync(file)) return undefined;
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as RunKey;
+  } catch {
+    return undefined;
   }
 }
 
@@ -192,13 +200,12 @@ async function runLocked(config: ExperimentConfig, dir: string, runsRoot: string
   const stopper = config.train.earlyStopping === false ? undefined : new EarlyStopping(config.train.earlyStopping);
   const callbacks: Callback[] = [...(stopper === undefined ? [] : [stopper]), ...(options.callbacks ?? []), ...(options.onProgress === undefined ? [] : [new ProgressCallback(options.onProgress)])];
   const planned = config.train.stages?.reduce((sum, stage) => sum + stage.epochs, 0) ?? config.train.epochs;
-  const checkpointDir = join(dir, 'checkpoint');
-  const resumedFrom = options.resume === true ? (loadCheckpoint(checkpointDir)?.state.epoch ?? 0) : 0;
-  if (resumedFrom > 0) log(`resuming ${dir} after epoch ${resumedFrom} of ${planned}`);
-  const trainStarted = performance.now();
+  const checkpointDir = join(dir, CHECKPOINT_DIR);
   let result: Awaited<ReturnType<typeof train>>;
   let records: Prediction[];
   let evalSeconds: number;
+  let sessionTrainSeconds: number;
+  const trainStarted = performance.now();
   try {
     result = await train({
       model: setup.trainModel,
@@ -215,15 +222,16 @@ async function runLocked(config: ExperimentConfig, dir: string, runsRoot: string
       callbacks,
       checkpointDir,
       resume: options.resume === true,
+      log,
       seed: config.seed,
     });
+    sessionTrainSeconds = (performance.now() - trainStarted) / 1000;
     const evalStarted = performance.now();
     records = await setup.predict();
     evalSeconds = (performance.now() - evalStarted) / 1000;
   } finally {
     setup.dispose();
   }
-  const trainSeconds = (performance.now() - trainStarted) / 1000 - evalSeconds;
 
   const metrics = Object.fromEntries(
     ['val', 'test']
@@ -259,7 +267,8 @@ async function runLocked(config: ExperimentConfig, dir: string, runsRoot: string
     ...(classNames.length > 0 ? { classNames } : {}),
     weights: config.model.weights,
     backend: `${backendInfo.kind} (${backendInfo.packageName}, tfjs ${backendInfo.tfjsVersion}${backendInfo.tfVersion === null ? '' : `, libtensorflow ${backendInfo.tfVersion}`})`,
-    timings: { trainSeconds, evalSeconds, totalSeconds: (performance.now() - started) / 1000 },
+    // A resumed run's training spans every session: its total counts the earlier sessions' training too.
+    timings: { trainSeconds: result.trainSeconds, evalSeconds, totalSeconds: (performance.now() - started) / 1000 + result.trainSeconds - sessionTrainSeconds },
     epochs: { planned, run: result.history.length, ...(stopper !== undefined && stopper.bestEpoch >= 0 ? { best: stopper.bestEpoch + 1 } : {}) },
     ...(result.stopReason === undefined ? {} : { stopReason: result.stopReason }),
     seed: config.seed,

@@ -96,7 +96,7 @@ test('resume after an interruption continues from the last checkpoint with optim
   const dir = mkdtempSync(join(tmpdir(), 'percept-ckpt-'));
   const first = toyModel(3);
   await assert.rejects(train(options(first, { schedule, stages, optimizer: { name: 'adamw', lr: 0.01, weightDecay: 0.01 }, checkpointDir: dir, callbacks: [new KillAt(3)] })), /killed/);
-  assert.deepEqual(readdirSync(dir).sort(), ['epoch-0003', 'latest.json']);
+  assert.deepEqual(readdirSync(dir).sort(), ['epoch-0002', 'epoch-0003', 'latest.json'], 'the previous checkpoint is kept to fall back to');
   const resumed = toyModel(99);
   const result = await train(options(resumed, {
     schedule, stages, optimizer: { name: 'adamw', lr: 0.01, weightDecay: 0.01 }, checkpointDir: dir, resume: true,
@@ -175,4 +175,22 @@ test('AdamW decays weights decoupled from the gradient: a zero gradient shrinks 
   assert.deepEqual(Array.from(variable.dataSync()).map((v) => +v.toFixed(6)), [0.855, -1.71]);
   tf.dispose([variable, zero]);
   optimizer.dispose();
+});
+
+test('resumed from the checkpoint at a stage boundary, a plateau schedule starts the next stage at its own rate, as an uninterrupted run does', async () => {
+  const schedule = { name: 'plateau' as const, monitor: 'val_loss', factor: 0.5, patience: 1, minLr: 0 };
+  const stages = [{ epochs: 2, lr: 0.05 }, { epochs: 2, lr: 0.004 }];
+  const optimizer = { name: 'sgd' as const, lr: 0.05, momentum: 0.9 };
+  const full = toyModel(8);
+  const reference = await train(options(full, { schedule, stages, optimizer }));
+  const dir = mkdtempSync(join(tmpdir(), 'percept-ckpt-'));
+  const first = toyModel(8);
+  await assert.rejects(train(options(first, { schedule, stages, optimizer, checkpointDir: dir, callbacks: [new KillAt(2)] })), /killed/);
+  const resumed = toyModel(98);
+  const result = await train(options(resumed, { schedule, stages, optimizer, checkpointDir: dir, resume: true }));
+  assert.equal(result.resumedFrom, 2);
+  assert.equal(reference.history[2]!.lr, 0.004);
+  assert.deepEqual(result.history.map((h) => h.lr), reference.history.map((h) => h.lr));
+  assert.deepEqual(result.history.map((h) => h.logs), reference.history.map((h) => h.logs));
+  for (const model of [full, first, resumed]) model.dispose();
 });

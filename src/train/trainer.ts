@@ -8,7 +8,7 @@ import { tf } from '../tf.ts';
 import { beginBatchNormEpoch } from '../kernels/batch_norm.ts';
 import { UserError } from '../errors.ts';
 import { Callback, EarlyStopping, ReduceLrOnPlateau, type Logs, type TrainingContext } from './callbacks.ts';
-import { loadCheckpoint, saveCheckpoint, type CheckpointState, type EpochRecord } from './checkpoint.ts';
+import { checkpointMismatch, loadCheckpoint, saveCheckpoint, type CheckpointState, type EpochRecord } from './checkpoint.ts';
 import { batchMetric, computeLoss, type LossName } from './losses.ts';
 import { TrainOptimizer, type OptimizerConfig } from './optimizers.ts';
 import { scheduledRate, type ScheduleConfig } from './schedules.ts';
@@ -61,8 +61,10 @@ export interface TrainOptions {
   callbacks?: Callback[];
   /** Folder of the per-epoch checkpoints; none are written without it. */
   checkpointDir?: string;
-  /** Continue from the last checkpoint in `checkpointDir`. */
+  /** Continue from the last intact checkpoint in `checkpointDir`. */
   resume?: boolean;
+  /** Status lines: where a resume continues from, and which damaged checkpoint it skipped. Default: none. */
+  log?: (line: string) => void;
   /** Seeds the per-step dropout masks. Default 0. */
   seed?: number;
 }
@@ -72,6 +74,8 @@ export interface TrainResult {
   stopReason?: string;
   /** Epochs that were already finished when a resumed run started; 0 otherwise. */
   resumedFrom: number;
+  /** Seconds spent training, summed over every session of a resumed run (the epochs a kill lost are not counted). */
+  trainSeconds: number;
 }
 
 /** The loss became NaN or infinite: a user error (learning rate, inputs), with the epoch, batch and rate. */
@@ -230,24 +234,36 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     if (restore !== undefined) await optimizer.deserialize(restore);
   };
 
-  const checkpoint = options.resume === true && options.checkpointDir !== undefined ? loadCheckpoint(options.checkpointDir) : undefined;
+  const sessionStarted = performance.now();
+  const checkpoint = options.resume === true && options.checkpointDir !== undefined ? loadCheckpoint(options.checkpointDir, options.log) : undefined;
   if (checkpoint !== undefined) {
     state = checkpoint.state;
-    const stage = stageOf(p, Math.min(state.epoch, p.epochs - 1));
-    const savedStage = stageOf(p, Math.max(0, state.epoch - 1));
-    await startStage(stage, stage === savedStage ? checkpoint.optimizer : undefined);
-    const weights = decodeNamed(checkpoint.model);
-    assignWeights(model, weights);
-    tf.dispose(weights.map((entry) => entry.tensor));
-    if (checkpoint.best !== undefined && stopper !== undefined) stopper.keepWeights(decodeNamed(checkpoint.best));
-    callbacks.forEach((callback, i) => {
-      if (state.callbacks[i] !== undefined) callback.restore(state.callbacks[i]);
-    });
+    options.log?.(`resuming from ${checkpoint.folder} after epoch ${state.epoch} of ${p.epochs}`);
+    try {
+      // The state the uninterrupted run had after this epoch: its stage with that stage's optimizer. A checkpoint at a
+      // stage's last epoch is no exception; the loop below then starts the next stage exactly as that run did.
+      await startStage(stageOf(p, Math.max(0, state.epoch - 1)), checkpoint.optimizer);
+      const weights = decodeNamed(checkpoint.model);
+      try {
+        assignWeights(model, weights);
+      } finally {
+        tf.dispose(weights.map((entry) => entry.tensor));
+      }
+      if (checkpoint.best !== undefined && stopper !== undefined) stopper.keepWeights(decodeNamed(checkpoint.best));
+      callbacks.forEach((callback, i) => {
+        if (state.callbacks[i] !== undefined) callback.restore(state.callbacks[i]);
+      });
+    } catch (error) {
+      throw checkpointMismatch(checkpoint.folder, error);
+    }
     context.learningRate = state.learningRate;
     context.stopTraining = state.stopTraining;
     if (state.stopReason !== undefined) context.stopReason = state.stopReason;
   }
   const resumedFrom = state.epoch;
+  // Checkpoints of older versions lack the total: their epochs' own seconds are the closest record of it.
+  const earlierSeconds = state.trainSeconds ?? state.history.reduce((sum, record) => sum + record.seconds, 0);
+  const trainSeconds = (): number => earlierSeconds + (performance.now() - sessionStarted) / 1000;
 
   for (const callback of callbacks) await callback.onTrainBegin(context);
   try {
@@ -295,13 +311,14 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       state.stopTraining = context.stopTraining;
       if (context.stopReason !== undefined) state.stopReason = context.stopReason;
       state.callbacks = callbacks.map((callback) => callback.state());
+      state.trainSeconds = trainSeconds();
       if (options.checkpointDir !== undefined) await writeCheckpoint(options.checkpointDir, model, optimizer!, state, stopper);
     }
   } finally {
     optimizer?.dispose();
   }
   for (const callback of callbacks) await callback.onTrainEnd(context);
-  return { history: state.history, ...(context.stopReason === undefined ? {} : { stopReason: context.stopReason }), resumedFrom };
+  return { history: state.history, ...(context.stopReason === undefined ? {} : { stopReason: context.stopReason }), resumedFrom, trainSeconds: trainSeconds() };
 }
 
 function prefixed(logs: Logs): Logs {

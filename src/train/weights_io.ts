@@ -2,10 +2,10 @@
  * Named tensors to bytes and back (tfjs's own weights encoding: a spec list plus one binary buffer), so model
  * weights and optimizer slots are saved the same way on every backend (no file:// handler needed).
  */
-import { readFileSync } from 'node:fs';
 import type { LayersModel, Tensor, io } from '@tensorflow/tfjs';
+import { z } from 'zod';
 import { tf } from '../tf.ts';
-import { writeFileAtomic, writeJsonAtomic } from '../runs/atomic.ts';
+import { errorMessage } from '../errors.ts';
 
 /** A tensor with its weight name (tfjs's own NamedTensor type is not exported). */
 export interface NamedTensor {
@@ -34,17 +34,44 @@ export function decodeNamed(encoded: EncodedWeights): NamedTensor[] {
   return encoded.specs.map((spec) => ({ name: spec.name, tensor: map[spec.name]! }));
 }
 
-/** Writes `<base>.json` (specs) and `<base>.bin` (data), each atomically; the .bin first so specs never point at a missing buffer. */
-export function writeEncoded(base: string, encoded: EncodedWeights): void {
-  writeFileAtomic(`${base}.bin`, new Uint8Array(encoded.data));
-  writeJsonAtomic(`${base}.json`, encoded.specs);
+/** Bytes per element of the dtypes tfjs's encodeWeights writes for model weights and optimizer slots. */
+const DTYPE_BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1 };
+
+const SPECS = z.array(
+  z.object({ name: z.string(), shape: z.array(z.number().int().min(0)), dtype: z.enum(['float32', 'int32', 'bool']) }).loose(),
+);
+
+/**
+ * The two files of encoded weights: the specs as JSON text and the data as raw bytes.
+ *
+ * @example
+ * const { specs, data } = encodedFiles(await encodeNamed(tensors)); // write them as model.json and model.bin
+ */
+export function encodedFiles(encoded: EncodedWeights): { specs: string; data: Uint8Array } {
+  return { specs: JSON.stringify(encoded.specs), data: new Uint8Array(encoded.data) };
 }
 
-export function readEncoded(base: string): EncodedWeights {
-  const bytes = readFileSync(`${base}.bin`);
+/**
+ * Parses what `encodedFiles` wrote; throws a plain Error saying what is wrong (bad JSON, an unknown dtype, a data
+ * length that the specs do not add up to), so that decoding never reads past a truncated buffer.
+ *
+ * @example
+ * const encoded = parseEncodedFiles(readFileSync('model.json', 'utf8'), readFileSync('model.bin'));
+ */
+export function parseEncodedFiles(specsText: string, data: Uint8Array): EncodedWeights {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(specsText);
+  } catch (error) {
+    throw new Error(`the weight specs are not JSON (${errorMessage(error)})`);
+  }
+  const parsed = SPECS.safeParse(raw);
+  if (!parsed.success) throw new Error(`the weight specs are malformed (${parsed.error.issues[0]?.message ?? 'invalid'})`);
+  const expected = parsed.data.reduce((sum, spec) => sum + spec.shape.reduce((n, d) => n * d, 1) * DTYPE_BYTES[spec.dtype]!, 0);
+  if (expected !== data.byteLength) throw new Error(`the weight data holds ${data.byteLength} bytes where the specs need ${expected}`);
   return {
-    specs: JSON.parse(readFileSync(`${base}.json`, 'utf8')) as io.WeightsManifestEntry[],
-    data: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer,
+    specs: parsed.data as io.WeightsManifestEntry[],
+    data: data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) as ArrayBuffer,
   };
 }
 
