@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { projectRoot } from '../setup/paths.ts';
-import { ARCHITECTURES, buildArchitecture, countParams } from '../models/index.ts';
+import { ARCHITECTURES, architectures, buildArchitecture, countParams, type ArchitectureOption } from '../models/index.ts';
 
 function percept(...args: string[]) {
   return spawnSync(process.execPath, [join(projectRoot(), 'src', 'cli', 'bin.mjs'), 'models', ...args], { encoding: 'utf8', env: { ...process.env, PERCEPT_QUIET_BACKEND: '1' } });
@@ -96,4 +96,33 @@ test('bad input exits 1 with the fix: unknown name, --summary without NAME, --al
   const small = percept('mobilenet_v2', '--input', '16');
   assert.equal(small.status, 1);
   assert.match(small.stderr, /model\.inputSize 16: mobilenet_v2 needs an integer input of at least 32 px/);
+});
+
+test('percept models --no-top --pooling --minimalistic applies each where the architecture takes it, and says so in --json', () => {
+  const plain = JSON.parse(percept('--json', '--input', '32', '--no-top').stdout) as Row[];
+  const result = percept('--json', '--input', '32', '--no-top', '--pooling', 'avg', '--minimalistic');
+  assert.equal(result.status, 0, result.stderr);
+  const rows = JSON.parse(result.stdout) as (Row & { pooling?: string; minimalistic?: boolean })[];
+  for (const [i, row] of rows.entries()) {
+    const spec = architectures.all()[i]!;
+    const takes = (option: ArchitectureOption) => spec.options.includes(option);
+    assert.deepEqual([row.name, row.pooling, row.minimalistic], [spec.name, takes('pooling') ? 'avg' : undefined, takes('minimalistic') ? true : undefined]);
+    // One global pooling layer more where pooled; minimalistic drops squeeze-excite and hard-swish layers.
+    if (!takes('minimalistic')) assert.equal(row.layers, plain[i]!.layers + (takes('pooling') ? 1 : 0), row.name);
+    else assert.ok(row.params < plain[i]!.params, row.name);
+  }
+});
+
+test('--pooling without --no-top or with a bad value, on a series model, and --minimalistic on a ResNet exit 1 with the fix', () => {
+  const cases: [string[], RegExp][] = [
+    [['--pooling', 'max'], /--pooling pools a base without its top .*Fix: add --no-top/],
+    [['--no-top', '--pooling', 'min'], /--pooling 'min' is not avg or max/],
+    [['lstm', '--no-top', '--pooling', 'avg'], /--pooling: lstm has no feature map to pool\. Fix: remove --pooling/],
+    [['resnet50', '--minimalistic'], /--minimalistic is MobileNetV3's variant; resnet50 has none\. Fix: .*mobilenet_v3_small, mobilenet_v3_large/],
+  ];
+  for (const [args, pattern] of cases) {
+    const result = percept(...args);
+    assert.equal(result.status, 1, args.join(' '));
+    assert.match(result.stderr, pattern, args.join(' '));
+  }
 });

@@ -6,6 +6,7 @@
 import type { LayersModel } from '@tensorflow/tfjs';
 import { tf } from '../tf.ts';
 import { apply, batchNorm, channelsOf, type Node } from './layers.ts';
+import { globalPooling, NAMED_POOLING } from './top.ts';
 import type { BuildOptions } from './types.ts';
 
 const EPSILON = 1.001e-5;
@@ -50,6 +51,8 @@ export function densenet121(options: BuildOptions): LayersModel {
   if (options.includeTop) {
     x = apply(tf.layers.globalAveragePooling2d({ name: 'avg_pool' }), x);
     x = apply(tf.layers.dense({ units: options.classes ?? 1000, activation: 'softmax', name: 'predictions' }), x);
+  } else {
+    x = globalPooling(x, options.pooling, NAMED_POOLING);
   }
   return tf.model({ inputs: input, outputs: x, name: 'densenet121' });
 }

@@ -1,7 +1,8 @@
 /**
  * percept's architectures against keras.applications (Keras 2.12), with every reference computed in this run by
  * keras_reference.py in `.venv` (one Python start for the whole file): layer names, order, classes and parameter
- * counts; predictions of Keras's randomly weighted models after loading their save_weights .h5 files; preprocess_input.
+ * counts (MobileNetV3 minimalistic, and every architecture with `pooling`, included); predictions of Keras's randomly
+ * weighted models after loading their save_weights .h5 files; preprocess_input.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,7 +16,7 @@ import { tf } from '../tf.ts';
 import { needsPython } from '../testing.ts';
 import { projectRoot } from '../setup/paths.ts';
 import { venvPython } from '../setup/python_env.ts';
-import { architectures, buildArchitecture, countParams, preprocess } from './index.ts';
+import { architectures, buildArchitecture, countParams, preprocess, type BuildOptions } from './index.ts';
 import { kerasClassName } from './summary.ts';
 import { parseExperimentConfig } from '../runs/config.ts';
 import { buildExperimentModel } from '../runs/experiment_model.ts';
@@ -25,9 +26,12 @@ const run = promisify(execFile);
 const python = needsPython('tensorflow');
 const KERAS_ARCHITECTURES = ['mobilenet_v2', 'mobilenet_v3_small', 'mobilenet_v3_large', 'resnet50', 'densenet121', 'vgg16'] as const;
 
+/** The build options keras_reference.py passes to Keras, under the names Keras and BuildOptions share. */
+type KerasOptions = Pick<BuildOptions, 'alpha' | 'minimalistic' | 'pooling'>;
+
 interface KerasBuild {
   name: string;
-  alpha: number | null;
+  options: KerasOptions;
   includeTop: boolean;
   input: number;
   total: number;
@@ -36,17 +40,44 @@ interface KerasBuild {
   layers: [string, string, number][];
 }
 
-/** outputs.json: input and output shapes per file stem; `attributes`: the root attributes of chunked.h5. */
-type OutputsMeta = Record<string, { input: number[]; output?: number[]; attributes?: string[] }>;
+/**
+ * outputs.json: input and output shapes per file stem, with the architecture and options of each output build;
+ * `attributes`: the root attributes of chunked.h5.
+ */
+type OutputsMeta = Record<string, { arch?: string; options?: KerasOptions; input: number[]; output?: number[]; attributes?: string[] }>;
+
+/** The output builds keras_reference.py writes: every architecture, minimalistic MobileNetV3s (one of them pooled). */
+const OUTPUT_BUILDS = [...KERAS_ARCHITECTURES, 'mobilenet_v3_small_minimalistic', 'mobilenet_v3_large_minimalistic_max'];
+
+interface ListedModel {
+  name: string;
+  params: number;
+  trainable: number;
+  nonTrainable: number;
+  layers: number;
+}
+
+async function perceptModels(...args: string[]): Promise<unknown> {
+  const { stdout } = await run(process.execPath, [join(projectRoot(), 'src', 'cli', 'bin.mjs'), 'models', '--json', ...args], { maxBuffer: 16 << 20 });
+  return JSON.parse(stdout);
+}
 
 let out = '';
 let builds: KerasBuild[] = [];
 let meta: OutputsMeta = {};
+/** `percept models --json` of the bases and of a minimalistic, max-pooled MobileNetV3 Large. */
+let listed: [ListedModel[], ListedModel] | undefined;
 
 before(async () => {
   if (python.skip !== undefined) return;
   out = mkdtempSync(join(tmpdir(), 'percept-keras-'));
-  await run(venvPython(), [join(projectRoot(), 'src', 'models', 'keras_reference.py'), out], { timeout: 600_000, maxBuffer: 16 << 20 });
+  // The CLI processes need nothing from Python: they run while it does, on the other core.
+  const [, bases, minimalistic] = await Promise.all([
+    run(venvPython(), [join(projectRoot(), 'src', 'models', 'keras_reference.py'), out], { timeout: 600_000, maxBuffer: 16 << 20 }),
+    perceptModels('--no-top', '--input', '32'),
+    perceptModels('mobilenet_v3_large', '--no-top', '--minimalistic', '--pooling', 'max', '--input', '64'),
+  ]);
+  listed = [bases as ListedModel[], minimalistic as ListedModel];
   builds = JSON.parse(readFileSync(join(out, 'counts.json'), 'utf8')) as KerasBuild[];
   meta = JSON.parse(readFileSync(join(out, 'outputs.json'), 'utf8')) as OutputsMeta;
 });
@@ -71,11 +102,20 @@ function predictOn(model: LayersModel, arch: string, file: string, shape: number
   return tf.tidy(() => model.predict(preprocess(architectures.get(arch).preprocess, tf.tensor4d(f32(file), shape as [number, number, number, number]))) as Tensor);
 }
 
-test('layer names, order, Keras classes and parameter counts equal keras.applications, with and without top, MobileNetV2 at two alphas', python, () => {
-  assert.equal(builds.length, 14);
+const plain = (build: KerasBuild): boolean => Object.keys(build.options).length === 0;
+const sameOptions = (build: KerasBuild, options: KerasOptions): boolean => JSON.stringify(build.options) === JSON.stringify(options);
+
+test('layer names, order, Keras classes and parameter counts equal keras.applications, with and without top, MobileNetV2 at two alphas, MobileNetV3 minimalistic, every architecture pooled by avg and max', python, () => {
+  assert.equal(builds.length, 32);
+  for (const name of KERAS_ARCHITECTURES) {
+    for (const pooling of ['avg', 'max'] as const) assert.ok(builds.some((build) => build.name === name && !build.includeTop && sameOptions(build, { pooling })), `${name} pooling ${pooling}`);
+  }
+  for (const name of ['mobilenet_v3_small', 'mobilenet_v3_large']) {
+    for (const includeTop of [true, false]) assert.ok(builds.some((build) => build.name === name && build.includeTop === includeTop && sameOptions(build, { minimalistic: true })), `${name} minimalistic`);
+  }
   for (const build of builds) {
-    const label = `${build.name}${build.alpha === null ? '' : ` alpha ${build.alpha}`} ${build.includeTop ? 'with' : 'without'} top at ${build.input}`;
-    const model = architectures.get(build.name).build({ inputSize: build.input, includeTop: build.includeTop, ...(build.alpha === null ? {} : { alpha: build.alpha }) });
+    const label = `${build.name} ${JSON.stringify(build.options)} ${build.includeTop ? 'with' : 'without'} top at ${build.input}`;
+    const model = architectures.get(build.name).build({ inputSize: build.input, includeTop: build.includeTop, ...build.options });
     try {
       assert.deepEqual(
         model.layers.map((layer) => [layer.name, kerasClassName(layer), layer.countParams()]),
@@ -96,31 +136,35 @@ test("resnet18's trainable parameters with a 1000-class top equal torchvision's 
   model.dispose();
 });
 
-test('percept models --json --no-top reports the counts Keras reports for include_top=False', python, async () => {
-  const { stdout } = await run(process.execPath, [join(projectRoot(), 'src', 'cli', 'bin.mjs'), 'models', '--json', '--no-top', '--input', '32'], { maxBuffer: 16 << 20 });
-  const listed = JSON.parse(stdout) as { name: string; params: number; trainable: number; nonTrainable: number; layers: number }[];
+const countsOf = (entry: ListedModel | KerasBuild): number[] =>
+  'params' in entry ? [entry.params, entry.trainable, entry.nonTrainable, entry.layers] : [entry.total, entry.trainable, entry.nonTrainable, entry.layers.length];
+
+test('percept models --json --no-top [--minimalistic --pooling max] reports the counts Keras reports for include_top=False with the same options', python, () => {
+  const [bases, minimalistic] = listed!;
   for (const name of KERAS_ARCHITECTURES) {
-    const keras = builds.find((build) => build.name === name && !build.includeTop && (build.alpha === null || build.alpha === 1))!;
-    const row = listed.find((entry) => entry.name === name)!;
-    assert.deepEqual([row.params, row.trainable, row.nonTrainable, row.layers], [keras.total, keras.trainable, keras.nonTrainable, keras.layers.length], name);
+    const keras = builds.find((build) => build.name === name && !build.includeTop && plain(build))!;
+    assert.deepEqual(countsOf(bases.find((entry) => entry.name === name)!), countsOf(keras), name);
   }
+  const kerasMinimalistic = builds.find((build) => build.name === 'mobilenet_v3_large' && sameOptions(build, { minimalistic: true, pooling: 'max' }) && build.input === 64)!;
+  assert.deepEqual(countsOf(minimalistic), countsOf(kerasMinimalistic));
 });
 
-test("each architecture loaded with Keras's save_weights .h5 predicts what Keras predicts (max abs diff <= 1e-4)", python, async () => {
-  for (const name of KERAS_ARCHITECTURES) {
-    const { input, output } = meta[name]!;
-    const model = buildArchitecture(name, { inputSize: input[1]!, includeTop: false, seed: 7 });
+test("each architecture (and minimalistic MobileNetV3, one pooled) loaded with Keras's save_weights .h5 predicts what Keras predicts (max abs diff <= 1e-4)", python, async () => {
+  assert.deepEqual(Object.keys(meta).filter((stem) => meta[stem]!.arch !== undefined), OUTPUT_BUILDS);
+  for (const stem of OUTPUT_BUILDS) {
+    const { arch, options, input, output } = meta[stem]!;
+    const model = buildArchitecture(arch!, { inputSize: input[1]!, includeTop: false, seed: 7, ...options });
     try {
-      const expected = f32(`${name}.output.f32`);
-      const before = predictOn(model, name, `${name}.input.f32`, input);
-      assert.ok(maxAbsDiff(before, expected) > 1e-2, `${name}: percept's own random weights already predict Keras's outputs`);
+      const expected = f32(`${stem}.output.f32`);
+      const before = predictOn(model, arch!, `${stem}.input.f32`, input);
+      assert.ok(maxAbsDiff(before, expected) > 1e-2, `${stem}: percept's own random weights already predict Keras's outputs`);
       before.dispose();
-      const report = await loadWeights(model, join(out, `${name}.h5`));
-      assert.deepEqual([report.missing, report.unexpected, report.wrongShape], [[], [], []], name);
-      assert.equal(report.loaded, model.weights.length, name);
-      const after = predictOn(model, name, `${name}.input.f32`, input);
-      assert.deepEqual(after.shape, output, name);
-      assert.ok(maxAbsDiff(after, expected) <= 1e-4, `${name}: max abs diff ${maxAbsDiff(after, expected)}`);
+      const report = await loadWeights(model, join(out, `${stem}.h5`));
+      assert.deepEqual([report.missing, report.unexpected, report.wrongShape], [[], [], []], stem);
+      assert.equal(report.loaded, model.weights.length, stem);
+      const after = predictOn(model, arch!, `${stem}.input.f32`, input);
+      assert.deepEqual(after.shape, output, stem);
+      assert.ok(maxAbsDiff(after, expected) <= 1e-4, `${stem}: max abs diff ${maxAbsDiff(after, expected)}`);
       after.dispose();
     } finally {
       model.dispose();

@@ -2,9 +2,11 @@
 
 Run by keras_parity.test.ts as `.venv/bin/python keras_reference.py OUT`, once per test run, into a temporary folder:
 - OUT/counts.json: per build, every layer's name, class and parameter count, and the model's total / trainable /
-  non-trainable parameters (with and without top; MobileNetV2 at alphas 1.0 and 0.35);
-- per architecture OUT/NAME.h5 (save_weights of a randomly weighted model without top), OUT/NAME.input.f32 and
-  OUT/NAME.output.f32 (float32, row-major), and the preprocess_input of one batch per architecture;
+  non-trainable parameters (with and without top; MobileNetV2 at alphas 1.0 and 0.35; MobileNetV3 minimalistic;
+  every architecture with pooling 'avg' and 'max'), with the build's options under percept's BuildOptions names;
+- per output build OUT/STEM.h5 (save_weights of a randomly weighted model without top: every architecture, minimalistic
+  MobileNetV3 Small, minimalistic MobileNetV3 Large pooled by 'max'), OUT/STEM.input.f32 and OUT/STEM.output.f32
+  (float32, row-major), and the preprocess_input of one batch per architecture;
 - chunked.h5 (attributes split into chunks, as Keras does past HDF5's header limit) and suffixed_notop.h5 (the same
   weights, '_1'-suffixed weight names and byte-string attributes as older Keras files have them, top left out).
 """
@@ -40,24 +42,25 @@ PREPROCESS = {
 }
 
 
-def build(name, size, include_top, alpha=None):
+def build(name, size, include_top, options):
+    """`options`: alpha, minimalistic, pooling, named alike in Keras and in percept's BuildOptions."""
     # A fresh session per build, so Keras's automatic layer names (re_lu, multiply, ...) start at 0 as in percept.
     tf.keras.backend.clear_session()
-    kwargs = dict(weights=None, include_top=include_top, input_shape=(size, size, 3))
-    if alpha is not None:
-        kwargs["alpha"] = alpha
-    return BUILDERS[name](**kwargs)
+    return BUILDERS[name](weights=None, include_top=include_top, input_shape=(size, size, 3), **options)
 
 
 def size_of(weights):
     return int(sum(np.prod(w.shape) for w in weights))
 
 
-def record(builds, model, name, size, include_top, alpha=None):
+def record(builds, name, size, include_top, options=None):
+    """Builds and records one model; returns it."""
+    options = options or {}
+    model = build(name, size, include_top, options)
     builds.append(
         {
             "name": name,
-            "alpha": alpha,
+            "options": options,
             "includeTop": include_top,
             "input": size,
             "total": model.count_params(),
@@ -66,26 +69,34 @@ def record(builds, model, name, size, include_top, alpha=None):
             "layers": [[layer.name, type(layer).__name__, layer.count_params()] for layer in model.layers],
         }
     )
+    return model
 
 
-def counts_with_top(builds):
+def counts(builds):
     # Input sizes where the counts do not depend on the size; VGG16's Flatten top does (224 px, as in ImageNet).
-    # The builds without top are recorded by outputs(), which builds them anyway.
+    # The plain builds without top are recorded by outputs(), which builds them anyway.
     for name in BUILDERS:
-        size = 224 if name == "vgg16" else 32
-        record(builds, build(name, size, True), name, size, True)
+        record(builds, name, 224 if name == "vgg16" else 32, True)
     for include_top in (False, True):
-        record(builds, build("mobilenet_v2", 32, include_top, 0.35), "mobilenet_v2", 32, include_top, 0.35)
+        record(builds, "mobilenet_v2", 32, include_top, {"alpha": 0.35})
+        for name in ("mobilenet_v3_small", "mobilenet_v3_large"):
+            record(builds, name, 32, include_top, {"minimalistic": True})
+    for name in BUILDERS:
+        for pooling in ("avg", "max"):
+            record(builds, name, 32, False, {"pooling": pooling})
 
 
-# Input size of each output comparison: 64 px for the MobileNets, 32 for the heavy ones.
-OUTPUT_SIZES = {
-    "mobilenet_v2": 64,
-    "mobilenet_v3_small": 64,
-    "mobilenet_v3_large": 64,
-    "resnet50": 32,
-    "densenet121": 32,
-    "vgg16": 32,
+# Each output comparison: file stem -> architecture, input size (64 px for the MobileNets, 32 for the heavy ones),
+# options.
+OUTPUTS = {
+    "mobilenet_v2": ("mobilenet_v2", 64, {}),
+    "mobilenet_v3_small": ("mobilenet_v3_small", 64, {}),
+    "mobilenet_v3_large": ("mobilenet_v3_large", 64, {}),
+    "resnet50": ("resnet50", 32, {}),
+    "densenet121": ("densenet121", 32, {}),
+    "vgg16": ("vgg16", 32, {}),
+    "mobilenet_v3_small_minimalistic": ("mobilenet_v3_small", 64, {"minimalistic": True}),
+    "mobilenet_v3_large_minimalistic_max": ("mobilenet_v3_large", 64, {"minimalistic": True, "pooling": "max"}),
 }
 
 
@@ -114,16 +125,15 @@ def write_f32(path, array):
 def outputs(out, builds):
     rng = np.random.default_rng(0)
     meta = {}
-    for name, size in OUTPUT_SIZES.items():
-        model = build(name, size, False)
-        record(builds, model, name, size, False)
+    for stem, (name, size, options) in OUTPUTS.items():
+        model = record(builds, name, size, False, options)
         randomize(model, rng)
-        model.save_weights(os.path.join(out, f"{name}.h5"))
+        model.save_weights(os.path.join(out, f"{stem}.h5"))
         images = rng.uniform(0, 255, (2, size, size, 3)).astype(np.float32)
         prediction = model.predict(PREPROCESS[name](images.copy()), verbose=0)
-        write_f32(os.path.join(out, f"{name}.input.f32"), images)
-        write_f32(os.path.join(out, f"{name}.output.f32"), prediction)
-        meta[name] = {"input": list(images.shape), "output": list(prediction.shape)}
+        write_f32(os.path.join(out, f"{stem}.input.f32"), images)
+        write_f32(os.path.join(out, f"{stem}.output.f32"), prediction)
+        meta[stem] = {"arch": name, "options": options, "input": list(images.shape), "output": list(prediction.shape)}
 
     # preprocess_input of one 0..255 batch per architecture (it is per family in Keras).
     batch = rng.uniform(0, 255, (2, 4, 4, 3)).astype(np.float32)
@@ -178,6 +188,6 @@ if __name__ == "__main__":
     os.makedirs(out, exist_ok=True)
     builds = []
     outputs(out, builds)
-    counts_with_top(builds)
+    counts(builds)
     with open(os.path.join(out, "counts.json"), "w") as f:
         json.dump(builds, f)

@@ -5,7 +5,7 @@
 import type { LayersModel } from '@tensorflow/tfjs';
 import { tf } from '../tf.ts';
 import { apply, batchNorm, channelsOf, correctPad, relu6, type Node } from './layers.ts';
-import { classifierTop } from './top.ts';
+import { AUTO_NAMED_POOLING, classifierTop, globalPooling } from './top.ts';
 import type { BuildOptions } from './types.ts';
 
 /** keras.applications' _make_divisible: round channels to a multiple of 8, never down by more than 10%. */
@@ -63,6 +63,6 @@ export function mobilenetV2(options: BuildOptions): LayersModel {
   x = apply(tf.layers.conv2d({ filters: lastFilters, kernelSize: 1, useBias: false, name: 'Conv_1' }), x);
   x = batchNorm(x, 'Conv_1_bn', BN);
   x = relu6(x, 'out_relu');
-  if (options.includeTop) x = classifierTop(x, options.classes ?? 1000);
+  x = options.includeTop ? classifierTop(x, options.classes ?? 1000) : globalPooling(x, options.pooling, AUTO_NAMED_POOLING);
   return tf.model({ inputs: input, outputs: x, name: `mobilenetv2_${alpha.toFixed(2)}_${options.inputSize}` });
 }

@@ -3,12 +3,14 @@
  * mobilenet_v3.py, Keras 2.12): the input Rescaling layer (include_preprocessing=True), hard-swish and hard-sigmoid
  * from ReLU(6) and scalar ops, squeeze-and-excite blocks, and Keras's automatic names for its unnamed layers
  * (`re_lu_N`, `multiply_N`, `tf.__operators__.add_N`, `tf.math.multiply_N`), counted per build as in a fresh session.
+ * `minimalistic` builds Keras's minimalistic variants: no squeeze-and-excite, ReLU for hard-swish, 3x3 for 5x5 kernels.
  */
 import type { LayersModel } from '@tensorflow/tfjs';
 import { tf } from '../tf.ts';
 import { apply, batchNorm, channelsOf, correctPad, type Node } from './layers.ts';
 import { makeDivisible } from './mobilenet_v2.ts';
 import { GlobalAveragePoolingKeepDims, ScalarAdd, ScalarMultiply } from './op_layers.ts';
+import { globalPooling, NAMED_POOLING } from './top.ts';
 import type { BuildOptions } from './types.ts';
 
 /** Keras's automatic layer names: `base`, `base_1`, `base_2`, … per build. */
@@ -45,19 +47,33 @@ function squeezeExcite(input: Node, filters: number, seRatio: number, prefix: st
   return apply(tf.layers.multiply({ name: `${prefix}squeeze_excite/Mul` }), [input, x]);
 }
 
-/** One row of the paper's Tables 1-2: expansion, output filters, kernel, stride, squeeze-excite, activation. */
+/**
+ * One row of the paper's Tables 1-2: expansion, output filters, kernel, stride, squeeze-excite, activation. As in
+ * Keras's stack_fn, 'kernel', `se` and 'activation' stand for the model's own: 5x5, squeeze-and-excite and hard-swish,
+ * or 3x3, none and ReLU when minimalistic.
+ */
 interface BlockSpec {
   expansion: number;
   filters: number;
   kernel: 3 | 'kernel';
   stride: 1 | 2;
   se: boolean;
-  activation: 'relu' | 'hswish';
+  activation: 'relu' | 'activation';
 }
 
-function invertedResidual(input: Node, block: BlockSpec, blockId: number, alpha: number, names: AutoNames, zeroInitResidual: boolean): Node {
-  const activation = block.activation === 'relu' ? relu : hardSwish;
-  const kernelSize = block.kernel === 'kernel' ? 5 : 3;
+/** What Keras's MobileNetV3 derives from `minimalistic` for the whole model. */
+interface Style {
+  kernel: 3 | 5;
+  activation: Activation;
+  squeezeExcite: boolean;
+}
+
+const STANDARD: Style = { kernel: 5, activation: hardSwish, squeezeExcite: true };
+const MINIMALISTIC: Style = { kernel: 3, activation: relu, squeezeExcite: false };
+
+function invertedResidual(input: Node, block: BlockSpec, blockId: number, alpha: number, style: Style, names: AutoNames, zeroInitResidual: boolean): Node {
+  const activation = block.activation === 'relu' ? relu : style.activation;
+  const kernelSize = block.kernel === 'kernel' ? style.kernel : 3;
   const inFilters = channelsOf(input);
   const filters = makeDivisible(block.filters * alpha);
   let prefix = 'expanded_conv/';
@@ -70,27 +86,27 @@ function invertedResidual(input: Node, block: BlockSpec, blockId: number, alpha:
   if (block.stride === 2) x = apply(tf.layers.zeroPadding2d({ padding: correctPad(x, kernelSize), name: `${prefix}depthwise/pad` }), x);
   x = apply(tf.layers.depthwiseConv2d({ kernelSize, strides: block.stride, padding: block.stride === 1 ? 'same' : 'valid', useBias: false, name: `${prefix}depthwise` }), x);
   x = activation(batchNorm(x, `${prefix}depthwise/BatchNorm`, BN), names);
-  if (block.se) x = squeezeExcite(x, makeDivisible(inFilters * block.expansion), 0.25, prefix, names);
+  if (block.se && style.squeezeExcite) x = squeezeExcite(x, makeDivisible(inFilters * block.expansion), 0.25, prefix, names);
   x = apply(tf.layers.conv2d({ filters, kernelSize: 1, padding: 'same', useBias: false, name: `${prefix}project` }), x);
   const residual = block.stride === 1 && inFilters === filters;
   x = batchNorm(x, `${prefix}project/BatchNorm`, { ...BN, zeroGamma: zeroInitResidual && residual });
   return residual ? apply(tf.layers.add({ name: `${prefix}Add` }), [input, x]) : x;
 }
 
-const row = (expansion: number, filters: number, kernel: 3 | 'kernel', stride: 1 | 2, se: boolean, activation: 'relu' | 'hswish'): BlockSpec => ({ expansion, filters, kernel, stride, se, activation });
+const row = (expansion: number, filters: number, kernel: 3 | 'kernel', stride: 1 | 2, se: boolean, activation: BlockSpec['activation']): BlockSpec => ({ expansion, filters, kernel, stride, se, activation });
 
 const SMALL: readonly BlockSpec[] = [
   row(1, 16, 3, 2, true, 'relu'),
   row(72 / 16, 24, 3, 2, false, 'relu'),
   row(88 / 24, 24, 3, 1, false, 'relu'),
-  row(4, 40, 'kernel', 2, true, 'hswish'),
-  row(6, 40, 'kernel', 1, true, 'hswish'),
-  row(6, 40, 'kernel', 1, true, 'hswish'),
-  row(3, 48, 'kernel', 1, true, 'hswish'),
-  row(3, 48, 'kernel', 1, true, 'hswish'),
-  row(6, 96, 'kernel', 2, true, 'hswish'),
-  row(6, 96, 'kernel', 1, true, 'hswish'),
-  row(6, 96, 'kernel', 1, true, 'hswish'),
+  row(4, 40, 'kernel', 2, true, 'activation'),
+  row(6, 40, 'kernel', 1, true, 'activation'),
+  row(6, 40, 'kernel', 1, true, 'activation'),
+  row(3, 48, 'kernel', 1, true, 'activation'),
+  row(3, 48, 'kernel', 1, true, 'activation'),
+  row(6, 96, 'kernel', 2, true, 'activation'),
+  row(6, 96, 'kernel', 1, true, 'activation'),
+  row(6, 96, 'kernel', 1, true, 'activation'),
 ];
 
 const LARGE: readonly BlockSpec[] = [
@@ -100,15 +116,15 @@ const LARGE: readonly BlockSpec[] = [
   row(3, 40, 'kernel', 2, true, 'relu'),
   row(3, 40, 'kernel', 1, true, 'relu'),
   row(3, 40, 'kernel', 1, true, 'relu'),
-  row(6, 80, 3, 2, false, 'hswish'),
-  row(2.5, 80, 3, 1, false, 'hswish'),
-  row(2.3, 80, 3, 1, false, 'hswish'),
-  row(2.3, 80, 3, 1, false, 'hswish'),
-  row(6, 112, 3, 1, true, 'hswish'),
-  row(6, 112, 3, 1, true, 'hswish'),
-  row(6, 160, 'kernel', 2, true, 'hswish'),
-  row(6, 160, 'kernel', 1, true, 'hswish'),
-  row(6, 160, 'kernel', 1, true, 'hswish'),
+  row(6, 80, 3, 2, false, 'activation'),
+  row(2.5, 80, 3, 1, false, 'activation'),
+  row(2.3, 80, 3, 1, false, 'activation'),
+  row(2.3, 80, 3, 1, false, 'activation'),
+  row(6, 112, 3, 1, true, 'activation'),
+  row(6, 112, 3, 1, true, 'activation'),
+  row(6, 160, 'kernel', 2, true, 'activation'),
+  row(6, 160, 'kernel', 1, true, 'activation'),
+  row(6, 160, 'kernel', 1, true, 'activation'),
 ];
 
 interface MobileNetV3Variant {
@@ -119,27 +135,30 @@ interface MobileNetV3Variant {
 
 function buildMobileNetV3(variant: MobileNetV3Variant, options: BuildOptions): LayersModel {
   const alpha = options.alpha ?? 1.0;
+  const style = options.minimalistic === true ? MINIMALISTIC : STANDARD;
   const names = new AutoNames();
   const input = tf.input({ shape: [options.inputSize, options.inputSize, options.channels ?? 3], name: 'input_1' });
   // Keras's MobileNetV3 preprocesses inside the model: 0..255 -> [-1, 1].
   let x = apply(tf.layers.rescaling({ scale: 1 / 127.5, offset: -1, name: names.next('rescaling') }), input);
   x = apply(tf.layers.conv2d({ filters: 16, kernelSize: 3, strides: 2, padding: 'same', useBias: false, name: 'Conv' }), x);
-  x = hardSwish(batchNorm(x, 'Conv/BatchNorm', BN), names);
+  x = style.activation(batchNorm(x, 'Conv/BatchNorm', BN), names);
   variant.blocks.forEach((block, blockId) => {
-    x = invertedResidual(x, block, blockId, alpha, names, options.zeroInitResidual === true);
+    x = invertedResidual(x, block, blockId, alpha, style, names, options.zeroInitResidual === true);
   });
   const lastConvChannels = makeDivisible(channelsOf(x) * 6);
   const lastPointChannels = alpha > 1.0 ? makeDivisible(variant.lastPointChannels * alpha) : variant.lastPointChannels;
   x = apply(tf.layers.conv2d({ filters: lastConvChannels, kernelSize: 1, padding: 'same', useBias: false, name: 'Conv_1' }), x);
-  x = hardSwish(batchNorm(x, 'Conv_1/BatchNorm', BN), names);
+  x = style.activation(batchNorm(x, 'Conv_1/BatchNorm', BN), names);
   if (options.includeTop) {
     x = apply(new GlobalAveragePoolingKeepDims({ name: names.next('global_average_pooling2d') }), x);
     x = apply(tf.layers.conv2d({ filters: lastPointChannels, kernelSize: 1, padding: 'same', useBias: true, name: 'Conv_2' }), x);
-    x = hardSwish(x, names);
+    x = style.activation(x, names);
     x = apply(tf.layers.dropout({ rate: 0.2, name: names.next('dropout') }), x);
     x = apply(tf.layers.conv2d({ filters: options.classes ?? 1000, kernelSize: 1, padding: 'same', name: 'Logits' }), x);
     x = apply(tf.layers.flatten({ name: names.next('flatten') }), x);
     x = apply(tf.layers.activation({ activation: 'softmax', name: 'Predictions' }), x);
+  } else {
+    x = globalPooling(x, options.pooling, NAMED_POOLING);
   }
   return tf.model({ inputs: input, outputs: x, name: variant.name });
 }

@@ -5,10 +5,12 @@
  * - `resnet18`: torchvision's resnet18 layout (He et al. 2016, Table 1) — basic blocks, no conv bias, BN epsilon
  *   1e-5, symmetric padding before stride-2 convolutions as PyTorch pads — named in Keras's scheme; its trainable
  *   parameters equal torchvision's 11,689,512 with the 1000-class top (moving BN statistics are buffers there).
+ * Both take Keras's `pooling` without the top, in layers named as ResNet50's: 'avg_pool' / 'max_pool'.
  */
 import type { LayersModel } from '@tensorflow/tfjs';
 import { tf } from '../tf.ts';
 import { apply, batchNorm, type Node } from './layers.ts';
+import { globalPooling, NAMED_POOLING } from './top.ts';
 import type { BuildOptions } from './types.ts';
 
 interface ResNetVariant {
@@ -79,6 +81,8 @@ function buildResNet(variant: ResNetVariant, options: BuildOptions): LayersModel
   if (options.includeTop) {
     x = apply(tf.layers.globalAveragePooling2d({ name: 'avg_pool' }), x);
     x = apply(tf.layers.dense({ units: options.classes ?? 1000, activation: 'softmax', name: 'predictions' }), x);
+  } else {
+    x = globalPooling(x, options.pooling, NAMED_POOLING);
   }
   return tf.model({ inputs: input, outputs: x, name: variant.name });
 }

@@ -6,6 +6,7 @@
 import type { LayersModel } from '@tensorflow/tfjs';
 import { tf } from '../tf.ts';
 import { apply } from './layers.ts';
+import { AUTO_NAMED_POOLING, globalPooling } from './top.ts';
 import type { BuildOptions } from './types.ts';
 
 /** [filters, convolutions] of blocks 1..5. */
@@ -32,6 +33,8 @@ export function vgg16(options: BuildOptions): LayersModel {
     x = apply(tf.layers.dense({ units: 4096, activation: 'relu', name: 'fc1' }), x);
     x = apply(tf.layers.dense({ units: 4096, activation: 'relu', name: 'fc2' }), x);
     x = apply(tf.layers.dense({ units: options.classes ?? 1000, activation: 'softmax', name: 'predictions' }), x);
+  } else {
+    x = globalPooling(x, options.pooling, AUTO_NAMED_POOLING);
   }
   return tf.model({ inputs: input, outputs: x, name: 'vgg16' });
 }

@@ -49,8 +49,12 @@ const DATA = z.strictObject({
 const TASK = z.enum(['expression', 'valence_arousal', 'forecast']);
 
 const HEAD = z.strictObject({
-  /** How image features reach the dense layers: global average pooling (the transfer heads) or flatten (a small CNN's classic top, which keeps where a feature is). */
-  pooling: z.enum(['avg', 'flatten']).default('avg'),
+  /**
+   * How image features reach the dense layers: global average or max pooling (the transfer heads: the same layer as
+   * keras.applications' `pooling='avg'|'max'`, kept in the head; src/runs/experiment_model.ts says why) or flatten (a
+   * small CNN's classic top, which keeps where a feature is).
+   */
+  pooling: z.enum(['avg', 'max', 'flatten']).default('avg'),
   dense: z.array(positiveInt).default([]),
   dropout: fraction.default(0),
   /** BatchNorm + LeakyReLU after each dense layer (the AdamW assignment's head). */
@@ -73,6 +77,8 @@ const FREEZE = z.union([
 const MODEL = z.strictObject({
   arch: z.string().min(1),
   alpha: z.number().positive().optional(),
+  /** MobileNetV3 only: keras.applications' `minimalistic=True` (no squeeze-excite, ReLU, 3x3 kernels). */
+  minimalistic: z.boolean().optional(),
   /** 'none' (random init), a Keras .h5 file, a tfjs DIR/model.json, or 'run:NAME' (an earlier run's model). */
   weights: z.string().default('none'),
   freeze: FREEZE.default('none'),

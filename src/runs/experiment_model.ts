@@ -3,6 +3,12 @@
  * (pooling, dense layers with optional batch norm / LeakyReLU and dropout, one output per task), seeded, with initial
  * weights from a file or an earlier run, and the freezing of `model.freeze` and of each stage.
  *
+ * The head's pooling (`head.pooling` 'avg' | 'max') is keras.applications' `pooling` of a base without top, with the
+ * layer kept in the head instead of built into the base (BuildOptions.pooling): the numbers are the same (a pooling
+ * layer has no weights), but `model.freeze`'s trainableTop counts the base's layers as Keras's `base.layers[-N:]`
+ * does, and a pooling layer in the base would move every such cut by one. The base is never built pooled, so head and
+ * base cannot both pool.
+ *
  * The head's layers are also applied to a separate input shaped like the base's output (`head`), sharing their weights
  * with `model`: a frozen base's features can then be computed once and the head trained on them
  * (src/train/feature_cache.ts), and the full model still predicts with the trained head.
@@ -53,8 +59,9 @@ export function initialTrainableTop(freeze: ExperimentConfig['model']['freeze'])
 
 function buildHead(features: SymbolicTensor, config: ExperimentConfig['model']['head'], classes: number): SymbolicTensor[] {
   let x = features;
-  // Image bases end in [h, w, c] feature maps: global average pooling as the transfer heads do, or flatten (head.pooling).
+  // Image bases end in [h, w, c] feature maps: global pooling as the transfer heads do, or flatten (head.pooling).
   if (x.shape.length === 4 && config.pooling === 'avg') x = tf.layers.globalAveragePooling2d({ name: 'head_pool' }).apply(x) as SymbolicTensor;
+  else if (x.shape.length === 4 && config.pooling === 'max') x = tf.layers.globalMaxPooling2d({ name: 'head_pool' }).apply(x) as SymbolicTensor;
   else if (x.shape.length > 2) x = tf.layers.flatten({ name: 'head_flatten' }).apply(x) as SymbolicTensor;
   config.dense.forEach((units, i) => {
     const n = i + 1;
@@ -101,6 +108,7 @@ export function buildExperimentModel(config: ExperimentConfig, options: { classe
     includeTop: false,
     zeroInitResidual: config.model.zeroInitResidual,
     ...(config.model.alpha === undefined ? {} : { alpha: config.model.alpha }),
+    ...(config.model.minimalistic === undefined ? {} : { minimalistic: config.model.minimalistic }),
   });
   const features = base.outputs[0]!;
   const headConfig = config.model.head;
