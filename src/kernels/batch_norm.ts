@@ -1,16 +1,16 @@
 /**
- * Batch normalization as Keras runs it, for tfjs-layers' BatchNormalization:
+ * Batch normalization as Keras 2.12 runs it, for tfjs-layers' BatchNormalization:
  * - a layer with `trainable = false` runs in inference mode even while the model trains (Keras >= 2.1 semantics,
  *   which freezing a pretrained base relies on; tfjs-layers ignores `trainable` there);
- * - the moving variance is updated with the unbiased batch variance, as TensorFlow's fused kernel (Keras's default
- *   path for conv nets) does;
- * - the moving averages are bias-corrected within each epoch: the t-th update of an epoch mixes in the batch with
- *   weight max(1 - momentum, 1/t), so an epoch's statistics never lean on the previous epoch's stale ones (or on the
- *   initial mean 0 / variance 1). Keras's plain exponential average with momentum 0.99-0.999 needs hundreds to
- *   thousands of updates to forget its start; a from-scratch model trained for a few short epochs on a small set
- *   then predicts from a variance that is mostly the initial 1 (seen here: training accuracy 0.69, inference 0.17);
- * - on the native backend, training uses TensorFlow's `FusedBatchNormV3` / `FusedBatchNormGradV3`: one kernel each
- *   way instead of tfjs's ~30 small ops (moments, normalise, and their gradients).
+ * - the moving averages take every batch with the layer's momentum, from the first step on:
+ *   moving −= (moving − batch)·(1 − momentum). A from-scratch model trained for a few hundred steps keeps most of
+ *   its initial mean 0 / variance 1 at Keras's 0.99 (0.999 for MobileNetV2), as in Keras; `model.batchNormMomentum`
+ *   (src/runs/experiment_model.ts) sets a lower momentum for every layer, as a Keras user sets `layer.momentum`;
+ * - the moving variance takes the batch variance as Keras computes it: unbiased on rank-4 inputs (Keras's fused
+ *   path, TensorFlow's FusedBatchNormV3), biased on other ranks (Keras's non-fused path, tf.nn.moments), e.g. a
+ *   batch norm after a dense layer;
+ * - on the native backend, training on rank-4 inputs uses TensorFlow's `FusedBatchNormV3` / `FusedBatchNormGradV3`:
+ *   one kernel each way instead of tfjs's ~30 small ops (moments, normalise, and their gradients).
  */
 import type { Tensor, Tensor4D, Variable } from '@tensorflow/tfjs';
 import type { Tf } from '../tf.ts';
@@ -28,47 +28,25 @@ export interface BatchNormArgs {
   momentum: number;
 }
 
-/** Updates of each batch-norm layer since the current epoch began (see `beginBatchNormEpoch`). */
-let updatesThisEpoch = new WeakMap<object, number>();
-
-/**
- * Starts a new epoch of moving statistics: the next update of every batch norm takes its batch's statistics whole,
- * later ones average in (see the module comment). The trainer calls it at each epoch's start, so a resumed run gets
- * exactly the statistics of an uninterrupted one.
- */
-export function beginBatchNormEpoch(): void {
-  updatesThisEpoch = new WeakMap<object, number>();
-}
-
-/** The effective momentum of a layer's next update: bias-corrected early in an epoch, the layer's own later. */
-function nextMomentum(layer: object, momentum: number): number {
-  const updates = (updatesThisEpoch.get(layer) ?? 0) + 1;
-  updatesThisEpoch.set(layer, updates);
-  return Math.min(momentum, 1 - 1 / updates);
-}
-
-/** Training-mode batch norm over all axes but the last, with tfjs ops (any backend). */
+/** Training-mode batch norm over all axes but the last, with tfjs ops (any backend); unbiased variance on rank 4, as Keras. */
 export function batchNormTrainingComposite(tf: Tf, x: Tensor, gamma: Tensor, beta: Tensor, movingMean: Tensor, movingVariance: Tensor, args: BatchNormArgs): BatchNormTrainingResult {
   return tf.tidy(() => {
     const axes = x.shape.slice(0, -1).map((_, axis) => axis);
     const { mean, variance } = tf.moments(x, axes);
     const y = tf.batchNorm(x, mean, variance, beta, gamma, args.epsilon);
     const count = x.size / x.shape[x.rank - 1]!;
-    const unbiased = tf.mul(variance, count / Math.max(count - 1, 1));
+    const batchVariance = x.rank === 4 ? tf.mul(variance, count / Math.max(count - 1, 1)) : variance;
     const decay = 1 - args.momentum;
     return {
       y,
       movingMean: tf.sub(movingMean, tf.mul(tf.sub(movingMean, mean), decay)),
-      movingVariance: tf.sub(movingVariance, tf.mul(tf.sub(movingVariance, unbiased), decay)),
+      movingVariance: tf.sub(movingVariance, tf.mul(tf.sub(movingVariance, batchVariance), decay)),
     };
   });
 }
 
-/** Training-mode batch norm with TensorFlow's fused kernels; same results as the composite version. */
-export function batchNormTrainingFused(tf: Tf, ops: NativeOps, x: Tensor, gamma: Tensor, beta: Tensor, movingMean: Tensor, movingVariance: Tensor, args: BatchNormArgs): BatchNormTrainingResult {
-  const channels = x.shape[x.rank - 1]!;
-  // The fused kernel takes NHWC; dense features [N, C] become [N, 1, 1, C].
-  const x4d = (x.rank === 4 ? x : tf.reshape(x, [-1, 1, 1, channels])) as Tensor4D;
+/** Training-mode batch norm of NHWC inputs with TensorFlow's fused kernels; same results as the composite version. */
+export function batchNormTrainingFused(tf: Tf, ops: NativeOps, x: Tensor4D, gamma: Tensor, beta: Tensor, movingMean: Tensor, movingVariance: Tensor, args: BatchNormArgs): BatchNormTrainingResult {
   const attrs = [ops.float32('T'), ops.float32('U'), ops.float('epsilon', args.epsilon), ops.string('data_format', 'NHWC'), ops.bool('is_training', true)];
   let running: Tensor[] = [];
   const normalize = tf.customGrad((input, scale, offset, save) => {
@@ -91,8 +69,7 @@ export function batchNormTrainingFused(tf: Tf, ops: NativeOps, x: Tensor, gamma:
       },
     };
   });
-  const y4d = normalize(x4d, gamma, beta);
-  const y = x.rank === 4 ? y4d : tf.reshape(y4d, x.shape);
+  const y = normalize(x, gamma, beta);
   return { y, movingMean: running[0]!, movingVariance: running[1]! };
 }
 
@@ -128,11 +105,12 @@ export function installBatchNormalization(tf: Tf, ops: NativeOps | undefined): v
       const channels = x.shape[x.rank - 1]!;
       const gamma = this.gamma?.read() ?? tf.ones([channels]);
       const beta = this.beta?.read() ?? tf.zeros([channels]);
-      const args = { epsilon: this.epsilon, momentum: nextMomentum(this, this.momentum) };
+      const args = { epsilon: this.epsilon, momentum: this.momentum };
       const mean = this.movingMean.read();
       const variance = this.movingVariance.read();
-      const result = ops !== undefined && (x.rank === 4 || x.rank === 2)
-        ? batchNormTrainingFused(tf, ops, x, gamma, beta, mean, variance, args)
+      // Other ranks stay composite: Keras's non-fused path, whose biased variance the fused kernel cannot give.
+      const result = ops !== undefined && x.rank === 4
+        ? batchNormTrainingFused(tf, ops, x as Tensor4D, gamma, beta, mean, variance, args)
         : batchNormTrainingComposite(tf, x, gamma, beta, mean, variance, args);
       this.movingMean.write(result.movingMean);
       this.movingVariance.write(result.movingVariance);

@@ -1,7 +1,7 @@
 /**
  * Installs percept's training semantics and fast kernels into TensorFlow.js once per process (called by src/tf.ts
- * right after the backend is chosen). `PERCEPT_FUSED_KERNELS=0` keeps Keras's batch-norm semantics but uses tfjs's
- * own composite ops everywhere, for comparison and debugging.
+ * right after the backend is chosen). `PERCEPT_FUSED_KERNELS=0` keeps Keras's batch-norm and optimizer semantics but
+ * uses tfjs's own composite ops everywhere (src/train/optimizers.ts reads `fused` too), for comparison and debugging.
  */
 import type { Tf } from '../tf.ts';
 import { registerNativeActivationGradients } from './activation_gradients.ts';

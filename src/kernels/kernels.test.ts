@@ -4,7 +4,6 @@ import type { SymbolicTensor, Tensor, Variable } from '@tensorflow/tfjs';
 import { tf } from '../tf.ts';
 import { fixedValues } from '../backend_parity.ts';
 import { assertSameProbe, probeOn } from './probe_testing.ts';
-import { beginBatchNormEpoch } from './batch_norm.ts';
 import { needsNative } from '../testing.ts';
 
 test('fused native kernels give the same outputs, gradients and moving statistics as tfjs composite ops', needsNative(), () => {
@@ -42,9 +41,8 @@ function channelStatistics(values: Float32Array, channel: number): { mean: numbe
   return { mean, unbiased: column.reduce((a, b) => a + (b - mean) ** 2, 0) / (column.length - 1) };
 }
 
-test('a trainable batch norm normalises with batch statistics; an epoch starts its moving averages from its first batch, unbiased', () => {
+test('a trainable batch norm normalises with batch statistics and moves its averages by 1 - momentum from the first step, unbiased on rank 4', () => {
   const { model, norm } = batchNormModel();
-  beginBatchNormEpoch();
   const values = fixedValues([3, 4, 4, 2], 2).map((v) => 3 * v + 1);
   const x = tf.tensor4d(values, [3, 4, 4, 2]);
   const y = model.apply(x, { training: true }) as Tensor;
@@ -54,24 +52,34 @@ test('a trainable batch norm normalises with batch statistics; an epoch starts i
     assert.ok(Math.abs(normed.reduce((a, b) => a + b, 0) / normed.length) < 1e-5, 'normalised mean is 0');
     const { mean, unbiased } = channelStatistics(values, channel);
     const [, , movingMean, movingVariance] = norm.getWeights().map((w) => w.dataSync()[channel]!);
-    // The first update of an epoch takes the batch's statistics whole, not 0.5 of them over the initial 0 and 1.
-    assert.ok(Math.abs(movingMean! - mean) < 1e-5, `moving mean ${movingMean} vs ${mean}`);
-    assert.ok(Math.abs(movingVariance! - unbiased) < 1e-4, `moving variance ${movingVariance} vs ${unbiased}`);
+    // momentum 0.5 over the initial 0 and 1, as Keras's fused path (unbiased variance) does on the first step.
+    assert.ok(Math.abs(movingMean! - 0.5 * mean) < 1e-5, `moving mean ${movingMean} vs ${0.5 * mean}`);
+    assert.ok(Math.abs(movingVariance! - (0.5 + 0.5 * unbiased)) < 1e-4, `moving variance ${movingVariance} vs ${0.5 + 0.5 * unbiased}`);
   }
   tf.dispose([x, y]);
   model.dispose();
 });
 
-test('within an epoch the moving averages are bias-corrected: 1/t until the layer momentum takes over', () => {
+test('the moving averages are a plain exponential average over every step, never reset', () => {
   const { model, norm } = batchNormModel();
-  beginBatchNormEpoch();
   const batches = [2, 3, 4].map((phase) => fixedValues([3, 4, 4, 2], phase).map((v) => 2 * v + phase));
   for (const values of batches) tf.dispose([tf.tidy(() => model.apply(tf.tensor4d(values, [3, 4, 4, 2]), { training: true }) as Tensor)]);
-  const means = batches.map((values) => channelStatistics(values, 0).mean);
-  // momentum 0.5: update 1 takes the batch whole, update 2 averages 1:1 (1/2 = 1 - 0.5), update 3 keeps momentum 0.5.
-  const expected = 0.5 * ((means[0]! + means[1]!) / 2) + 0.5 * means[2]!;
+  const expected = batches.reduce((moving, values) => 0.5 * moving + 0.5 * channelStatistics(values, 0).mean, 0);
   const movingMean = norm.getWeights()[2]!.dataSync()[0]!;
   assert.ok(Math.abs(movingMean - expected) < 1e-5, `moving mean ${movingMean} vs ${expected}`);
+  model.dispose();
+});
+
+test("a batch norm after a dense layer (rank 2) averages the biased batch variance, as Keras's non-fused path", () => {
+  const input = tf.input({ shape: [2] });
+  const norm = tf.layers.batchNormalization({ momentum: 0 });
+  const model = tf.model({ inputs: input, outputs: norm.apply(input) as SymbolicTensor });
+  const values = fixedValues([6, 2], 5).map((v) => 4 * v);
+  tf.dispose([tf.tidy(() => model.apply(tf.tensor2d(values, [6, 2]), { training: true }) as Tensor)]);
+  const { mean, unbiased } = channelStatistics(values, 1);
+  const [, , movingMean, movingVariance] = norm.getWeights().map((w) => w.dataSync()[1]!);
+  assert.ok(Math.abs(movingMean! - mean) < 1e-6);
+  assert.ok(Math.abs(movingVariance! - (unbiased * 5) / 6) < 1e-5, `moving variance ${movingVariance} vs biased ${(unbiased * 5) / 6}`);
   model.dispose();
 });
 

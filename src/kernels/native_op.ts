@@ -1,6 +1,7 @@
 /**
  * Direct access to TensorFlow's own kernels through tfjs-node's binding, for the few training ops where tfjs
- * composes many small ops (batch-norm and activation gradients) and TensorFlow has one fused kernel.
+ * composes many small ops (batch-norm and activation gradients) and TensorFlow has one fused kernel, and for the
+ * optimizers' `ResourceApply*` kernels, which need resource variables (src/kernels/resource_variable.ts).
  * Typed here because tfjs-node does not export these internals from its public API.
  */
 import type { Tensor } from '@tensorflow/tfjs';
@@ -10,7 +11,7 @@ import type { Tf } from '../tf.ts';
 export interface OpAttr {
   name: string;
   type: number;
-  value: number | boolean | string;
+  value: number | boolean | string | number[];
 }
 
 interface Binding {
@@ -18,6 +19,8 @@ interface Binding {
   TF_ATTR_FLOAT: number;
   TF_ATTR_BOOL: number;
   TF_ATTR_STRING: number;
+  TF_ATTR_INT: number;
+  TF_ATTR_SHAPE: number;
   TF_FLOAT: number;
 }
 
@@ -34,6 +37,9 @@ export interface NativeOps {
   float(name: string, value: number): OpAttr;
   bool(name: string, value: boolean): OpAttr;
   string(name: string, value: string): OpAttr;
+  int(name: string, value: number): OpAttr;
+  /** A shape attribute (`VarHandleOp`'s `shape`). */
+  shape(name: string, value: number[]): OpAttr;
 }
 
 /**
@@ -53,5 +59,7 @@ export function nativeOps(tf: Tf): NativeOps | undefined {
     float: (name, value) => ({ name, type: binding.TF_ATTR_FLOAT, value }),
     bool: (name, value) => ({ name, type: binding.TF_ATTR_BOOL, value }),
     string: (name, value) => ({ name, type: binding.TF_ATTR_STRING, value }),
+    int: (name, value) => ({ name, type: binding.TF_ATTR_INT, value }),
+    shape: (name, value) => ({ name, type: binding.TF_ATTR_SHAPE, value }),
   };
 }

@@ -84,6 +84,12 @@ const MODEL = z.strictObject({
   freeze: FREEZE.default('none'),
   /** Random initialisation only: each residual branch starts at zero (src/models/types.ts BuildOptions.zeroInitResidual). */
   zeroInitResidual: z.boolean().default(false),
+  /**
+   * Momentum of every BatchNormalization layer (base and head), as a Keras user sets `layer.momentum`; absent: each
+   * layer's own (Keras's 0.99, 0.999 in MobileNetV2). A short from-scratch run needs a lower one (e.g. 0.9): at 0.99
+   * a few hundred steps leave the moving statistics near their initial 0 / 1, and inference then normalises wrongly.
+   */
+  batchNormMomentum: z.number().min(0).lt(1).optional(),
   head: HEAD.default(HEAD.parse({})),
 });
 
@@ -92,6 +98,8 @@ const OPTIMIZER = z.strictObject({
   lr: z.number().positive().default(1e-3),
   weightDecay: z.number().min(0).optional(),
   momentum: z.number().min(0).max(1).optional(),
+  /** SGD only: Nesterov momentum. */
+  nesterov: z.boolean().optional(),
 });
 
 const SCHEDULE = z.discriminatedUnion('name', [

@@ -190,3 +190,15 @@ test('model.zeroInitResidual is refused, naming the field and the fix, where it 
   assert.ok(gamma.dataSync().every((g) => g === 0));
   model.dispose();
 });
+
+test('model.batchNormMomentum sets every batch norm of base and head (saved with the model); out of [0, 1) it is refused by name', () => {
+  const { model } = buildExperimentModel(tinyConfig('bn_momentum', { model: { batchNormMomentum: 0.9, head: { dense: [8], batchNorm: true } } }), { classes: 3, inputSize: 16, runsRoot: runs });
+  const norms = model.layers.filter((layer) => layer.getClassName() === 'BatchNormalization');
+  assert.ok(norms.some((layer) => layer.name.startsWith('head_bn')) && norms.length > 1);
+  for (const layer of norms) assert.equal(layer.getConfig()['momentum'], 0.9, layer.name);
+  model.dispose();
+  const { model: plain } = buildExperimentModel(tinyConfig('bn_default'), { classes: 3, inputSize: 16, runsRoot: runs });
+  assert.ok(plain.layers.filter((layer) => layer.getClassName() === 'BatchNormalization').every((layer) => layer.getConfig()['momentum'] === 0.99));
+  plain.dispose();
+  assert.throws(() => tinyConfig('bad', { model: { batchNormMomentum: 1 } }), (error: unknown) => error instanceof UserError && /model\.batchNormMomentum/.test(error.message));
+});

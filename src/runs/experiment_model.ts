@@ -1,7 +1,8 @@
 /**
  * The model of an experiment config: the registry's architecture without its top (the base), then the config's head
  * (pooling, dense layers with optional batch norm / LeakyReLU and dropout, one output per task), seeded, with initial
- * weights from a file or an earlier run, and the freezing of `model.freeze` and of each stage.
+ * weights from a file or an earlier run, `model.batchNormMomentum` on every batch norm, and the freezing of
+ * `model.freeze` and of each stage.
  *
  * The head's pooling (`head.pooling` 'avg' | 'max') is keras.applications' `pooling` of a base without top, with the
  * layer kept in the head instead of built into the base (BuildOptions.pooling): the numbers are the same (a pooling
@@ -78,6 +79,13 @@ function buildHead(features: SymbolicTensor, config: ExperimentConfig['model']['
   return config.tasks.map((task) => tf.layers.dense({ units: TASKS[task].units(classes), activation: TASKS[task].activation, name: task }).apply(x) as SymbolicTensor);
 }
 
+/** Sets the momentum of every BatchNormalization layer (what src/kernels/batch_norm.ts trains with and getConfig saves). */
+function setBatchNormMomentum(model: LayersModel, momentum: number): void {
+  for (const layer of model.layers) {
+    if (layer.getClassName() === 'BatchNormalization') (layer as unknown as { momentum: number }).momentum = momentum;
+  }
+}
+
 /**
  * Loads the base's weights from a Keras .h5, a tfjs model or 'run:NAME' (src/models/weights.ts); the head stays
  * freshly initialised. Every base weight must be found; the file's own head or top is left out.
@@ -127,6 +135,7 @@ export function buildExperimentModel(config: ExperimentConfig, options: { classe
   }
   const head = tf.model({ inputs: headInput, outputs: headOutputs, name: 'head' });
   seedWeights(model, config.seed);
+  if (config.model.batchNormMomentum !== undefined) setBatchNormMomentum(model, config.model.batchNormMomentum);
   const result: ExperimentModel = {
     model,
     base,

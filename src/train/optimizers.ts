@@ -1,11 +1,17 @@
 /**
- * Optimizers with a settable learning rate and saveable state. Adam, SGD (with momentum) and RMSprop are tfjs's
- * own; AdamW adds decoupled weight decay (Loshchilov & Hutter 2019): each step first shrinks every trainable
- * variable by lr · weightDecay, then applies Adam, as keras/optimizers/adamw.py does.
+ * Optimizers with a settable learning rate and saveable state, updating as Keras 2.12's Adam, AdamW, RMSprop and SGD
+ * do (formulas in src/train/update_rules.ts). On the native backend each variable's update is one TensorFlow
+ * `ResourceApply*` kernel: the model variable is mirrored into a resource variable for it and read back, and the
+ * slots live in TensorFlow as resource variables. Elsewhere (pure JS, or `PERCEPT_FUSED_KERNELS=0`) the same
+ * formulas run as tfjs ops. AdamW adds decoupled weight decay (Loshchilov & Hutter 2019): each step first shrinks
+ * every trainable variable by var·weightDecay·lr, then applies Adam, as keras/optimizers/adamw.py does.
  */
-import type { NamedTensorMap, Optimizer, Variable } from '@tensorflow/tfjs';
-import { tf } from '../tf.ts';
-import { decodeNamed, encodeNamed, type EncodedWeights } from './weights_io.ts';
+import type { NamedTensorMap, Tensor, Variable } from '@tensorflow/tfjs';
+import { backendInfo, tf } from '../tf.ts';
+import { nativeOps, type NativeOps } from '../kernels/native_op.ts';
+import { ResourceVariable } from '../kernels/resource_variable.ts';
+import { updateRule, type UpdateRule, type VariableUpdate } from './update_rules.ts';
+import { decodeNamed, encodeNamed, type EncodedWeights, type NamedTensor } from './weights_io.ts';
 
 export interface OptimizerConfig {
   name: 'adam' | 'adamw' | 'sgd' | 'rmsprop';
@@ -13,85 +19,170 @@ export interface OptimizerConfig {
   lr: number;
   /** AdamW's decoupled weight decay. Default 0.004 (Keras's AdamW default) for adamw, ignored otherwise. */
   weightDecay?: number;
-  /** SGD momentum. Default 0 (plain SGD). */
+  /** SGD and RMSprop momentum. Default 0 (Keras's default). */
   momentum?: number;
+  /** SGD with Nesterov momentum. Default false. */
+  nesterov?: boolean;
 }
 
-/** Keras's default epsilon for Adam and RMSprop (tfjs uses 1e-8). */
-const KERAS_EPSILON = 1e-7;
+/** Where the updates run: TensorFlow's kernels when the fused native kernels are installed, else tfjs ops. */
+export type OptimizerKernels = 'auto' | 'composite';
+
+/** The optimizer's state of one variable: its slots, and how one step updates it. */
+interface VariableState {
+  update(step: VariableUpdate, variable: Variable, gradient: Tensor): void;
+  /** Copies of the slot values, in the rule's slot order; the caller disposes them. */
+  slotValues(): Tensor[];
+  dispose(): void;
+}
+
+class NativeState implements VariableState {
+  private readonly mirror: ResourceVariable;
+  private readonly slots: ResourceVariable[];
+
+  constructor(private readonly ops: NativeOps, variable: Variable, initial: readonly Tensor[]) {
+    this.mirror = new ResourceVariable(tf, ops, variable);
+    this.slots = initial.map((value) => new ResourceVariable(tf, ops, value));
+  }
+
+  update(step: VariableUpdate, variable: Variable, gradient: Tensor): void {
+    // The model variable may have changed since the last step (AdamW's decay, a restore): mirror it, update, read back.
+    this.mirror.assign(variable);
+    step.native(this.ops, this.mirror, this.slots, gradient);
+    variable.assign(this.mirror.read());
+  }
+
+  slotValues(): Tensor[] {
+    return this.slots.map((slot) => slot.read());
+  }
+
+  dispose(): void {
+    for (const resource of [this.mirror, ...this.slots]) resource.dispose();
+  }
+}
+
+class CompositeState implements VariableState {
+  private readonly slots: Variable[];
+
+  constructor(initial: readonly Tensor[]) {
+    this.slots = initial.map((value) => tf.variable(value, false));
+  }
+
+  update(step: VariableUpdate, variable: Variable, gradient: Tensor): void {
+    step.composite(variable, this.slots, gradient);
+  }
+
+  slotValues(): Tensor[] {
+    return this.slots.map((slot) => slot.clone());
+  }
+
+  dispose(): void {
+    tf.dispose(this.slots);
+  }
+}
+
+/** Checkpoint name of a slot: by the variable's position in the step's list, which is stable across processes (names are not: tfjs suffixes them). */
+function slotName(index: number, slot: string): string {
+  return `slot/${index}/${slot}`;
+}
+
+const ITERATIONS = 'iterations';
 
 /**
  * One optimizer of a training stage.
  *
  * @example
  * const optimizer = new TrainOptimizer({ name: 'adamw', lr: 1e-3, weightDecay: 1e-4 });
- * optimizer.learningRate = 1e-4;
+ * optimizer.learningRate = 1e-4; // takes effect at the next step
  * optimizer.step(grads, variables);
  */
 export class TrainOptimizer {
   readonly config: OptimizerConfig;
-  private readonly inner: Optimizer;
-  private rate: number;
+  /** Read at every step, so a schedule's change applies to the next one. */
+  learningRate: number;
+  private readonly rule: UpdateRule;
+  private readonly ops: NativeOps | undefined;
+  /** Steps taken so far (Keras's `iterations`). */
+  private iterations = 0;
+  /** Per variable name, in the order the variables were first stepped. */
+  private readonly states = new Map<string, VariableState>();
+  /** Slot values from `deserialize`, by slot name, taken when each variable's state is created. */
+  private restored = new Map<string, Tensor>();
 
-  constructor(config: OptimizerConfig) {
+  constructor(config: OptimizerConfig, kernels: OptimizerKernels = 'auto') {
     this.config = config;
-    this.rate = config.lr;
-    switch (config.name) {
-      case 'adam':
-      case 'adamw':
-        this.inner = tf.train.adam(config.lr, 0.9, 0.999, KERAS_EPSILON);
-        break;
-      case 'sgd':
-        this.inner = (config.momentum ?? 0) > 0 ? tf.train.momentum(config.lr, config.momentum!) : tf.train.sgd(config.lr);
-        break;
-      case 'rmsprop':
-        this.inner = tf.train.rmsprop(config.lr, 0.9, 0, KERAS_EPSILON);
-        break;
-    }
+    this.learningRate = config.lr;
+    this.rule = updateRule(config);
+    this.ops = kernels === 'auto' && backendInfo.fusedKernels ? nativeOps(tf) : undefined;
   }
 
-  get learningRate(): number {
-    return this.rate;
+  /** Whether the updates run as TensorFlow's `ResourceApply*` kernels. */
+  get native(): boolean {
+    return this.ops !== undefined;
   }
 
-  set learningRate(value: number) {
-    this.rate = value;
-    // tfjs keeps learningRate protected (DESIGN.md §7): SGD and momentum cache -lr in a setter; Adam and RMSprop read the field each step.
-    const inner = this.inner as unknown as { learningRate: number; setLearningRate?: (lr: number) => void };
-    if (inner.setLearningRate !== undefined) inner.setLearningRate(value);
-    else inner.learningRate = value;
-  }
-
-  /** Applies one step of gradients (keyed by variable name) to `variables`, in their order. */
+  /** Applies one step of gradients (keyed by variable name) to `variables`; the list must keep its order from step to step. */
   step(gradients: NamedTensorMap, variables: readonly Variable[]): void {
-    if (this.config.name === 'adamw') {
-      const decay = this.rate * (this.config.weightDecay ?? 0.004);
-      tf.tidy(() => {
-        for (const variable of variables) variable.assign(tf.sub(variable, tf.mul(variable, decay)));
-      });
-    }
-    // An ordered list keeps tfjs's index-based slot variables aligned across steps and restores.
-    this.inner.applyGradients(variables.map((variable) => ({ name: variable.name, tensor: gradients[variable.name]! })));
+    const lr = this.learningRate;
+    const iteration = this.iterations + 1;
+    tf.tidy(() => {
+      if (this.config.name === 'adamw') {
+        // keras/optimizers/optimizer.py _apply_weight_decay: variable.assign_sub(variable * wd * lr), before the updates.
+        const decay = this.config.weightDecay ?? 0.004;
+        for (const variable of variables) variable.assign(tf.sub(variable, tf.mul(tf.mul(variable, decay), lr)));
+      }
+      const update = this.rule.begin(lr, iteration);
+      for (const variable of variables) this.stateOf(variable).update(update, variable, gradients[variable.name]!);
+    });
+    if (this.restored.size > 0) throw new Error(`optimizer state restored for variables this stage does not train: ${[...this.restored.keys()].join(', ')}`);
+    this.iterations = iteration;
   }
 
-  /** Slot variables and iteration count, encoded for a checkpoint (tfjs saves no optimizer state itself: tfjs#5138). */
+  private stateOf(variable: Variable): VariableState {
+    const known = this.states.get(variable.name);
+    if (known !== undefined) return known;
+    const index = this.states.size;
+    const initial = this.rule.slots.map((slot) => {
+      const name = slotName(index, slot);
+      const value = this.restored.get(name) ?? tf.zerosLike(variable);
+      this.restored.delete(name);
+      return value;
+    });
+    const state = this.ops === undefined ? new CompositeState(initial) : new NativeState(this.ops, variable, initial);
+    tf.dispose(initial);
+    this.states.set(variable.name, state);
+    return state;
+  }
+
+  /** Every slot and the step count, encoded for a checkpoint (tfjs saves no optimizer state itself: tfjs#5138). */
   async serialize(): Promise<EncodedWeights> {
-    const [iterations, ...slots] = await this.inner.getWeights();
+    const named: NamedTensor[] = [{ name: ITERATIONS, tensor: tf.scalar(this.iterations, 'int32') }];
+    [...this.states.values()].forEach((state, index) => {
+      state.slotValues().forEach((tensor, i) => named.push({ name: slotName(index, this.rule.slots[i]!), tensor }));
+    });
     try {
-      return await encodeNamed([iterations!, ...slots]);
+      return await encodeNamed(named);
     } finally {
-      iterations!.tensor.dispose();
+      tf.dispose(named.map((entry) => entry.tensor));
     }
   }
 
   /** Restores what `serialize` returned; call before the first step. */
   async deserialize(encoded: EncodedWeights): Promise<void> {
-    const named = decodeNamed(encoded);
-    await this.inner.setWeights(named);
-    tf.dispose(named.map((entry) => entry.tensor));
+    for (const { name, tensor } of decodeNamed(encoded)) {
+      if (name === ITERATIONS) {
+        this.iterations = tensor.dataSync()[0]!;
+        tensor.dispose();
+      } else {
+        this.restored.set(name, tensor);
+      }
+    }
   }
 
   dispose(): void {
-    this.inner.dispose();
+    for (const state of this.states.values()) state.dispose();
+    this.states.clear();
+    tf.dispose([...this.restored.values()]);
+    this.restored.clear();
   }
 }

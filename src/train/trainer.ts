@@ -5,11 +5,11 @@
  */
 import type { LayersModel, Scalar, Tensor, Variable } from '@tensorflow/tfjs';
 import { tf } from '../tf.ts';
-import { beginBatchNormEpoch } from '../kernels/batch_norm.ts';
 import { UserError } from '../errors.ts';
 import { Callback, EarlyStopping, ReduceLrOnPlateau, type Logs, type TrainingContext } from './callbacks.ts';
 import { checkpointMismatch, loadCheckpoint, saveCheckpoint, type CheckpointState, type EpochRecord } from './checkpoint.ts';
-import { batchMetric, computeLoss, type LossName } from './losses.ts';
+import { forward } from './forward.ts';
+import { batchMetric, computeLoss, type LossName, type OutputValue } from './losses.ts';
 import { TrainOptimizer, type OptimizerConfig } from './optimizers.ts';
 import { scheduledRate, type ScheduleConfig } from './schedules.ts';
 import { assignWeights, decodeNamed, encodeNamed, snapshotWeights } from './weights_io.ts';
@@ -114,10 +114,6 @@ function seedDropout(model: LayersModel, seed: number, step: number): void {
   });
 }
 
-function asArray(value: Tensor | Tensor[]): Tensor[] {
-  return Array.isArray(value) ? value : [value];
-}
-
 /** Accumulates batch-size-weighted sums of logged figures. */
 class Averager {
   private sums = new Map<string, number>();
@@ -136,17 +132,17 @@ class Averager {
 }
 
 /** Loss and metric of each output for one batch, as numbers (one read per batch). */
-function figures(outputs: readonly OutputSpec[], targets: readonly Tensor[], predictions: readonly Tensor[]): Logs {
-  const values = tf.tidy(() => {
+function figures(outputs: readonly OutputSpec[], targets: readonly Tensor[], values: readonly OutputValue[]): Logs {
+  const stacked = tf.tidy(() => {
     const tensors: Scalar[] = [];
     outputs.forEach((output, i) => {
-      tensors.push(computeLoss(output.loss, targets[i]!, predictions[i]!));
-      tensors.push(batchMetric(output.loss, targets[i]!, predictions[i]!).value);
+      tensors.push(computeLoss(output.loss, targets[i]!, values[i]!));
+      tensors.push(batchMetric(output.loss, targets[i]!, values[i]!.prediction).value);
     });
     return tf.stack(tensors);
   });
-  const numbers = values.dataSync();
-  values.dispose();
+  const numbers = stacked.dataSync();
+  stacked.dispose();
   const logs: Logs = {};
   let total = 0;
   outputs.forEach((output, i) => {
@@ -162,8 +158,14 @@ function figures(outputs: readonly OutputSpec[], targets: readonly Tensor[], pre
   return { loss: total, ...logs };
 }
 
-function totalLoss(outputs: readonly OutputSpec[], targets: readonly Tensor[], predictions: readonly Tensor[]): Scalar {
-  return tf.addN(outputs.map((output, i) => tf.mul(computeLoss(output.loss, targets[i]!, predictions[i]!), output.weight ?? 1))) as Scalar;
+/** Keras's compiled loss: the sum of each output's loss times its loss weight. */
+function totalLoss(outputs: readonly OutputSpec[], targets: readonly Tensor[], values: readonly OutputValue[]): Scalar {
+  return tf.addN(outputs.map((output, i) => tf.mul(computeLoss(output.loss, targets[i]!, values[i]!), output.weight ?? 1))) as Scalar;
+}
+
+/** Every tensor of some forward outputs (to keep or dispose them). */
+function tensorsOf(values: readonly OutputValue[]): Tensor[] {
+  return values.flatMap((value) => (value.logits === undefined ? [value.prediction] : [value.prediction, value.logits]));
 }
 
 /**
@@ -175,9 +177,9 @@ function totalLoss(outputs: readonly OutputSpec[], targets: readonly Tensor[], p
 export async function evaluateLoss(model: LayersModel, outputs: readonly OutputSpec[], source: BatchSource, epoch = 0): Promise<Logs> {
   const averager = new Averager();
   for await (const batch of source.batches(epoch)) {
-    const predictions = asArray(model.predict(batch.x) as Tensor | Tensor[]);
-    averager.add(figures(outputs, batch.targets, predictions), batch.x.shape[0]!);
-    tf.dispose([...predictions, batch.x, ...batch.targets]);
+    const values = forward(model, batch.x, false);
+    averager.add(figures(outputs, batch.targets, values), batch.x.shape[0]!);
+    tf.dispose([...tensorsOf(values), batch.x, ...batch.targets]);
   }
   return averager.means();
 }
@@ -185,18 +187,19 @@ export async function evaluateLoss(model: LayersModel, outputs: readonly OutputS
 /** One optimizer step; returns the batch's figures (loss before the update). */
 function trainStep(model: LayersModel, outputs: readonly OutputSpec[], optimizer: TrainOptimizer, batch: Batch): Logs {
   const variables = model.trainableWeights.map((weight) => weight.read() as Variable);
-  let kept: Tensor[] = [];
+  let kept: OutputValue[] = [];
   tf.tidy(() => {
     const { grads } = tf.variableGrads(() => {
-      const predictions = asArray(model.apply(batch.x, { training: true }) as Tensor | Tensor[]);
+      const values = forward(model, batch.x, true);
       // Kept past variableGrads' own scope so that the logs reuse this forward pass.
-      kept = predictions.map((prediction) => tf.keep(prediction));
-      return totalLoss(outputs, batch.targets, predictions);
+      tensorsOf(values).forEach((tensor) => tf.keep(tensor));
+      kept = values;
+      return totalLoss(outputs, batch.targets, values);
     }, variables);
     optimizer.step(grads, variables);
   });
   const logs = figures(outputs, batch.targets, kept);
-  tf.dispose(kept);
+  tf.dispose(tensorsOf(kept));
   return logs;
 }
 
@@ -277,7 +280,6 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       const scheduled = scheduledRate(schedule, stageLr, epoch - p.starts[stage]!, p.stages[stage]!.epochs);
       if (scheduled !== undefined) context.learningRate = scheduled;
       optimizer!.learningRate = context.learningRate;
-      beginBatchNormEpoch();
       for (const callback of callbacks) await callback.onEpochBegin(epoch, context);
 
       const started = performance.now();

@@ -1,0 +1,188 @@
+"""Keras 2.12's training of the models percept wrote, for keras_training_parity.test.ts (one start per test run).
+
+Run as `.venv/bin/python keras_training_reference.py OUT`. For each case in OUT/cases.json, percept has written
+NAME.model.json (its tfjs-layers topology, which is Keras JSON), NAME.weights.json + NAME.weights.f32 (every layer's
+weights in order, float32 row-major), NAME.x.f32 and NAME.y<i>.f32 (the batches, stacked). This script rebuilds the
+model with `model_from_json`, loads the weights, compiles with the case's optimizer, losses and loss weights, runs
+`train_on_batch` once per batch (Keras reports the loss before the update) and writes NAME.result.json (losses) and
+NAME.after.f32 (every weight after the steps, in the manifest's order).
+
+It also writes its own fine-tuning case: a randomly weighted keras.applications MobileNetV2 (alpha 0.35, 32 px, no
+top) saved with save_weights as finetune.h5, a GlobalAveragePooling2D + Dense(3, softmax) head (finetune.head.f32),
+four batches (finetune.x.f32, finetune.y0.f32), and the moving statistics after one epoch of them with Adam
+(finetune.stats.json).
+"""
+import json
+import os
+import sys
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+layers = tf.keras.layers
+
+
+class PerceptScalarAdd(layers.Layer):
+    """percept's ScalarAdd (src/models/op_layers.ts): Keras's TFOpLambda `x + value`."""
+
+    def __init__(self, value, **kwargs):
+        super().__init__(**kwargs)
+        self.value = value
+
+    def call(self, inputs):
+        return inputs + self.value
+
+
+class PerceptScalarMultiply(layers.Layer):
+    """percept's ScalarMultiply: Keras's TFOpLambda `x * value`."""
+
+    def __init__(self, value, **kwargs):
+        super().__init__(**kwargs)
+        self.value = value
+
+    def call(self, inputs):
+        return inputs * self.value
+
+
+class PerceptGlobalAveragePoolingKeepDims(layers.GlobalAveragePooling2D):
+    """percept's GlobalAveragePoolingKeepDims: Keras's GlobalAveragePooling2D(keepdims=True)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(keepdims=True, **kwargs)
+
+
+CUSTOM_OBJECTS = {
+    cls.__name__: cls for cls in (PerceptScalarAdd, PerceptScalarMultiply, PerceptGlobalAveragePoolingKeepDims)
+}
+
+
+def read_f32(path, shape):
+    return np.fromfile(path, dtype="<f4").reshape(shape)
+
+
+def write_f32(path, array):
+    np.ascontiguousarray(array, dtype="<f4").tofile(path)
+
+
+def optimizer(config):
+    # The optimizers tf.keras.optimizers.* are in 2.12; jit_compile off so the update is the plain formula on CPU.
+    name, lr = config["name"], config["lr"]
+    common = dict(learning_rate=lr, jit_compile=False)
+    if name == "adam":
+        return tf.keras.optimizers.Adam(**common)
+    if name == "adamw":
+        return tf.keras.optimizers.AdamW(weight_decay=config.get("weightDecay", 0.004), **common)
+    if name == "rmsprop":
+        return tf.keras.optimizers.RMSprop(momentum=config.get("momentum", 0.0), **common)
+    if name == "sgd":
+        return tf.keras.optimizers.SGD(momentum=config.get("momentum", 0.0), nesterov=config.get("nesterov", False), **common)
+    raise ValueError(name)
+
+
+def compile_model(model, case_optimizer, outputs):
+    model.compile(
+        optimizer=optimizer(case_optimizer),
+        loss={o["name"]: o["loss"] for o in outputs},
+        loss_weights={o["name"]: o["weight"] for o in outputs},
+    )
+
+
+def train(model, xs, ys):
+    """train_on_batch per batch, targets by output name; the total loss of each (Keras computes it before the update)."""
+    losses = []
+    for i in range(len(xs)):
+        result = model.train_on_batch(xs[i], {name: y[i] for name, y in ys.items()})
+        losses.append(float(result[0] if isinstance(result, list) else result))
+    return losses
+
+
+def run_case(out, case):
+    name = case["name"]
+    tf.keras.backend.clear_session()
+    with open(os.path.join(out, f"{name}.model.json")) as f:
+        model = tf.keras.models.model_from_json(f.read(), custom_objects=CUSTOM_OBJECTS)
+    with open(os.path.join(out, f"{name}.weights.json")) as f:
+        manifest = json.load(f)
+    flat = np.fromfile(os.path.join(out, f"{name}.weights.f32"), dtype="<f4")
+    offset = 0
+    by_layer = {}
+    for entry in manifest:
+        size = int(np.prod(entry["shape"]))
+        by_layer.setdefault(entry["layer"], []).append(flat[offset : offset + size].reshape(entry["shape"]))
+        offset += size
+    for layer_name, values in by_layer.items():
+        model.get_layer(layer_name).set_weights(values)
+    compile_model(model, case["optimizer"], case["outputs"])
+    steps, batch = case["steps"], case["batch"]
+    xs = read_f32(os.path.join(out, f"{name}.x.f32"), [steps, batch, *case["input"]])
+    ys = {
+        o["name"]: read_f32(os.path.join(out, f"{name}.y{i}.f32"), [steps, batch, *shape]).astype(
+            "int32" if o["loss"] == "sparse_categorical_crossentropy" else "float32"
+        )
+        for i, (o, shape) in enumerate(zip(case["outputs"], case["targets"]))
+    }
+    losses = train(model, xs, ys)
+    after = [np.asarray(model.get_layer(entry["layer"]).weights[entry["index"]].numpy()).ravel() for entry in manifest]
+    write_f32(os.path.join(out, f"{name}.after.f32"), np.concatenate(after) if after else np.zeros(0))
+    with open(os.path.join(out, f"{name}.result.json"), "w") as f:
+        json.dump({"losses": losses}, f)
+
+
+def randomize(model, rng):
+    """Random weights and moving statistics, as a pretrained base has (not Keras's initial 0 / 1)."""
+    for layer in model.layers:
+        values = []
+        for weight in layer.weights:
+            shape = tuple(weight.shape)
+            short = weight.name.split("/")[-1].split(":")[0]
+            if short in ("moving_variance", "gamma"):
+                values.append(rng.uniform(0.5, 1.5, shape))
+            elif short in ("moving_mean", "beta", "bias"):
+                values.append(rng.normal(0, 0.1, shape))
+            else:
+                fan_in = int(np.prod(shape[:-1])) if len(shape) > 1 else shape[0]
+                values.append(rng.normal(0, np.sqrt(1.0 / max(fan_in, 1)), shape))
+        if values:
+            layer.set_weights([v.astype(np.float32) for v in values])
+
+
+# lr 1e-4, as the zoo (keras_training_parity.test.ts ZOO_ADAM), and a small head so that the loss starts near log(3).
+FINETUNE = {"size": 32, "batch": 4, "steps": 4, "classes": 3, "lr": 1e-4}
+
+
+def finetune(out):
+    tf.keras.backend.clear_session()
+    rng = np.random.default_rng(11)
+    size, batch, steps, classes = FINETUNE["size"], FINETUNE["batch"], FINETUNE["steps"], FINETUNE["classes"]
+    base = tf.keras.applications.MobileNetV2(weights=None, include_top=False, input_shape=(size, size, 3), alpha=0.35)
+    randomize(base, rng)
+    base.save_weights(os.path.join(out, "finetune.h5"))
+    x = layers.GlobalAveragePooling2D(name="head_pool")(base.output)
+    output = layers.Dense(classes, activation="softmax", name="expression")(x)
+    model = tf.keras.Model(base.input, output)
+    head = [rng.normal(0, 0.01, (base.output.shape[-1], classes)), rng.normal(0, 0.01, (classes,))]
+    model.get_layer("expression").set_weights([h.astype(np.float32) for h in head])
+    write_f32(os.path.join(out, "finetune.head.f32"), np.concatenate([h.astype(np.float32).ravel() for h in head]))
+    xs = rng.uniform(-1, 1, (steps, batch, size, size, 3)).astype(np.float32)
+    ys = rng.integers(0, classes, (steps, batch)).astype(np.float32)
+    write_f32(os.path.join(out, "finetune.x.f32"), xs)
+    write_f32(os.path.join(out, "finetune.y0.f32"), ys)
+    compile_model(model, {"name": "adam", "lr": FINETUNE["lr"]}, [{"name": "expression", "loss": "sparse_categorical_crossentropy", "weight": 1}])
+    losses = train(model, xs, {"expression": ys.astype("int32")})
+    stats = {}
+    for layer in base.layers:
+        if isinstance(layer, layers.BatchNormalization):
+            stats[layer.name] = {"moving_mean": layer.moving_mean.numpy().tolist(), "moving_variance": layer.moving_variance.numpy().tolist()}
+    with open(os.path.join(out, "finetune.stats.json"), "w") as f:
+        json.dump({**FINETUNE, "losses": losses, "stats": stats}, f)
+
+
+if __name__ == "__main__":
+    out = sys.argv[1]
+    with open(os.path.join(out, "cases.json")) as f:
+        cases = json.load(f)
+    for case in cases:
+        run_case(out, case)
+    finetune(out)
