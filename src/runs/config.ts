@@ -100,6 +100,8 @@ const OPTIMIZER = z.strictObject({
   momentum: z.number().min(0).max(1).optional(),
   /** SGD only: Nesterov momentum. */
   nesterov: z.boolean().optional(),
+  /** Adam, AdamW and RMSprop: Keras's `epsilon` (default 1e-7). */
+  epsilon: z.number().positive().optional(),
 });
 
 const SCHEDULE = z.discriminatedUnion('name', [

@@ -14,7 +14,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import type { LayersModel } from '@tensorflow/tfjs';
+import type { layers as tfLayers, LayersModel } from '@tensorflow/tfjs';
 import { tf } from '../tf.ts';
 import { needsPython } from '../testing.ts';
 import { projectRoot } from '../setup/paths.ts';
@@ -25,10 +25,14 @@ import { Callback, type Logs } from './callbacks.ts';
 import type { OptimizerConfig } from './optimizers.ts';
 import { train, type Batch, type OutputSpec } from './trainer.ts';
 
+type Layer = tfLayers.Layer;
+
 const run = promisify(execFile);
 const python = needsPython('tensorflow');
 const STEPS = 3;
-const BATCH = 4;
+/** Eight images of 64 px: the deepest batch norms still normalise 2x2 maps of eight images (see ZOO_ADAM). */
+const BATCH = 8;
+const IMAGE_SIZE = 64;
 const CLASSES = 3;
 
 interface ParityCase {
@@ -38,43 +42,61 @@ interface ParityCase {
   channels?: number;
   head?: Record<string, unknown>;
   optimizer: OptimizerConfig;
-  /** Measured float32 residual where 1e-5 / 1e-5 / 1e-6 cannot hold (see ZOO_ADAM), with a margin. */
-  residual?: { loss: number; weights: number; statistics: number };
+  /** Measured float32 residual where STRICT cannot hold (see ZOO_ADAM), with a margin. */
+  residual?: Residual;
 }
+
+interface Residual {
+  /** Loss per step, relative. */
+  loss: number;
+  /** Largest difference of a weight. */
+  weights: number;
+  /** Largest fraction of the compared weights that may differ by more than STRICT.weights. */
+  weightsBeyond: number;
+  /** Largest difference of a moving statistic (relative above 1). */
+  statistics: number;
+}
+
+/** The issue's bounds: loss per step (relative), weights after the steps, moving statistics. */
+const STRICT = { loss: 1e-5, weights: 1e-5, weightsBeyond: 0, statistics: 1e-6 };
 
 const ADAM: OptimizerConfig = { name: 'adam', lr: 1e-3 };
 /**
- * The deep architectures train at 1e-4: Adam divides each gradient element by its own magnitude, so an element whose
- * gradient is at float32 round-off level moves by up to ~lr either way in any two implementations, and 32 px inputs
- * leave their last batch norms normalising 4 values (batch 4, 1x1 maps), where such moves grow step by step.
- * Keras against itself (the same steps compiled with XLA, jit_compile=True, which only reorders float32 operations)
- * differed at lr 1e-4 by 10% (MobileNetV2), 1.1% (ResNet18) and 36% (ResNet50) in the third step's loss, by 6e-4 in
- * weights and 0.08 in moving statistics. At 1e-4 tfjs's Adam (ε inside the bias correction) still differs by
- * ~2e-5 or more in weights with small gradients, so the formula stays tested.
+ * The deep architectures train at 1e-4 with Keras's default ε (1e-7). Adam divides each gradient element by its own
+ * magnitude, so an element whose gradient is at float32 round-off level (a near-cancelling sum, a dead ReLU's kernel)
+ * moves by up to ~lr either way in any two implementations that sum in different orders, and percept's gradients
+ * come from tfjs's gradient formulas (batch norm's among them), not TensorFlow's fused gradient kernels. In the deep
+ * batch-norm nets such moves then grow step by step. Keras against itself (the same steps compiled with XLA,
+ * jit_compile=True, which only reorders float32 operations; measured at 32 px, batch 4) differed at lr 1e-4 by 10%
+ * (MobileNetV2), 1.1% (ResNet18) and 36% (ResNet50) in the third step's loss, by 6e-4 in weights and 0.08 in moving
+ * statistics. tfjs's own Adam (ε inside the bias correction) differs from Keras's by ~2e-5 or more in every weight
+ * with a small gradient, so the formula stays tested at 1e-4; so is ε's place by the small models at 1e-3.
  */
 const ZOO_ADAM: OptimizerConfig = { name: 'adam', lr: 1e-4 };
 /**
- * Measured residuals (percept vs Keras, this machine, 2026-12) with a ~3x margin, where the chaos described at
- * ZOO_ADAM exceeds 1e-5 / 1e-5 / 1e-6 after the first step (whose loss is checked at 1e-5 for every case). Measured:
- * MobileNetV2 loss 6.3e-4, weights 1.5e-4, statistics 3.7e-6; ResNet18 weights 1.1e-4; ResNet50 loss 0.27, weights
- * 3.9e-4, statistics 0.047; DenseNet121 loss 2.0e-3, weights 2.9e-4, statistics 2.0e-4; VGG16 weights 6.8e-5 (no
- * batch norm: elements of dead ReLUs' kernels with round-off gradients). Each is below what Keras differs from
- * itself under XLA. The gradients themselves agree: one SGD step at lr 1 (weights moved by exactly the gradient)
- * differed, outside EXACT_ZERO_GRADIENT, by at most 7e-6 of each tensor's largest gradient in MobileNetV2, ResNet18
- * and ResNet50, 1.3e-5 in DenseNet121 (its conv1/bn/gamma, whose gradient is tiny: 7.6e-6 absolute) and 4e-5 in VGG16.
+ * Measured residuals (percept vs Keras, this machine, 2026-12, 64 px, batch 8) with a ~2-3x margin, where the
+ * round-off described at ZOO_ADAM exceeds STRICT. The first step's loss (the forward pass) is within 1e-5 for every
+ * case. Measured: MobileNetV2 loss 2.2e-4, weights 3.0e-4 (1.4% of them beyond 1e-5), statistics 1.7e-6; MobileNetV3
+ * Large weights 2.1e-5 (one element of 2.9M beyond 1e-5, a batch-norm gamma); ResNet18 weights 1.1e-5 (one of
+ * 11M); ResNet50 loss 7.2e-3 in the third step (the first two within 1.1e-4), weights 3.2e-4 (26%), statistics
+ * 6.0e-4; DenseNet121 loss 1.1e-5, weights 1.2e-4 (0.014%); VGG16 weights 5.6e-5 (0.0076%: no batch norm, elements of
+ * dead ReLUs' kernels). Adam's steps here are at most ~lr per weight and step, so a weight bound of 6e-4 (two
+ * opposite moves of lr in each of three steps) would hold for any update rule of Adam's shape; the fraction beyond
+ * 1e-5 is what tells a formula error (every small-gradient weight off) from round-off (a few elements off).
  */
-const ZOO_RESIDUALS: Record<string, NonNullable<ParityCase['residual']>> = {
-  mobilenet_v2: { loss: 2e-3, weights: 5e-4, statistics: 1e-5 },
-  resnet18: { loss: 1e-5, weights: 3e-4, statistics: 1e-6 },
-  resnet50: { loss: 1, weights: 1.5e-3, statistics: 0.15 },
-  densenet121: { loss: 6e-3, weights: 1e-3, statistics: 6e-4 },
-  vgg16: { loss: 1e-5, weights: 2e-4, statistics: 1e-6 },
+const ZOO_RESIDUALS: Record<string, Residual> = {
+  mobilenet_v2: { loss: 1e-3, weights: 6e-4, weightsBeyond: 0.04, statistics: 5e-6 },
+  mobilenet_v3_large: { loss: 1e-5, weights: 6e-5, weightsBeyond: 1e-5, statistics: 1e-6 },
+  resnet18: { loss: 1e-5, weights: 6e-5, weightsBeyond: 1e-5, statistics: 1e-6 },
+  resnet50: { loss: 0.03, weights: 6e-4, weightsBeyond: 0.6, statistics: 3e-3 },
+  densenet121: { loss: 4e-5, weights: 4e-4, weightsBeyond: 5e-4, statistics: 3e-6 },
+  vgg16: { loss: 1e-5, weights: 2e-4, weightsBeyond: 3e-4, statistics: 1e-6 },
 };
 
 const IMAGE_ARCHS = ['mobilenet_v2', 'mobilenet_v3_small', 'mobilenet_v3_large', 'resnet18', 'resnet50', 'densenet121', 'vgg16'];
 
 const CASES: ParityCase[] = [
-  ...IMAGE_ARCHS.map((arch) => ({ name: arch, arch, inputSize: 32, optimizer: ZOO_ADAM, ...(ZOO_RESIDUALS[arch] === undefined ? {} : { residual: ZOO_RESIDUALS[arch] }) })),
+  ...IMAGE_ARCHS.map((arch) => ({ name: arch, arch, inputSize: IMAGE_SIZE, optimizer: ZOO_ADAM, ...(ZOO_RESIDUALS[arch] === undefined ? {} : { residual: ZOO_RESIDUALS[arch] }) })),
   { name: 'simple_cnn', arch: 'simple_cnn', inputSize: 16, channels: 1, optimizer: ADAM },
   ...['simple_rnn', 'lstm', 'gru'].map((arch) => ({ name: arch, arch, inputSize: 8, channels: 1, head: { tasks: ['forecast'] }, optimizer: ADAM })),
   { name: 'multi_task', arch: 'simple_cnn', inputSize: 16, channels: 1, head: { tasks: ['expression', 'valence_arousal'], lossWeights: { expression: 1, valence_arousal: 0.5 } }, optimizer: ADAM },
@@ -97,6 +119,16 @@ function uniform(count: number, seed: number, lo: number, hi: number): Float32Ar
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return lo + (((t ^ (t >>> 14)) >>> 0) / 4294967296) * (hi - lo);
   });
+}
+
+/**
+ * Labels of one batch holding every class (a shuffled 0, 1, 2, 0, 1, ...): a class missing from a batch leaves its
+ * logit's gradient a sum of round-off-sized probabilities, which Adam scales up to ±lr.
+ */
+function everyClass(seed: number): Float32Array {
+  const labels = Float32Array.from({ length: BATCH }, (_, i) => i % CLASSES);
+  const keys = uniform(BATCH, seed, 0, 1);
+  return Float32Array.from([...labels.keys()].sort((a, b) => keys[a]! - keys[b]!), (i) => labels[i]!);
 }
 
 interface Prepared {
@@ -155,7 +187,7 @@ function prepareCase(parity: ParityCase, index: number): unknown {
     x: uniform(BATCH * input.reduce((a, b) => a * b, 1), 1000 * index + step, image ? 0 : -1, image ? 255 : 1),
     targets: outputs.map((output, o) =>
       output.loss === 'sparse_categorical_crossentropy'
-        ? Float32Array.from(uniform(BATCH, 7000 + 100 * index + 10 * step + o, 0, CLASSES), Math.floor)
+        ? everyClass(7000 + 100 * index + 10 * step + o)
         : uniform(BATCH * targetShapes[o]!.reduce((a, b) => a * b, 1), 9000 + 100 * index + 10 * step + o, -1, 1),
     ),
   }));
@@ -206,11 +238,17 @@ async function trainPercept(model: LayersModel, outputs: OutputSpec[], optimizer
 interface Worst {
   value: number;
   name: string;
+  /** Fraction of the included values that differ by more than the tolerance. */
+  beyond: number;
 }
 
-/** Largest |actual − expected| over the included weights; `relative`: divided by max(1, |expected|). */
-function worstDifference(actual: Float32Array, expected: Float32Array, names: string[], sizes: number[], include: (name: string) => boolean, relative = false): Worst {
-  let worst: Worst = { value: 0, name: '' };
+/**
+ * Largest |actual − expected| over the included weights, and the fraction above `tolerance`; `relative`: divided by
+ * max(1, |expected|).
+ */
+function worstDifference(actual: Float32Array, expected: Float32Array, names: string[], sizes: number[], include: (name: string) => boolean, tolerance: number, relative = false): Worst {
+  let worst = { value: 0, name: '' };
+  let [count, beyond] = [0, 0];
   let offset = 0;
   names.forEach((name, i) => {
     const size = sizes[i]!;
@@ -218,41 +256,64 @@ function worstDifference(actual: Float32Array, expected: Float32Array, names: st
       for (let j = offset; j < offset + size; j++) {
         const difference = Math.abs(actual[j]! - expected[j]!) / (relative ? Math.max(1, Math.abs(expected[j]!)) : 1);
         if (difference > worst.value) worst = { value: difference, name };
+        if (difference > tolerance) beyond++;
       }
+      count += size;
     }
     offset += size;
   });
-  return worst;
+  return { ...worst, beyond: count === 0 ? 0 : beyond / count };
 }
 
 const isMovingStatistic = (name: string) => /moving_(mean|variance)$/.test(name);
 
 /**
- * Weights whose exact gradient is zero, left out of the weight comparison: what each gets is float32 round-off, which
- * Adam scales to ±lr. A constant added per channel before a training-mode batch norm is removed by it: the biases of
- * ResNet50's convolutions and of a head's dense layer before their batch norm, and the project (linear bottleneck)
- * batch norms' betas of MobileNetV2/V3, whose outputs reach only 1x1 convolutions followed by batch norms.
+ * Whether a constant added to each channel of `layer`'s output is removed before it can reach a loss: every path
+ * from it runs through layers that keep a per-channel constant a per-channel constant (adds, concatenations, 1x1
+ * convolutions, dense layers) into a batch norm in training mode, which subtracts the batch mean per channel. The
+ * exact gradient of such a layer's bias (or beta) is zero, so what each side computes for it is float32 round-off,
+ * which Adam scales to ±lr: ResNet50's convolution biases before their batch norms, MobileNetV2/V3's project (linear
+ * bottleneck) betas, whose outputs reach only adds and 1x1 expansions followed by batch norms, a head's dense bias
+ * before its batch norm.
  */
-const EXACT_ZERO_GRADIENT = /(_conv\/bias|project_BN\/beta|project\/BatchNorm\/beta|head_dense_\d+\/bias)$/;
+function absorbsChannelConstant(layer: Layer): boolean {
+  const consumers = layer.outboundNodes.map((node) => node.outboundLayer);
+  return (
+    consumers.length > 0 &&
+    consumers.every((consumer) => {
+      const kind = consumer.getClassName();
+      if (kind === 'BatchNormalization') return consumer.trainable;
+      const pointwise = kind === 'Conv2D' && (consumer.getConfig()['kernelSize'] as number[]).every((size) => size === 1);
+      return (pointwise || kind === 'Add' || kind === 'Concatenate' || kind === 'Dense') && absorbsChannelConstant(consumer);
+    })
+  );
+}
+
+/** Names (layer/weight) of the weights whose exact gradient is zero, left out of the weight comparison. */
+function zeroGradientWeights(model: LayersModel): Set<string> {
+  return new Set(model.layers.filter(absorbsChannelConstant).flatMap((layer) => layer.weights.map((weight) => `${layer.name}/${weight.originalName.split('/').pop()}`).filter((name) => /\/(bias|beta)$/.test(name))));
+}
 
 for (const parity of CASES) {
-  const bound = parity.residual ?? { loss: 1e-5, weights: 1e-5, statistics: 1e-6 };
-  test(`${parity.name}: three ${parity.optimizer.name} steps equal Keras's (loss ${bound.loss} relative, weights ${bound.weights}, moving statistics ${bound.statistics})`, python, async (t) => {
+  const bound = parity.residual ?? STRICT;
+  test(`${parity.name}: three ${parity.optimizer.name} steps equal Keras's (loss ${bound.loss} relative, weights ${bound.weights} (all but ${bound.weightsBeyond} within ${STRICT.weights}), moving statistics ${bound.statistics})`, python, async (t) => {
     const { model, outputs, batches, input, targetShapes, names } = prepared.get(parity.name)!;
+    const zeroGradient = zeroGradientWeights(model);
     const losses = await trainPercept(model, outputs, parity.optimizer, batches, input, targetShapes);
     const keras = JSON.parse(readFileSync(join(out, `${parity.name}.result.json`), 'utf8')) as { losses: number[] };
     const lossDifference = Math.max(...losses.map((loss, i) => Math.abs(loss - keras.losses[i]!) / Math.abs(keras.losses[i]!)));
     const actual = new Float32Array(model.layers.flatMap((layer) => layer.weights.map((weight) => Array.from(weight.read().dataSync()))).flat());
     const sizes = model.layers.flatMap((layer) => layer.weights.map((weight) => weight.shape.reduce((a: number, b) => a * (b ?? 1), 1)));
     const expected = readF32(`${parity.name}.after.f32`);
-    const weights = worstDifference(actual, expected, names, sizes, (name) => !isMovingStatistic(name) && !EXACT_ZERO_GRADIENT.test(name));
+    const weights = worstDifference(actual, expected, names, sizes, (name) => !isMovingStatistic(name) && !zeroGradient.has(name), STRICT.weights);
     // Relative above 1: float32's spacing exceeds 1e-6 there (a moving variance of 40 has a spacing of 4e-6).
-    const statistics = worstDifference(actual, expected, names, sizes, isMovingStatistic, true);
+    const statistics = worstDifference(actual, expected, names, sizes, isMovingStatistic, STRICT.statistics, true);
     t.diagnostic(`PARITY ${JSON.stringify({ case: parity.name, loss: lossDifference, weights, statistics, percept: losses, keras: keras.losses })}`);
     // The first step's loss comes before any update: the forward pass itself, always within 1e-5.
     assert.ok(Math.abs(losses[0]! - keras.losses[0]!) <= 1e-5 * Math.abs(keras.losses[0]!), `first loss: percept ${losses[0]} vs Keras ${keras.losses[0]}`);
     assert.ok(lossDifference <= bound.loss, `loss per step: percept ${losses} vs Keras ${keras.losses}`);
     assert.ok(weights.value <= bound.weights, `weights differ by ${weights.value} (${weights.name})`);
+    assert.ok(weights.beyond <= bound.weightsBeyond, `${weights.beyond} of the weights differ by more than ${STRICT.weights}`);
     assert.ok(statistics.value <= bound.statistics, `moving statistics differ by ${statistics.value} (${statistics.name})`);
   });
 }
@@ -286,7 +347,7 @@ test("a Keras .h5 MobileNetV2 fine-tuned one epoch with trainable batch norms ke
   const y = readF32('finetune.y0.f32');
   const batches = Array.from({ length: reference.steps }, (_, step) => ({ x: x.subarray(step * pixels, (step + 1) * pixels), targets: [y.subarray(step * reference.batch, (step + 1) * reference.batch)] }));
   const losses = await trainPercept(model, outputs, { name: 'adam', lr: reference.lr }, batches, [reference.size, reference.size, 3], [[]]);
-  let worst: Worst = { value: 0, name: '' };
+  let worst = { value: 0, name: '' };
   for (const [layer, stats] of Object.entries(reference.stats)) {
     const [, , mean, variance] = model.getLayer(layer).getWeights();
     for (const [name, tensor, expected] of [['moving_mean', mean!, stats.moving_mean], ['moving_variance', variance!, stats.moving_variance]] as const) {
@@ -298,9 +359,10 @@ test("a Keras .h5 MobileNetV2 fine-tuned one epoch with trainable batch norms ke
   }
   t.diagnostic(`PARITY ${JSON.stringify({ case: 'finetune_h5', statistics: worst, percept: losses, keras: reference.losses })}`);
   model.dispose();
-  // Measured 6.4e-4 (relative above 1): MobileNetV2 at 32 px is as chaotic here as in the zoo (ZOO_ADAM), and the
-  // batch statistics of the later steps follow the weights. The per-epoch reset this guards against moved them by
-  // O(1) (each moving statistic replaced by its first batch's), thousands of times this bound.
+  // Measured 2.4e-5 (relative above 1, in block_16_expand_BN, the deepest): the fourth step's batch statistics
+  // follow weights that carry the round-off described at ZOO_ADAM (its loss differs by 7e-4, the first three by at
+  // most 2e-5). The per-epoch reset this guards against moved them by O(1) (each moving statistic replaced by its
+  // first batch's), ~10^5 times this bound.
   assert.ok(Math.abs(losses[0]! - reference.losses[0]!) <= 1e-5 * reference.losses[0]!, `first loss: percept ${losses[0]} vs Keras ${reference.losses[0]}`);
-  assert.ok(worst.value <= 2e-3, `moving statistics differ by ${worst.value} (${worst.name})`);
+  assert.ok(worst.value <= 1e-4, `moving statistics differ by ${worst.value} (${worst.name})`);
 });

@@ -17,18 +17,19 @@ function kerasReference(config: OptimizerConfig, lr = config.lr): number[] {
       const g = gradients[i]!;
       const t = step + 1;
       const momentum = config.momentum ?? 0;
+      const epsilon = config.epsilon ?? 1e-7;
       if (config.name === 'adamw') value -= value * (config.weightDecay ?? 0.004) * lr;
       switch (config.name) {
         case 'adamw':
         case 'adam': {
           a += (g - a) * 0.1;
           b += (g * g - b) * 0.001;
-          value -= (a * (lr * Math.sqrt(1 - 0.999 ** t))) / (1 - 0.9 ** t) / (Math.sqrt(b) + 1e-7);
+          value -= (a * (lr * Math.sqrt(1 - 0.999 ** t))) / (1 - 0.9 ** t) / (Math.sqrt(b) + epsilon);
           break;
         }
         case 'rmsprop':
           a = 0.9 * a + 0.1 * g * g;
-          b = momentum * b + (lr * g) / Math.sqrt(a + 1e-7);
+          b = momentum * b + (lr * g) / Math.sqrt(a + epsilon);
           value -= b;
           break;
         case 'sgd':
@@ -43,9 +44,12 @@ function kerasReference(config: OptimizerConfig, lr = config.lr): number[] {
 
 const CONFIGS: OptimizerConfig[] = [
   { name: 'adam', lr: 0.01 },
+  // ε of the order of √v, where its place (outside Keras's bias correction, inside tfjs's) changes the step most.
+  { name: 'adam', lr: 0.01, epsilon: 0.1 },
   { name: 'adamw', lr: 0.01, weightDecay: 0.1 },
   { name: 'rmsprop', lr: 0.01 },
   { name: 'rmsprop', lr: 0.01, momentum: 0.9 },
+  { name: 'rmsprop', lr: 0.01, epsilon: 0.01 },
   { name: 'sgd', lr: 0.1 },
   { name: 'sgd', lr: 0.1, momentum: 0.9 },
   { name: 'sgd', lr: 0.1, momentum: 0.9, nesterov: true },

@@ -23,6 +23,8 @@ export interface OptimizerConfig {
   momentum?: number;
   /** SGD with Nesterov momentum. Default false. */
   nesterov?: boolean;
+  /** Adam, AdamW and RMSprop's epsilon. Default 1e-7 (Keras's; tfjs's is 1e-8). */
+  epsilon?: number;
 }
 
 /** Where the updates run: TensorFlow's kernels when the fused native kernels are installed, else tfjs ops. */

@@ -36,7 +36,7 @@ function handles(variable: ResourceVariable, slots: readonly ResourceVariable[])
   return [variable.handle, ...slots.map((slot) => slot.handle)];
 }
 
-function adam(beta1 = 0.9, beta2 = 0.999, epsilon = KERAS_EPSILON): UpdateRule {
+function adam(beta1: number, beta2: number, epsilon: number): UpdateRule {
   return {
     slots: ['m', 'v'],
     begin(learningRate, iteration) {
@@ -63,7 +63,7 @@ function adam(beta1 = 0.9, beta2 = 0.999, epsilon = KERAS_EPSILON): UpdateRule {
 }
 
 /** RMSprop always keeps its momentum slot (Keras only with momentum > 0): TensorFlow's kernel takes one either way. */
-function rmsprop(momentum: number, rho = 0.9, epsilon = KERAS_EPSILON): UpdateRule {
+function rmsprop(momentum: number, rho: number, epsilon: number): UpdateRule {
   return {
     slots: ['ms', 'mom'],
     begin(learningRate) {
@@ -120,9 +120,9 @@ export function updateRule(config: OptimizerConfig): UpdateRule {
   switch (config.name) {
     case 'adam':
     case 'adamw':
-      return adam();
+      return adam(0.9, 0.999, config.epsilon ?? KERAS_EPSILON);
     case 'rmsprop':
-      return rmsprop(config.momentum ?? 0);
+      return rmsprop(config.momentum ?? 0, 0.9, config.epsilon ?? KERAS_EPSILON);
     case 'sgd':
       return sgd(config.momentum ?? 0, config.nesterov ?? false);
   }
