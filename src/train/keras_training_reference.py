@@ -21,6 +21,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
+# Random weights and moving statistics, as a pretrained base has (not Keras's initial 0 / 1): the model tests' own.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "models"))
+from keras_reference import randomize  # noqa: E402
+
 layers = tf.keras.layers
 
 
@@ -131,24 +135,6 @@ def run_case(out, case):
     write_f32(os.path.join(out, f"{name}.after.f32"), np.concatenate(after) if after else np.zeros(0))
     with open(os.path.join(out, f"{name}.result.json"), "w") as f:
         json.dump({"losses": losses}, f)
-
-
-def randomize(model, rng):
-    """Random weights and moving statistics, as a pretrained base has (not Keras's initial 0 / 1)."""
-    for layer in model.layers:
-        values = []
-        for weight in layer.weights:
-            shape = tuple(weight.shape)
-            short = weight.name.split("/")[-1].split(":")[0]
-            if short in ("moving_variance", "gamma"):
-                values.append(rng.uniform(0.5, 1.5, shape))
-            elif short in ("moving_mean", "beta", "bias"):
-                values.append(rng.normal(0, 0.1, shape))
-            else:
-                fan_in = int(np.prod(shape[:-1])) if len(shape) > 1 else shape[0]
-                values.append(rng.normal(0, np.sqrt(1.0 / max(fan_in, 1)), shape))
-        if values:
-            layer.set_weights([v.astype(np.float32) for v in values])
 
 
 # As the zoo (keras_training_parity.test.ts): 64 px, batches of 8 holding every class, lr 1e-4, and a small head so
