@@ -70,8 +70,8 @@ const STRICT = { loss: 1e-5, weights: 1e-5, weightsBeyond: 0, statistics: 1e-6 }
  * AMD EPYC: a 6.1e-7 gap in step 2 of dense_batch_norm at 16 px, weights 2.9e-3 apart after step 3; the same batches
  * had passed on another machine). That is a property of the batch, not of either implementation, so a guarded case
  * offers CANDIDATES batch sets and keras_training_reference.py trains on the first whose three steps stay this far
- * from every kink, some ten times the round-off, so no branch can differ. The small CNN at 8 px keeps the kinks few (~50k ReLU inputs a step), so about one
- * candidate in two qualifies.
+ * from every kink, about eight times the gap that was seen to flip a branch. The small CNN at 8 px keeps the kinks
+ * few (~50k ReLU inputs a step), so most cases take their first, second or third candidate.
  */
 const KINK_MARGIN = 5e-6;
 const CANDIDATES = 16;

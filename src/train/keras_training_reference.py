@@ -178,12 +178,8 @@ def kink_guard(model):
     return distance
 
 
-def build(out, case):
-    """The case's model from percept's topology and initial weights, compiled with its optimizer and losses."""
-    tf.keras.backend.clear_session()
-    name = case["name"]
-    with open(os.path.join(out, f"{name}.model.json")) as f:
-        model = tf.keras.models.model_from_json(f.read(), custom_objects=CUSTOM_OBJECTS)
+def initial_weights(out, name):
+    """The manifest and each layer's initial weights, as percept wrote them."""
     with open(os.path.join(out, f"{name}.weights.json")) as f:
         manifest = json.load(f)
     flat = np.fromfile(os.path.join(out, f"{name}.weights.f32"), dtype="<f4")
@@ -193,10 +189,17 @@ def build(out, case):
         size = int(np.prod(entry["shape"]))
         by_layer.setdefault(entry["layer"], []).append(flat[offset : offset + size].reshape(entry["shape"]))
         offset += size
+    return manifest, by_layer
+
+
+def build(topology, by_layer, case):
+    """A fresh model from percept's topology and initial weights, compiled with the case's optimizer and losses."""
+    tf.keras.backend.clear_session()
+    model = tf.keras.models.model_from_json(topology, custom_objects=CUSTOM_OBJECTS)
     for layer_name, values in by_layer.items():
         model.get_layer(layer_name).set_weights(values)
     compile_model(model, case["optimizer"], case["outputs"])
-    return model, manifest
+    return model
 
 
 def run_case(out, case):
@@ -209,10 +212,13 @@ def run_case(out, case):
         )
         for i, (o, shape) in enumerate(zip(case["outputs"], case["targets"]))
     }
+    with open(os.path.join(out, f"{name}.model.json")) as f:
+        topology = f.read()
+    manifest, by_layer = initial_weights(out, name)
     # The first candidate clear of every kink by `margin`; failing that, the clearest (the test then names it).
     best = None
     for candidate in range(candidates):
-        model, manifest = build(out, case)
+        model = build(topology, by_layer, case)
         guard = kink_guard(model) if margin > 0 else None
         losses, distance = train(model, xs[candidate], {n: y[candidate] for n, y in ys.items()}, guard)
         clear = math.inf if distance is None else distance
