@@ -22,6 +22,7 @@ interface Binding {
   TF_ATTR_INT: number;
   TF_ATTR_SHAPE: number;
   TF_FLOAT: number;
+  TF_INT32: number;
 }
 
 interface NodeBackend {
@@ -34,6 +35,8 @@ export interface NativeOps {
   run(name: string, attrs: OpAttr[], inputs: Tensor[], numOutputs: number): Tensor[];
   /** `T`-style dtype attribute for float32. */
   float32(name: string): OpAttr;
+  /** `T`-style dtype attribute for int32. */
+  int32(name: string): OpAttr;
   float(name: string, value: number): OpAttr;
   bool(name: string, value: boolean): OpAttr;
   string(name: string, value: string): OpAttr;
@@ -56,6 +59,7 @@ export function nativeOps(tf: Tf): NativeOps | undefined {
   return {
     run: (name, attrs, inputs, numOutputs) => backend.executeMultipleOutputs(name, attrs, inputs, numOutputs),
     float32: (name) => ({ name, type: binding.TF_ATTR_TYPE, value: binding.TF_FLOAT }),
+    int32: (name) => ({ name, type: binding.TF_ATTR_TYPE, value: binding.TF_INT32 }),
     float: (name, value) => ({ name, type: binding.TF_ATTR_FLOAT, value }),
     bool: (name, value) => ({ name, type: binding.TF_ATTR_BOOL, value }),
     string: (name, value) => ({ name, type: binding.TF_ATTR_STRING, value }),

@@ -6,12 +6,14 @@
  * `tensorflow-cpu` wheel (`libtensorflow_cc.so.2` exports the TF_* / TFE_* C API, tensorflow/tf_version_script.lds).
  * This module downloads that wheel once through pip (its cache), extracts the two libraries and the C headers
  * into a per-user cache, places them where tfjs-node's binding.gyp looks (`deps/lib`, `deps/include`) and
- * builds the binding with node-gyp. Where the official download worked, it finds a working binding and does nothing.
+ * builds the binding with node-gyp, with percept's graph-function extension compiled in (src/setup/binding_extension.ts).
+ * Where a working binding with the extension exists, it does nothing.
  */
 import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
 import { copyFileSync, existsSync, linkSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync, cpSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { UserError } from '../errors.ts';
+import { addBindingExtension } from './binding_extension.ts';
 import { projectRoot, userCacheDir } from './paths.ts';
 
 /** The libtensorflow that tfjs-node 4.x was built for; wheels closest to it are preferred. */
@@ -33,6 +35,8 @@ export interface NativeStatus {
   ok: boolean;
   /** libtensorflow version reported by the binding, when it loads. */
   tfVersion?: string;
+  /** Whether the binding has percept's graph-function extension (src/setup/binding_extension.ts). */
+  graphFunctions?: boolean;
   /** One line: why it does not load. */
   error?: string;
 }
@@ -70,11 +74,12 @@ export function probeNative(root = projectRoot()): NativeStatus {
     process.env.TF_CPP_MIN_LOG_LEVEL = '2';
     const tf = require('@tensorflow/tfjs-node');
     tf.add(tf.scalar(1), tf.scalar(1)).dataSync();
-    process.stdout.write(JSON.stringify({ tfVersion: tf.backend().binding.TF_Version }));`;
+    const binding = tf.backend().binding;
+    process.stdout.write(JSON.stringify({ tfVersion: binding.TF_Version, graphFunctions: typeof binding.registerGraphFunction === 'function' }));`;
   const result = run(process.execPath, ['-e', script], { cwd: root });
   if (result.status === 0) {
-    const { tfVersion } = JSON.parse(result.output.trim().split('\n').pop() ?? '{}') as { tfVersion: string };
-    return { ok: true, tfVersion };
+    const { tfVersion, graphFunctions } = JSON.parse(result.output.trim().split('\n').pop() ?? '{}') as { tfVersion: string; graphFunctions: boolean };
+    return { ok: true, tfVersion, graphFunctions };
   }
   const message = result.output.split('\n').find((line) => /Error|error:/.test(line)) ?? tail(result.output, 1);
   return { ok: false, error: message.trim() };
@@ -271,14 +276,15 @@ export function ensureNativeBackend({ rebuild = false, log }: EnsureNativeOption
   const root = projectRoot();
   if (!rebuild) {
     const status = probeNative(root);
-    if (status.ok) return status;
-    log(`native backend not usable yet (${status.error})`);
+    if (status.ok && status.graphFunctions === true) return status;
+    log(status.ok ? "native backend lacks percept's graph functions (a binding built by tfjs-node's own install); rebuilding it" : `native backend not usable yet (${status.error})`);
   }
   ensureTfjsNodePackage(root, log);
   const python = findPython();
   const { dir, wheel } = ensureLibtensorflow(python, log);
   const target = tfjsNodeDir(root);
   placeLibtensorflow(dir, target);
+  addBindingExtension(target, root);
   buildBinding(target, log);
   const source: NativeSource = { wheel, python: python.version, builtAt: new Date().toISOString() };
   writeFileSync(join(target, 'deps', SOURCE_FILE), JSON.stringify(source, null, 2) + '\n');

@@ -6,7 +6,7 @@
  * formulas run as tfjs ops. AdamW adds decoupled weight decay (Loshchilov & Hutter 2019): each step first shrinks
  * every trainable variable by var·weightDecay·lr, then applies Adam, as keras/optimizers/adamw.py does.
  */
-import type { NamedTensorMap, Tensor, Variable } from '@tensorflow/tfjs';
+import type { NamedTensorMap, Scalar, Tensor, Variable } from '@tensorflow/tfjs';
 import { backendInfo, tf } from '../tf.ts';
 import { nativeOps, type NativeOps } from '../kernels/native_op.ts';
 import { ResourceVariable } from '../kernels/resource_variable.ts';
@@ -35,6 +35,8 @@ interface VariableState {
   update(step: VariableUpdate, variable: Variable, gradient: Tensor): void;
   /** Copies of the slot values, in the rule's slot order; the caller disposes them. */
   slotValues(): Tensor[];
+  /** The slots as tfjs variables (the state a traced step takes and returns); undefined when they live in TensorFlow. */
+  slotVariables(): Variable[] | undefined;
   dispose(): void;
 }
 
@@ -58,6 +60,10 @@ class NativeState implements VariableState {
     return this.slots.map((slot) => slot.read());
   }
 
+  slotVariables(): undefined {
+    return undefined;
+  }
+
   dispose(): void {
     for (const resource of [this.mirror, ...this.slots]) resource.dispose();
   }
@@ -76,6 +82,10 @@ class CompositeState implements VariableState {
 
   slotValues(): Tensor[] {
     return this.slots.map((slot) => slot.clone());
+  }
+
+  slotVariables(): Variable[] {
+    return this.slots;
   }
 
   dispose(): void {
@@ -103,11 +113,11 @@ export class TrainOptimizer {
   /** Read at every step, so a schedule's change applies to the next one. */
   learningRate: number;
   private readonly rule: UpdateRule;
-  private readonly ops: NativeOps | undefined;
+  private ops: NativeOps | undefined;
   /** Steps taken so far (Keras's `iterations`). */
   private iterations = 0;
   /** Per variable name, in the order the variables were first stepped. */
-  private readonly states = new Map<string, VariableState>();
+  private readonly states = new Map<string, { variable: Variable; state: VariableState }>();
   /** Slot values from `deserialize`, by slot name, taken when each variable's state is created. */
   private restored = new Map<string, Tensor>();
 
@@ -123,26 +133,69 @@ export class TrainOptimizer {
     return this.ops !== undefined;
   }
 
+  /** Keras's `iterations`: the steps taken so far. */
+  get stepsTaken(): number {
+    return this.iterations;
+  }
+
   /** Applies one step of gradients (keyed by variable name) to `variables`; the list must keep its order from step to step. */
   step(gradients: NamedTensorMap, variables: readonly Variable[]): void {
-    const lr = this.learningRate;
-    const iteration = this.iterations + 1;
-    tf.tidy(() => {
-      if (this.config.name === 'adamw') {
-        // keras/optimizers/optimizer.py _apply_weight_decay: variable.assign_sub(variable * wd * lr), before the updates.
-        const decay = this.config.weightDecay ?? 0.004;
-        for (const variable of variables) variable.assign(tf.sub(variable, tf.mul(tf.mul(variable, decay), lr)));
-      }
-      const update = this.rule.begin(lr, iteration);
-      for (const variable of variables) this.stateOf(variable).update(update, variable, gradients[variable.name]!);
-    });
+    tf.tidy(() => this.apply(gradients, variables, tf.scalar(this.learningRate), tf.scalar(this.iterations + 1)));
+    this.advance();
+  }
+
+  /**
+   * The tensor half of `step`, for a step traced into a graph: updates `variables` and the slots from the learning
+   * rate and the 1-based iteration as tensors (inside tf.tidy); `advance` then counts the step.
+   */
+  apply(gradients: NamedTensorMap, variables: readonly Variable[], lr: Scalar, iteration: Scalar): void {
+    if (this.config.name === 'adamw') {
+      // keras/optimizers/optimizer.py _apply_weight_decay: variable.assign_sub(variable * wd * lr), before the updates.
+      const decay = tf.scalar(this.config.weightDecay ?? 0.004);
+      for (const variable of variables) variable.assign(tf.sub(variable, tf.mul(tf.mul(variable, decay), lr)));
+    }
+    const update = this.rule.begin(lr, iteration);
+    for (const variable of variables) this.stateOf(variable).update(update, variable, gradients[variable.name]!);
     if (this.restored.size > 0) throw new Error(`optimizer state restored for variables this stage does not train: ${[...this.restored.keys()].join(', ')}`);
-    this.iterations = iteration;
+  }
+
+  /** Counts a step that `apply` took. */
+  advance(): void {
+    this.iterations++;
+  }
+
+  /** Creates the state of every variable now (a traced step must see it exist before it runs). */
+  prepare(variables: readonly Variable[]): void {
+    for (const variable of variables) this.stateOf(variable);
+    if (this.restored.size > 0) throw new Error(`optimizer state restored for variables this stage does not train: ${[...this.restored.keys()].join(', ')}`);
+  }
+
+  /** The slots as tfjs variables, in state order; undefined when they live in TensorFlow (fused kernels). */
+  slotVariables(): Variable[] | undefined {
+    const slots: Variable[] = [];
+    for (const { state } of this.states.values()) {
+      const own = state.slotVariables();
+      if (own === undefined) return undefined;
+      slots.push(...own);
+    }
+    return slots;
+  }
+
+  /** Moves every slot to where `kernels` keeps it (TensorFlow resource variables, or tfjs variables), values unchanged. */
+  useKernels(kernels: OptimizerKernels): void {
+    this.ops = kernels === 'auto' && backendInfo.fusedKernels ? nativeOps(tf) : undefined;
+    for (const [name, entry] of this.states) {
+      const values = entry.state.slotValues();
+      entry.state.dispose();
+      const state = this.ops === undefined ? new CompositeState(values) : new NativeState(this.ops, entry.variable, values);
+      tf.dispose(values);
+      this.states.set(name, { variable: entry.variable, state });
+    }
   }
 
   private stateOf(variable: Variable): VariableState {
     const known = this.states.get(variable.name);
-    if (known !== undefined) return known;
+    if (known !== undefined) return known.state;
     const index = this.states.size;
     const initial = this.rule.slots.map((slot) => {
       const name = slotName(index, slot);
@@ -152,14 +205,14 @@ export class TrainOptimizer {
     });
     const state = this.ops === undefined ? new CompositeState(initial) : new NativeState(this.ops, variable, initial);
     tf.dispose(initial);
-    this.states.set(variable.name, state);
+    this.states.set(variable.name, { variable, state });
     return state;
   }
 
   /** Every slot and the step count, encoded for a checkpoint (tfjs saves no optimizer state itself: tfjs#5138). */
   async serialize(): Promise<EncodedWeights> {
     const named: NamedTensor[] = [{ name: ITERATIONS, tensor: tf.scalar(this.iterations, 'int32') }];
-    [...this.states.values()].forEach((state, index) => {
+    [...this.states.values()].forEach(({ state }, index) => {
       state.slotValues().forEach((tensor, i) => named.push({ name: slotName(index, this.rule.slots[i]!), tensor }));
     });
     try {
@@ -182,7 +235,7 @@ export class TrainOptimizer {
   }
 
   dispose(): void {
-    for (const state of this.states.values()) state.dispose();
+    for (const { state } of this.states.values()) state.dispose();
     this.states.clear();
     tf.dispose([...this.restored.values()]);
     this.restored.clear();

@@ -3,15 +3,19 @@
  * with NaN-masked targets, learning-rate schedules, stages, early stopping that restores the best weights and
  * per-epoch checkpoints with optimizer state are all under percept's control (tfjs lacks each: DESIGN.md §7).
  */
-import type { LayersModel, Scalar, Tensor, Variable } from '@tensorflow/tfjs';
+import type { LayersModel, Tensor } from '@tensorflow/tfjs';
 import { tf } from '../tf.ts';
+import { nativeOps } from '../kernels/native_op.ts';
 import { UserError } from '../errors.ts';
 import { Callback, EarlyStopping, ReduceLrOnPlateau, type Logs, type TrainingContext } from './callbacks.ts';
 import { checkpointMismatch, loadCheckpoint, saveCheckpoint, type CheckpointState, type EpochRecord } from './checkpoint.ts';
 import { forward } from './forward.ts';
-import { batchMetric, computeLoss, type LossName, type OutputValue } from './losses.ts';
-import { TrainOptimizer, type OptimizerConfig } from './optimizers.ts';
+import type { LossName } from './losses.ts';
+import { TrainOptimizer, type OptimizerConfig, type OptimizerKernels } from './optimizers.ts';
 import { scheduledRate, type ScheduleConfig } from './schedules.ts';
+import { SeededDropout } from './seeded_dropout.ts';
+import { TracedSteps, tracingUnavailable } from './traced_step.ts';
+import { EagerSteps, figureLogs, figureTensor, type StepContext, type StepMode, type StepRunner } from './train_step.ts';
 import { assignWeights, decodeNamed, encodeNamed, snapshotWeights } from './weights_io.ts';
 
 /** One model output and how it is trained. */
@@ -67,6 +71,16 @@ export interface TrainOptions {
   log?: (line: string) => void;
   /** Seeds the per-step dropout masks. Default 0. */
   seed?: number;
+  /**
+   * `auto` (default): on the native backend each step runs as one traced TensorFlow function (src/train/traced_step.ts),
+   * falling back to eager steps where it cannot, and saying why once; `eager`: op by op through tfjs, always.
+   */
+  stepMode?: StepMode;
+  /**
+   * Where eager steps update the variables: 'auto' (default), TensorFlow's fused `ResourceApply*` kernels on the
+   * native backend; 'composite', the same formula as tfjs ops, which is what a traced step runs inside its graph.
+   */
+  optimizerKernels?: OptimizerKernels;
 }
 
 export interface TrainResult {
@@ -76,6 +90,10 @@ export interface TrainResult {
   resumedFrom: number;
   /** Seconds spent training, summed over every session of a resumed run (the epochs a kill lost are not counted). */
   trainSeconds: number;
+  /** Steps of this session that ran as one traced function call (the others ran eagerly). */
+  tracedSteps: number;
+  /** Why steps ran eagerly under stepMode 'auto', when some did for a reason other than being a shape's first step. */
+  eagerReason?: string;
 }
 
 /** The loss became NaN or infinite: a user error (learning rate, inputs), with the epoch, batch and rate. */
@@ -131,43 +149,6 @@ class Averager {
   }
 }
 
-/** Loss and metric of each output for one batch, as numbers (one read per batch). */
-function figures(outputs: readonly OutputSpec[], targets: readonly Tensor[], values: readonly OutputValue[]): Logs {
-  const stacked = tf.tidy(() => {
-    const tensors: Scalar[] = [];
-    outputs.forEach((output, i) => {
-      tensors.push(computeLoss(output.loss, targets[i]!, values[i]!));
-      tensors.push(batchMetric(output.loss, targets[i]!, values[i]!.prediction).value);
-    });
-    return tf.stack(tensors);
-  });
-  const numbers = stacked.dataSync();
-  stacked.dispose();
-  const logs: Logs = {};
-  let total = 0;
-  outputs.forEach((output, i) => {
-    const loss = numbers[2 * i]!;
-    const key = output.loss === 'mse' ? 'mae' : 'acc';
-    total += (output.weight ?? 1) * loss;
-    if (outputs.length === 1) logs[key] = numbers[2 * i + 1]!;
-    else {
-      logs[`${output.name}_loss`] = loss;
-      logs[`${output.name}_${key}`] = numbers[2 * i + 1]!;
-    }
-  });
-  return { loss: total, ...logs };
-}
-
-/** Keras's compiled loss: the sum of each output's loss times its loss weight. */
-function totalLoss(outputs: readonly OutputSpec[], targets: readonly Tensor[], values: readonly OutputValue[]): Scalar {
-  return tf.addN(outputs.map((output, i) => tf.mul(computeLoss(output.loss, targets[i]!, values[i]!), output.weight ?? 1))) as Scalar;
-}
-
-/** Every tensor of some forward outputs (to keep or dispose them). */
-function tensorsOf(values: readonly OutputValue[]): Tensor[] {
-  return values.flatMap((value) => (value.logits === undefined ? [value.prediction] : [value.prediction, value.logits]));
-}
-
 /**
  * Evaluates `model` on a source in inference mode: the mean loss and metrics (unprefixed).
  *
@@ -177,30 +158,11 @@ function tensorsOf(values: readonly OutputValue[]): Tensor[] {
 export async function evaluateLoss(model: LayersModel, outputs: readonly OutputSpec[], source: BatchSource, epoch = 0): Promise<Logs> {
   const averager = new Averager();
   for await (const batch of source.batches(epoch)) {
-    const values = forward(model, batch.x, false);
-    averager.add(figures(outputs, batch.targets, values), batch.x.shape[0]!);
-    tf.dispose([...tensorsOf(values), batch.x, ...batch.targets]);
+    const figures = tf.tidy(() => figureTensor(outputs, batch.targets, forward(model, batch.x, false)));
+    averager.add(figureLogs(outputs, figures.dataSync()), batch.x.shape[0]!);
+    tf.dispose([figures, batch.x, ...batch.targets]);
   }
   return averager.means();
-}
-
-/** One optimizer step; returns the batch's figures (loss before the update). */
-function trainStep(model: LayersModel, outputs: readonly OutputSpec[], optimizer: TrainOptimizer, batch: Batch): Logs {
-  const variables = model.trainableWeights.map((weight) => weight.read() as Variable);
-  let kept: OutputValue[] = [];
-  tf.tidy(() => {
-    const { grads } = tf.variableGrads(() => {
-      const values = forward(model, batch.x, true);
-      // Kept past variableGrads' own scope so that the logs reuse this forward pass.
-      tensorsOf(values).forEach((tensor) => tf.keep(tensor));
-      kept = values;
-      return totalLoss(outputs, batch.targets, values);
-    }, variables);
-    optimizer.step(grads, variables);
-  });
-  const logs = figures(outputs, batch.targets, kept);
-  tf.dispose(tensorsOf(kept));
-  return logs;
 }
 
 /**
@@ -227,14 +189,33 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const context: TrainingContext = { model, epochs: p.epochs, batchesPerEpoch: options.train.batchCount, learningRate: p.stages[0]!.lr ?? options.optimizer.lr, stopTraining: false };
   let state: CheckpointState = { epoch: 0, step: 0, learningRate: context.learningRate, history: [], callbacks: [], stopTraining: false };
   let optimizer: TrainOptimizer | undefined;
+  let steps: StepRunner | undefined;
   let optimizerStage = -1;
+  let tracedSteps = 0;
+  let eagerReason = options.stepMode === 'eager' ? undefined : tracingUnavailable();
+  const traced = options.stepMode !== 'eager' && eagerReason === undefined;
+  const ops = nativeOps(tf);
+  // TensorFlow draws the dropout masks on the native backend, from a seed tensor a traced step takes as an input.
+  const dropout = ops === undefined ? undefined : new SeededDropout(model, ops);
+  const status = options.log ?? ((line: string) => process.stderr.write(`percept: ${line}\n`));
 
+  const endStage = (): void => {
+    if (steps instanceof TracedSteps) {
+      tracedSteps += steps.replays;
+      eagerReason ??= steps.fallbackReason;
+    }
+    steps?.dispose();
+    optimizer?.dispose();
+  };
   const startStage = async (index: number, restore?: Parameters<TrainOptimizer['deserialize']>[0]): Promise<void> => {
     options.onStage?.(p.stages[index]!, index);
-    optimizer?.dispose();
-    optimizer = new TrainOptimizer({ ...options.optimizer, lr: p.stages[index]!.lr ?? options.optimizer.lr });
+    endStage();
+    // A traced step updates the slots as tfjs tensors inside its graph; eager steps use TensorFlow's fused kernels.
+    optimizer = new TrainOptimizer({ ...options.optimizer, lr: p.stages[index]!.lr ?? options.optimizer.lr }, traced ? 'composite' : (options.optimizerKernels ?? 'auto'));
     optimizerStage = index;
     if (restore !== undefined) await optimizer.deserialize(restore);
+    const stepContext: StepContext = { model, outputs, optimizer, dropout, seed, fallbackKernels: options.optimizerKernels ?? 'auto' };
+    steps = traced ? new TracedSteps(stepContext, status) : new EagerSteps(stepContext);
   };
 
   const sessionStarted = performance.now();
@@ -286,10 +267,10 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       const averager = new Averager();
       let batchIndex = 0;
       for await (const batch of options.train.batches(epoch)) {
-        seedDropout(model, seed, state.step);
+        if (dropout === undefined) seedDropout(model, seed, state.step);
         let logs: Logs;
         try {
-          logs = trainStep(model, outputs, optimizer!, batch);
+          logs = steps!.run(batch, { lr: context.learningRate, iteration: optimizer!.stepsTaken + 1, step: state.step });
         } finally {
           tf.dispose([batch.x, ...batch.targets]);
         }
@@ -317,10 +298,18 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       if (options.checkpointDir !== undefined) await writeCheckpoint(options.checkpointDir, model, optimizer!, state, stopper);
     }
   } finally {
-    optimizer?.dispose();
+    endStage();
+    dropout?.uninstall();
   }
   for (const callback of callbacks) await callback.onTrainEnd(context);
-  return { history: state.history, ...(context.stopReason === undefined ? {} : { stopReason: context.stopReason }), resumedFrom, trainSeconds: trainSeconds() };
+  return {
+    history: state.history,
+    ...(context.stopReason === undefined ? {} : { stopReason: context.stopReason }),
+    resumedFrom,
+    trainSeconds: trainSeconds(),
+    tracedSteps,
+    ...(eagerReason === undefined || options.stepMode === 'eager' ? {} : { eagerReason }),
+  };
 }
 
 function prefixed(logs: Logs): Logs {

@@ -8,7 +8,7 @@
  * - SGD: m = momentum·m − lr·g; var += m, or with Nesterov var += momentum·m − lr·g; without momentum var −= lr·g.
  * AdamW's decoupled decay happens before the rule (src/train/optimizers.ts).
  */
-import type { Tensor, Variable } from '@tensorflow/tfjs';
+import type { Scalar, Tensor, Variable } from '@tensorflow/tfjs';
 import { tf } from '../tf.ts';
 import type { NativeOps } from '../kernels/native_op.ts';
 import type { ResourceVariable } from '../kernels/resource_variable.ts';
@@ -25,8 +25,12 @@ export interface VariableUpdate {
 export interface UpdateRule {
   /** Names of each variable's slots, in the order the updates take them (and checkpoints store them). */
   slots: readonly string[];
-  /** The step's scalars (call inside tf.tidy); `iteration` counts from 1, as Keras's `iterations + 1`. */
-  begin(learningRate: number, iteration: number): VariableUpdate;
+  /**
+   * The step's scalars (call inside tf.tidy), from float32 scalar tensors: the learning rate and the iteration,
+   * which counts from 1 as Keras's `iterations + 1`. Tensors, not numbers, so that a traced step
+   * (src/train/traced_step.ts) takes both as inputs instead of freezing them into its graph.
+   */
+  begin(lr: Scalar, iteration: Scalar): VariableUpdate;
 }
 
 /** Keras's default epsilon for Adam and RMSprop (tfjs uses 1e-8). */
@@ -39,13 +43,13 @@ function handles(variable: ResourceVariable, slots: readonly ResourceVariable[])
 function adam(beta1: number, beta2: number, epsilon: number): UpdateRule {
   return {
     slots: ['m', 'v'],
-    begin(learningRate, iteration) {
-      const lr = tf.scalar(learningRate);
+    begin(lr, step) {
       // Keras: beta_1_power = tf.pow(beta_1, local_step) in float32.
-      const step = tf.scalar(iteration);
       const beta1Power = tf.pow(tf.scalar(beta1), step);
       const beta2Power = tf.pow(tf.scalar(beta2), step);
       const alpha = tf.div(tf.mul(lr, tf.sqrt(tf.sub(1, beta2Power))), tf.sub(1, beta1Power));
+      // Once per step, not per variable: each tf.scalar is an upload to TensorFlow.
+      const scalars = [beta1Power, beta2Power, lr, tf.scalar(beta1), tf.scalar(beta2), tf.scalar(epsilon)];
       return {
         composite(variable, [m, v], gradient) {
           m!.assign(tf.add(m!, tf.mul(tf.sub(gradient, m!), 1 - beta1)));
@@ -54,7 +58,6 @@ function adam(beta1: number, beta2: number, epsilon: number): UpdateRule {
         },
         native(ops, variable, slots, gradient) {
           const attrs = [ops.float32('T'), ops.bool('use_locking', false), ops.bool('use_nesterov', false)];
-          const scalars = [beta1Power, beta2Power, lr, tf.scalar(beta1), tf.scalar(beta2), tf.scalar(epsilon)];
           ops.run('ResourceApplyAdam', attrs, [...handles(variable, slots), ...scalars, gradient], 0);
         },
       };
@@ -66,8 +69,8 @@ function adam(beta1: number, beta2: number, epsilon: number): UpdateRule {
 function rmsprop(momentum: number, rho: number, epsilon: number): UpdateRule {
   return {
     slots: ['ms', 'mom'],
-    begin(learningRate) {
-      const lr = tf.scalar(learningRate);
+    begin(lr) {
+      const scalars = [lr, tf.scalar(rho), tf.scalar(momentum), tf.scalar(epsilon)];
       return {
         composite(variable, [ms, mom], gradient) {
           ms!.assign(tf.add(tf.mul(ms!, rho), tf.mul(tf.square(gradient), 1 - rho)));
@@ -75,7 +78,6 @@ function rmsprop(momentum: number, rho: number, epsilon: number): UpdateRule {
           variable.assign(tf.sub(variable, mom!));
         },
         native(ops, variable, slots, gradient) {
-          const scalars = [lr, tf.scalar(rho), tf.scalar(momentum), tf.scalar(epsilon)];
           ops.run('ResourceApplyRMSProp', [ops.float32('T'), ops.bool('use_locking', false)], [...handles(variable, slots), ...scalars, gradient], 0);
         },
       };
@@ -87,8 +89,7 @@ function sgd(momentum: number, nesterov: boolean): UpdateRule {
   if (momentum === 0) {
     return {
       slots: [],
-      begin(learningRate) {
-        const lr = tf.scalar(learningRate);
+      begin(lr) {
         return {
           composite: (variable, _slots, gradient) => variable.assign(tf.sub(variable, tf.mul(gradient, lr))),
           native: (ops, variable, _slots, gradient) => ops.run('ResourceApplyGradientDescent', [ops.float32('T'), ops.bool('use_locking', false)], [variable.handle, lr, gradient], 0),
@@ -98,8 +99,8 @@ function sgd(momentum: number, nesterov: boolean): UpdateRule {
   }
   return {
     slots: ['m'],
-    begin(learningRate) {
-      const lr = tf.scalar(learningRate);
+    begin(lr) {
+      const momentumScalar = tf.scalar(momentum);
       return {
         composite(variable, [m], gradient) {
           const step = tf.mul(gradient, lr);
@@ -108,7 +109,7 @@ function sgd(momentum: number, nesterov: boolean): UpdateRule {
         },
         native(ops, variable, slots, gradient) {
           const attrs = [ops.float32('T'), ops.bool('use_locking', false), ops.bool('use_nesterov', nesterov)];
-          ops.run('ResourceApplyKerasMomentum', attrs, [...handles(variable, slots), lr, gradient, tf.scalar(momentum)], 0);
+          ops.run('ResourceApplyKerasMomentum', attrs, [...handles(variable, slots), lr, gradient, momentumScalar], 0);
         },
       };
     },
