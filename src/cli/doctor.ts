@@ -1,12 +1,14 @@
 /**
- * `percept doctor [--json]`: what percept will run on, and the fix for anything missing.
+ * `percept doctor [--json] [--no-steps]`: what percept will run on, and the fix for anything missing, and how each
+ * architecture's training steps run (traced into one TensorFlow function, or eager and why; `--no-steps` skips the
+ * few seconds that takes).
  */
 import { parseCommandArgs, printJson } from './args.ts';
 import { CHROMIUM_FIX, findChromium } from '../report/chromium.ts';
 import { checkKernel } from '../notebook/kernel.ts';
 import { nativeSource } from '../setup/native_backend.ts';
 
-const USAGE = 'percept doctor [--json]';
+const USAGE = 'percept doctor [--json] [--no-steps]';
 
 export interface DoctorReport {
   backend: 'native' | 'js' | 'gpu';
@@ -19,12 +21,14 @@ export interface DoctorReport {
   node: string;
   chromium: string | null;
   kernel: string | null;
+  /** Per architecture: 'traced' or 'eager (why)'; null with --no-steps. */
+  steps: Record<string, string> | null;
   /** Each problem with its fix; empty when everything is in place. */
   problems: string[];
 }
 
 export async function run(args: string[]): Promise<number> {
-  const { values } = parseCommandArgs('doctor', args, { json: { type: 'boolean' } }, USAGE);
+  const { values } = parseCommandArgs('doctor', args, { json: { type: 'boolean' }, 'no-steps': { type: 'boolean' } }, USAGE);
   if (values.help) {
     process.stdout.write(`Usage: ${USAGE}\n`);
     return 0;
@@ -41,6 +45,7 @@ export async function run(args: string[]): Promise<number> {
   }
   if (chromium === undefined) problems.push(`chromium: not found (PDF reports need it). Fix: ${CHROMIUM_FIX}`);
   if (!kernel.found) problems.push(`kernel: tslab kernel not registered (notebooks need it). Fix: ${kernel.fix}`);
+  const steps = values['no-steps'] ? null : await (await import('../train/step_probe.ts')).probeStepModes();
   const report: DoctorReport = {
     backend: backendInfo.kind,
     tfjsVersion: backendInfo.tfjsVersion,
@@ -50,6 +55,7 @@ export async function run(args: string[]): Promise<number> {
     node: process.version,
     chromium: chromium ?? null,
     kernel: kernel.found ? (kernel.spec ?? null) : null,
+    steps,
     problems,
   };
   if (values.json) {
@@ -64,7 +70,8 @@ export async function run(args: string[]): Promise<number> {
       ['chromium', report.chromium ?? 'missing'],
       ['tslab kernel', report.kernel ?? 'missing'],
     ];
-    for (const [key, value] of rows) process.stdout.write(`${key.padEnd(14)} ${value}\n`);
+    for (const [architecture, mode] of Object.entries(steps ?? {})) rows.push([`steps ${architecture}`, mode]);
+    for (const [key, value] of rows) process.stdout.write(`${key.padEnd(24)} ${value}\n`);
     for (const problem of problems) process.stdout.write(`problem: ${problem}\n`);
   }
   return 0;

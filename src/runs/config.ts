@@ -136,6 +136,11 @@ const TRAIN = z.strictObject({
   earlyStopping: z.union([z.literal(false), EARLY_STOPPING]).default(false),
   /** When given, replaces `epochs`: each stage has its epochs, rate and unfrozen top layers. */
   stages: z.array(STAGE).optional(),
+  /**
+   * 'auto': on the native backend each step runs as one traced TensorFlow function, eager where it cannot (the log
+   * says why); 'eager': op by op, with TensorFlow's fused optimizer kernels.
+   */
+  step: z.enum(['auto', 'eager']).default('auto'),
 });
 
 export const EXPERIMENT_CONFIG = z.strictObject({

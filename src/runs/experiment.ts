@@ -224,6 +224,7 @@ async function runLocked(config: ExperimentConfig, dir: string, runsRoot: string
       resume: options.resume === true,
       log,
       seed: config.seed,
+      stepMode: config.train.step,
     });
     sessionTrainSeconds = (performance.now() - trainStarted) / 1000;
     const evalStarted = performance.now();
