@@ -239,5 +239,6 @@ export class TrainOptimizer {
     this.states.clear();
     tf.dispose([...this.restored.values()]);
     this.restored.clear();
+    this.rule.dispose();
   }
 }

@@ -31,6 +31,28 @@ export interface UpdateRule {
    * (src/train/traced_step.ts) takes both as inputs instead of freezing them into its graph.
    */
   begin(lr: Scalar, iteration: Scalar): VariableUpdate;
+  /** Frees the rule's constant hyper-parameter tensors. */
+  dispose(): void;
+}
+
+/**
+ * A rule's constant hyper-parameters as tensors, uploaded to TensorFlow once (on first use, outside any tidy) instead
+ * of once per step: the kernels take them as tensor inputs.
+ */
+class Constants {
+  private tensors: Scalar[] | undefined;
+
+  constructor(private readonly values: readonly number[]) {}
+
+  get(): Scalar[] {
+    this.tensors ??= this.values.map((value) => tf.keep(tf.scalar(value)));
+    return this.tensors;
+  }
+
+  dispose(): void {
+    tf.dispose(this.tensors ?? []);
+    this.tensors = undefined;
+  }
 }
 
 /** Keras's default epsilon for Adam and RMSprop (tfjs uses 1e-8). */
@@ -41,15 +63,18 @@ function handles(variable: ResourceVariable, slots: readonly ResourceVariable[])
 }
 
 function adam(beta1: number, beta2: number, epsilon: number): UpdateRule {
+  const constants = new Constants([beta1, beta2, epsilon]);
   return {
     slots: ['m', 'v'],
+    dispose: () => constants.dispose(),
     begin(lr, step) {
+      const [beta1Tensor, beta2Tensor, epsilonTensor] = constants.get();
       // Keras: beta_1_power = tf.pow(beta_1, local_step) in float32.
-      const beta1Power = tf.pow(tf.scalar(beta1), step);
-      const beta2Power = tf.pow(tf.scalar(beta2), step);
+      const beta1Power = tf.pow(beta1Tensor!, step);
+      const beta2Power = tf.pow(beta2Tensor!, step);
       const alpha = tf.div(tf.mul(lr, tf.sqrt(tf.sub(1, beta2Power))), tf.sub(1, beta1Power));
-      // Once per step, not per variable: each tf.scalar is an upload to TensorFlow.
-      const scalars = [beta1Power, beta2Power, lr, tf.scalar(beta1), tf.scalar(beta2), tf.scalar(epsilon)];
+      // Once per step, not per variable.
+      const scalars = [beta1Power, beta2Power, lr, beta1Tensor!, beta2Tensor!, epsilonTensor!];
       return {
         composite(variable, [m, v], gradient) {
           m!.assign(tf.add(m!, tf.mul(tf.sub(gradient, m!), 1 - beta1)));
@@ -67,10 +92,12 @@ function adam(beta1: number, beta2: number, epsilon: number): UpdateRule {
 
 /** RMSprop always keeps its momentum slot (Keras only with momentum > 0): TensorFlow's kernel takes one either way. */
 function rmsprop(momentum: number, rho: number, epsilon: number): UpdateRule {
+  const constants = new Constants([rho, momentum, epsilon]);
   return {
     slots: ['ms', 'mom'],
+    dispose: () => constants.dispose(),
     begin(lr) {
-      const scalars = [lr, tf.scalar(rho), tf.scalar(momentum), tf.scalar(epsilon)];
+      const scalars = [lr, ...constants.get()];
       return {
         composite(variable, [ms, mom], gradient) {
           ms!.assign(tf.add(tf.mul(ms!, rho), tf.mul(tf.square(gradient), 1 - rho)));
@@ -89,6 +116,7 @@ function sgd(momentum: number, nesterov: boolean): UpdateRule {
   if (momentum === 0) {
     return {
       slots: [],
+      dispose: () => {},
       begin(lr) {
         return {
           composite: (variable, _slots, gradient) => variable.assign(tf.sub(variable, tf.mul(gradient, lr))),
@@ -97,10 +125,12 @@ function sgd(momentum: number, nesterov: boolean): UpdateRule {
       },
     };
   }
+  const constants = new Constants([momentum]);
   return {
     slots: ['m'],
+    dispose: () => constants.dispose(),
     begin(lr) {
-      const momentumScalar = tf.scalar(momentum);
+      const [momentumScalar] = constants.get();
       return {
         composite(variable, [m], gradient) {
           const step = tf.mul(gradient, lr);
@@ -109,7 +139,7 @@ function sgd(momentum: number, nesterov: boolean): UpdateRule {
         },
         native(ops, variable, slots, gradient) {
           const attrs = [ops.float32('T'), ops.bool('use_locking', false), ops.bool('use_nesterov', nesterov)];
-          ops.run('ResourceApplyKerasMomentum', attrs, [...handles(variable, slots), lr, gradient, momentumScalar], 0);
+          ops.run('ResourceApplyKerasMomentum', attrs, [...handles(variable, slots), lr, gradient, momentumScalar!], 0);
         },
       };
     },
