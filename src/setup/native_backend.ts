@@ -277,7 +277,7 @@ export function ensureNativeBackend({ rebuild = false, log }: EnsureNativeOption
   if (!rebuild) {
     const status = probeNative(root);
     if (status.ok && status.graphFunctions === true) return status;
-    log(status.ok ? "native backend lacks percept's graph functions (a binding built by tfjs-node's own install); rebuilding it" : `native backend not usable yet (${status.error})`);
+    log(status.ok ? "native backend lacks percept's graph functions (built before percept had them, or by tfjs-node's own install); rebuilding it" : `native backend not usable yet (${status.error})`);
   }
   ensureTfjsNodePackage(root, log);
   const python = findPython();

@@ -10,7 +10,7 @@ import type { NamedTensorMap, Scalar, Tensor, Variable } from '@tensorflow/tfjs'
 import { backendInfo, tf } from '../tf.ts';
 import { nativeOps, type NativeOps } from '../kernels/native_op.ts';
 import { ResourceVariable } from '../kernels/resource_variable.ts';
-import { updateRule, type UpdateRule, type VariableUpdate } from './update_rules.ts';
+import { Constants, updateRule, type UpdateRule, type VariableUpdate } from './update_rules.ts';
 import { decodeNamed, encodeNamed, type EncodedWeights, type NamedTensor } from './weights_io.ts';
 
 export interface OptimizerConfig {
@@ -29,6 +29,11 @@ export interface OptimizerConfig {
 
 /** Where the updates run: TensorFlow's kernels when the fused native kernels are installed, else tfjs ops. */
 export type OptimizerKernels = 'auto' | 'composite';
+
+/** TensorFlow's op runner when `kernels` asks for the fused kernels and they are installed, else undefined (tfjs ops). */
+function kernelOps(kernels: OptimizerKernels): NativeOps | undefined {
+  return kernels === 'auto' && backendInfo.fusedKernels ? nativeOps(tf) : undefined;
+}
 
 /** The optimizer's state of one variable: its slots, and how one step updates it. */
 interface VariableState {
@@ -113,6 +118,8 @@ export class TrainOptimizer {
   /** Read at every step, so a schedule's change applies to the next one. */
   learningRate: number;
   private readonly rule: UpdateRule;
+  /** AdamW's decoupled weight decay. */
+  private readonly decay: Constants | undefined;
   private ops: NativeOps | undefined;
   /** Steps taken so far (Keras's `iterations`). */
   private iterations = 0;
@@ -125,7 +132,8 @@ export class TrainOptimizer {
     this.config = config;
     this.learningRate = config.lr;
     this.rule = updateRule(config);
-    this.ops = kernels === 'auto' && backendInfo.fusedKernels ? nativeOps(tf) : undefined;
+    this.decay = config.name === 'adamw' ? new Constants([config.weightDecay ?? 0.004]) : undefined;
+    this.ops = kernelOps(kernels);
   }
 
   /** Whether the updates run as TensorFlow's `ResourceApply*` kernels. */
@@ -149,14 +157,14 @@ export class TrainOptimizer {
    * rate and the 1-based iteration as tensors (inside tf.tidy); `advance` then counts the step.
    */
   apply(gradients: NamedTensorMap, variables: readonly Variable[], lr: Scalar, iteration: Scalar): void {
-    if (this.config.name === 'adamw') {
+    if (this.decay !== undefined) {
       // keras/optimizers/optimizer.py _apply_weight_decay: variable.assign_sub(variable * wd * lr), before the updates.
-      const decay = tf.scalar(this.config.weightDecay ?? 0.004);
-      for (const variable of variables) variable.assign(tf.sub(variable, tf.mul(tf.mul(variable, decay), lr)));
+      const [decay] = this.decay.get();
+      for (const variable of variables) variable.assign(tf.sub(variable, tf.mul(tf.mul(variable, decay!), lr)));
     }
     const update = this.rule.begin(lr, iteration);
     for (const variable of variables) this.stateOf(variable).update(update, variable, gradients[variable.name]!);
-    if (this.restored.size > 0) throw new Error(`optimizer state restored for variables this stage does not train: ${[...this.restored.keys()].join(', ')}`);
+    this.checkRestoredTaken();
   }
 
   /** Counts a step that `apply` took. */
@@ -167,6 +175,11 @@ export class TrainOptimizer {
   /** Creates the state of every variable now (a traced step must see it exist before it runs). */
   prepare(variables: readonly Variable[]): void {
     for (const variable of variables) this.stateOf(variable);
+    this.checkRestoredTaken();
+  }
+
+  /** Restored slots that no variable took belong to variables this stage does not train: a mismatched checkpoint. */
+  private checkRestoredTaken(): void {
     if (this.restored.size > 0) throw new Error(`optimizer state restored for variables this stage does not train: ${[...this.restored.keys()].join(', ')}`);
   }
 
@@ -183,14 +196,18 @@ export class TrainOptimizer {
 
   /** Moves every slot to where `kernels` keeps it (TensorFlow resource variables, or tfjs variables), values unchanged. */
   useKernels(kernels: OptimizerKernels): void {
-    this.ops = kernels === 'auto' && backendInfo.fusedKernels ? nativeOps(tf) : undefined;
+    this.ops = kernelOps(kernels);
     for (const [name, entry] of this.states) {
       const values = entry.state.slotValues();
       entry.state.dispose();
-      const state = this.ops === undefined ? new CompositeState(values) : new NativeState(this.ops, entry.variable, values);
+      this.states.set(name, { variable: entry.variable, state: this.newState(entry.variable, values) });
       tf.dispose(values);
-      this.states.set(name, { variable: entry.variable, state });
     }
+  }
+
+  /** A variable's state with slots holding copies of `initial` (which stays the caller's), where the kernels keep them. */
+  private newState(variable: Variable, initial: readonly Tensor[]): VariableState {
+    return this.ops === undefined ? new CompositeState(initial) : new NativeState(this.ops, variable, initial);
   }
 
   private stateOf(variable: Variable): VariableState {
@@ -203,7 +220,7 @@ export class TrainOptimizer {
       this.restored.delete(name);
       return value;
     });
-    const state = this.ops === undefined ? new CompositeState(initial) : new NativeState(this.ops, variable, initial);
+    const state = this.newState(variable, initial);
     tf.dispose(initial);
     this.states.set(variable.name, { variable, state });
     return state;
@@ -240,5 +257,6 @@ export class TrainOptimizer {
     tf.dispose([...this.restored.values()]);
     this.restored.clear();
     this.rule.dispose();
+    this.decay?.dispose();
   }
 }

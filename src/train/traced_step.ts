@@ -18,7 +18,7 @@ import { nativeOps } from '../kernels/native_op.ts';
 import { recordOps, type RecordableBackend, type Recording, type TensorMetadata } from '../native/op_recorder.ts';
 import { hasGraphFunctions, TracedFunction, type FunctionBackend, type FunctionInput } from '../native/traced_function.ts';
 import type { Logs } from './callbacks.ts';
-import { EagerSteps, figureLogs, scalarInputs, stepTensors, trainableVariables, type StepContext, type StepRunner, type StepScalars } from './train_step.ts';
+import { EagerSteps, figureLogs, scalarInputs, scalarList, stepTensors, trainableVariables, type StepContext, type StepRunner, type StepScalars } from './train_step.ts';
 import type { Batch } from './trainer.ts';
 
 /** Why the step cannot be traced on this backend at all, or undefined when it can. */
@@ -70,6 +70,25 @@ function difference(a: Recording, aInputs: readonly number[], b: Recording, bInp
   return undefined;
 }
 
+/** One batch shape's function, and the state it takes and returns, in its input order. */
+interface Traced {
+  fn: TracedFunction;
+  state: Variable[];
+  /** Indexes into `state` of the variables the function returns new values of, in its output order. */
+  changed: number[];
+}
+
+/** One recorded eager step. */
+interface Recorded {
+  recording: Recording;
+  /** The function's inputs: the batch, the scalars, the state. */
+  inputs: Tensor[];
+  inputIds: number[];
+  /** The scalar tensors the recording made, to dispose. */
+  scalars: Tensor[];
+  figures: Tensor;
+}
+
 /** Reasons already logged, so that each is said once per process. */
 const said = new Set<string>();
 
@@ -82,7 +101,7 @@ const said = new Set<string>();
  */
 export class TracedSteps implements StepRunner {
   private readonly backend = tf.backend() as unknown as FunctionBackend;
-  private readonly functions = new Map<string, { fn: TracedFunction; changed: number[] }>();
+  private readonly functions = new Map<string, Traced>();
   private fallback: EagerSteps | undefined;
   /** Number of steps that ran as one function call. */
   replays = 0;
@@ -92,10 +111,6 @@ export class TracedSteps implements StepRunner {
     private readonly log: (line: string) => void,
   ) {}
 
-  get mode(): 'traced' | 'eager' {
-    return this.fallback === undefined && this.functions.size > 0 ? 'traced' : 'eager';
-  }
-
   /** Why the stage fell back to eager steps, if it did. */
   fallbackReason: string | undefined;
 
@@ -104,11 +119,9 @@ export class TracedSteps implements StepRunner {
     const key = [batch.x, ...batch.targets].map((tensor) => `${tensor.dtype}[${tensor.shape.join(',')}]`).join(' ');
     const traced = this.functions.get(key);
     if (traced === undefined) return this.trace(key, batch, scalars);
-    const state = this.state();
     const numbers = tf.tidy(() => {
-      const { lr, iteration, seed } = scalarInputs(this.context, scalars);
-      const [figures, ...updated] = traced.fn.call([batch.x, ...batch.targets, lr, iteration, ...(seed === undefined ? [] : [seed]), ...state]);
-      traced.changed.forEach((index, k) => state[index]!.assign(updated[k]!));
+      const [figures, ...updated] = traced.fn.call([batch.x, ...batch.targets, ...scalarList(scalarInputs(this.context, scalars)), ...traced.state]);
+      traced.changed.forEach((index, k) => traced.state[index]!.assign(updated[k]!));
       return figures!.dataSync();
     });
     this.context.optimizer.advance();
@@ -128,37 +141,38 @@ export class TracedSteps implements StepRunner {
     this.context.optimizer.prepare(trainableVariables(this.context.model));
     const state = this.state();
     this.separateSharedTensors(state);
-    const record = (values: StepScalars): { recording: Recording; inputIds: number[]; figures: Tensor; inputs: Tensor[] } => {
-      const { lr, iteration, seed } = scalarInputs(this.context, values);
-      const inputs = [batch.x, ...batch.targets, lr, iteration, ...(seed === undefined ? [] : [seed]), ...state];
+    const record = (values: StepScalars): Recorded => {
+      const step = scalarInputs(this.context, values);
+      const scalarTensors = scalarList(step);
+      const inputs = [batch.x, ...batch.targets, ...scalarTensors, ...state];
       const inputIds = this.backend.getInputTensorIds(inputs);
-      const { result, recording } = recordOps(this.backend, new Set(inputIds), () => tf.tidy(() => stepTensors(this.context, batch, lr, iteration, seed)));
-      return { recording, inputIds, figures: result, inputs };
+      const { result, recording } = recordOps(this.backend, new Set(inputIds), () => tf.tidy(() => stepTensors(this.context, batch, step.lr, step.iteration, step.seed)));
+      return { recording, inputs, inputIds, scalars: scalarTensors, figures: result };
     };
-    let reason: string | undefined;
     // The probe: another rate, iteration and seed on the same batch, then every variable is put back.
     const before = state.map((variable) => tf.keep(tf.clone(variable)));
     const probe = record({ lr: scalars.lr === 0 ? 1e-3 : scalars.lr / 2, iteration: scalars.iteration + 1, step: scalars.step + 1 });
     state.forEach((variable, i) => variable.assign(before[i]!));
-    tf.dispose([...before, probe.figures, ...probe.inputs.slice(1 + batch.targets.length, probe.inputs.length - state.length)]);
+    tf.dispose([...before, probe.figures, ...probe.scalars]);
     const real = record(scalars);
-    reason = real.recording.untraceable ?? probe.recording.untraceable ?? difference(real.recording, real.inputIds, probe.recording, probe.inputIds);
+    let reason = real.recording.untraceable ?? probe.recording.untraceable ?? difference(real.recording, real.inputIds, probe.recording, probe.inputIds);
     const changed: number[] = [];
     if (reason === undefined) {
       try {
         const after = this.backend.getInputTensorIds(state);
+        const stateBefore = real.inputIds.slice(real.inputIds.length - state.length);
         state.forEach((_, i) => {
-          if (after[i] !== real.inputIds[real.inputs.length - state.length + i]) changed.push(i);
+          if (after[i] !== stateBefore[i]) changed.push(i);
         });
         const inputs: FunctionInput[] = real.inputs.map((tensor, i) => ({ id: real.inputIds[i]!, dtype: dtypeNumber(this.backend, tensor), shape: tensor.shape }));
         const outputs = [this.backend.getInputTensorIds([real.figures])[0]!, ...changed.map((i) => after[i]!)];
-        this.functions.set(key, { fn: TracedFunction.compile(this.backend, real.recording, inputs, outputs), changed });
+        this.functions.set(key, { fn: TracedFunction.compile(this.backend, real.recording, inputs, outputs), state, changed });
       } catch (error) {
         reason = errorMessage(error);
       }
     }
     const numbers = real.figures.dataSync();
-    tf.dispose([real.figures, ...real.inputs.slice(1 + batch.targets.length, real.inputs.length - state.length)]);
+    tf.dispose([real.figures, ...real.scalars]);
     this.context.optimizer.advance();
     if (reason !== undefined) this.fallBack(reason);
     return figureLogs(this.context.outputs, numbers);
@@ -170,11 +184,14 @@ export class TracedSteps implements StepRunner {
     const seen = new Set<number>();
     state.forEach((variable) => {
       const [id] = this.backend.getInputTensorIds([variable]);
-      if (seen.has(id!)) {
-        const [copy] = ops.run('Identity', [{ ...ops.float32('T'), value: dtypeNumber(this.backend, variable) }], [variable], 1);
-        variable.assign(copy!);
-        copy!.dispose();
+      if (!seen.has(id!)) {
+        seen.add(id!);
+        return;
       }
+      // TensorFlow infers Identity's type attribute from its input; the copy is a new tensor (a new id).
+      const [copy] = ops.run('Identity', [], [variable], 1);
+      variable.assign(copy!);
+      copy!.dispose();
       seen.add(this.backend.getInputTensorIds([variable])[0]!);
     });
   }

@@ -25,8 +25,6 @@ export interface StepScalars {
 
 /** Runs a stage's training steps. */
 export interface StepRunner {
-  /** 'traced' once a step ran as one function, else 'eager'. */
-  readonly mode: 'traced' | 'eager';
   /** One optimizer step on `batch` (which stays the caller's); the batch's figures, loss before the update. */
   run(batch: Batch, scalars: StepScalars): Logs;
   dispose(): void;
@@ -110,7 +108,14 @@ export function stepTensors(context: StepContext, batch: Batch, lr: Scalar, iter
 }
 
 /** The step's scalar inputs as tensors (the caller disposes them). */
-export function scalarInputs(context: StepContext, scalars: StepScalars): { lr: Scalar; iteration: Scalar; seed: Tensor | undefined } {
+export interface ScalarInputs {
+  lr: Scalar;
+  iteration: Scalar;
+  /** Absent when the model has no dropout. */
+  seed: Tensor | undefined;
+}
+
+export function scalarInputs(context: StepContext, scalars: StepScalars): ScalarInputs {
   return {
     lr: tf.scalar(scalars.lr),
     iteration: tf.scalar(scalars.iteration),
@@ -118,10 +123,13 @@ export function scalarInputs(context: StepContext, scalars: StepScalars): { lr: 
   };
 }
 
+/** The scalar inputs in the order a traced step takes them (after the batch). */
+export function scalarList({ lr, iteration, seed }: ScalarInputs): Tensor[] {
+  return seed === undefined ? [lr, iteration] : [lr, iteration, seed];
+}
+
 /** Steps op by op through tfjs (fused optimizer kernels where the optimizer has them). */
 export class EagerSteps implements StepRunner {
-  readonly mode = 'eager' as const;
-
   constructor(private readonly context: StepContext) {}
 
   run(batch: Batch, scalars: StepScalars): Logs {

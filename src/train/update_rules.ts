@@ -36,10 +36,10 @@ export interface UpdateRule {
 }
 
 /**
- * A rule's constant hyper-parameters as tensors, uploaded to TensorFlow once (on first use, outside any tidy) instead
+ * Constant hyper-parameters as tensors, uploaded to TensorFlow once (on first use, kept past that step's tidy) instead
  * of once per step: the kernels take them as tensor inputs.
  */
-class Constants {
+export class Constants {
   private tensors: Scalar[] | undefined;
 
   constructor(private readonly values: readonly number[]) {}
