@@ -1,6 +1,6 @@
 /**
  * Data pipeline throughput: images/s from JPEG files to normalized 96×96 float batches, percept's streaming
- * `imageBatches` (sharp, prefetch) against Keras's `image_dataset_from_directory` on the same files in the same run.
+ * `imageBatches` (TensorFlow decode on libuv threads, prefetch) against Keras's `image_dataset_from_directory` on the same files in the same run.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';

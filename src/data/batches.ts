@@ -1,6 +1,9 @@
 /**
- * Streaming image batches: items are decoded lazily, a few batches ahead of the consumer (prefetch), several images
- * at a time on sharp's thread pool, so decoding overlaps training and memory does not grow with the dataset.
+ * Streaming image batches: items are decoded lazily, a few batches ahead of the consumer (prefetch), on libuv's
+ * threads, so decoding overlaps training and memory does not grow with the dataset. With the native backend, image
+ * files are decoded and resized by TensorFlow's kernels, as Keras's image_dataset_from_directory does
+ * (src/native/image_decode.ts); sharp decodes what those cannot (WebP), IDX records are read directly, and without
+ * the native binding sharp decodes everything (then EXIF orientation is applied, which Keras does not do).
  */
 import { availableParallelism } from 'node:os';
 import type { Tensor3D, Tensor4D } from '@tensorflow/tfjs';
@@ -11,6 +14,7 @@ import { augmentImage, type AugmentOptions } from './augment.ts';
 import { decodePixels, decodeReason, type Pixels, type RawImage } from './image.ts';
 import { idxRecord } from './idx.ts';
 import { mapConcurrent } from './listing.ts';
+import { decodeResizeFiles, hasNativeDecode } from '../native/image_decode.ts';
 import { UNCERTAIN_AFFECT, type DataItem, type Problem } from './types.ts';
 
 export interface ImageBatchOptions {
@@ -27,7 +31,7 @@ export interface ImageBatchOptions {
   channels?: 1 | 3;
   /** Batches decoded ahead of the consumer. Default 2. */
   prefetch?: number;
-  /** Images decoded at once per batch. Default 4 × the CPU count: sharp's work runs on libuv's pool, and a small image costs libvips more in set-up than in decoding, so more in flight keeps the cores busy (measured on 2 cores, 160 px JPEGs: 1,030 images/s with 4 at once, 1,180 with 8). */
+  /** Images sharp decodes at once per batch (where TensorFlow's decode is not used). Default 4 × the CPU count: sharp's work runs on libuv's pool, and a small image costs libvips more in set-up than in decoding, so more in flight keeps the cores busy (measured on 2 cores, 160 px JPEGs: 1,030 images/s with 4 at once, 1,180 with 8). */
   concurrency?: number;
 }
 
@@ -73,11 +77,31 @@ async function loadItem(item: DataItem, options: ImageBatchOptions): Promise<Pix
   return { data: pixels, width, height, channels: 1 };
 }
 
-type Decoded = { item: DataItem; pixels: Pixels } | { item: DataItem; problem: Problem };
+/** An item decoded at its stored size (`pixels`), already resized to the input (`fitted`), or why it could not be. */
+type Decoded = { item: DataItem; pixels: Pixels } | { item: DataItem; fitted: Float32Array } | { item: DataItem; problem: Problem };
+type DecodedImage = Exclude<Decoded, { problem: Problem }>;
+
+/** The chunk's image files (not IDX records) resized by TensorFlow's decode, by position in the chunk. */
+async function decodeNatively(chunk: readonly DataItem[], options: ImageBatchOptions): Promise<Map<number, Float32Array>> {
+  const fitted = new Map<number, Float32Array>();
+  if (!hasNativeDecode()) return fitted;
+  const positions = chunk.flatMap((item, position) => (item.file !== undefined && item.index === undefined ? [position] : []));
+  const channels = options.channels ?? 3;
+  const { data, errors } = await decodeResizeFiles(positions.map((position) => chunk[position]!.file!), channels, options.size);
+  const length = options.size * options.size * channels;
+  positions.forEach((position, i) => {
+    if (errors[i] === null) fitted.set(position, data.subarray(i * length, (i + 1) * length));
+  });
+  return fitted;
+}
 
 async function decodeChunk(chunk: readonly DataItem[], options: ImageBatchOptions): Promise<Decoded[]> {
+  const fitted = await decodeNatively(chunk, options);
   const concurrency = options.concurrency ?? 4 * availableParallelism();
-  return mapConcurrent(chunk, concurrency, async (item) => {
+  return mapConcurrent(chunk, concurrency, async (item, position): Promise<Decoded> => {
+    const input = fitted.get(position);
+    if (input !== undefined) return { item, fitted: input };
+    // What TensorFlow did not decode: IDX records, formats it lacks (WebP), files it rejected (sharp's reason is kept).
     try {
       return { item, pixels: await loadItem(item, options) };
     } catch (error) {
@@ -95,41 +119,60 @@ function fitInput<T extends Tensor3D | Tensor4D>(image: T, channels: 1 | 3, size
   return fitted;
 }
 
-/** One image as a float32 [size, size, channels] tensor with the item's seeded augmentation. */
-function augmentedInput(pixels: Pixels, item: DataItem, options: ImageBatchOptions, augment: AugmentOptions): Tensor3D {
-  const channels = options.channels ?? 3;
-  const size = options.size;
-  return tf.tidy(() => {
-    const image = fitInput(tf.tensor3d(Float32Array.from(pixels.data), [pixels.height, pixels.width, pixels.channels], 'float32'), channels, size);
-    const raw: RawImage = { data: image.dataSync() as Float32Array, width: size, height: size, channels };
-    const augmented = augmentImage(raw, augment, seededRandom(hashSeed(`${options.seed ?? 0}:${item.id}`)));
-    return tf.tensor3d(augmented.data, [size, size, channels], 'float32');
-  });
+/** One decoded image as float32 [size, size, channels] pixels. */
+function fittedPixels(entry: DecodedImage, channels: 1 | 3, size: number): Float32Array {
+  if ('fitted' in entry) return entry.fitted;
+  const { pixels } = entry;
+  return tf.tidy(() => fitInput(tf.tensor3d(Float32Array.from(pixels.data), [pixels.height, pixels.width, pixels.channels], 'float32'), channels, size).dataSync() as Float32Array);
+}
+
+/** Images at their stored sizes as one batch: one buffer and one batched resize when they share a size (the usual case). */
+function storedBatch(images: readonly Pixels[], channels: 1 | 3, size: number): Tensor4D {
+  const stored = (pixels: Pixels): Tensor4D => tf.tensor4d(Float32Array.from(pixels.data), [1, pixels.height, pixels.width, pixels.channels], 'float32');
+  const first = images[0]!;
+  if (!images.every((pixels) => pixels.width === first.width && pixels.height === first.height && pixels.channels === first.channels)) {
+    return tf.concat(images.map((pixels) => fitInput(stored(pixels), channels, size)));
+  }
+  const length = first.data.length;
+  const data = new Float32Array(images.length * length);
+  images.forEach((pixels, i) => data.set(pixels.data, i * length));
+  return fitInput(tf.tensor4d(data, [images.length, first.height, first.width, first.channels], 'float32'), channels, size);
+}
+
+/** The pixels of `images` when they lie back to back in one buffer (TensorFlow's decode of a whole chunk), else null. */
+function contiguous(images: readonly Float32Array[]): Float32Array | null {
+  const first = images[0]!;
+  const adjacent = images.every((image, i) => image.buffer === first.buffer && image.byteOffset === first.byteOffset + i * first.byteLength && image.length === first.length);
+  return adjacent ? new Float32Array(first.buffer, first.byteOffset, images.length * first.length) : null;
 }
 
 /**
- * The batch tensor [n, size, size, channels]. Images of one stored size (the usual case) are copied into one buffer
- * and resized by one batched op: per-image tensors and ops cost more than the decoding itself at small sizes.
+ * The batch tensor [n, size, size, channels], each image with its seeded augmentation (after the resize). Per-image
+ * tensors and ops cost more than the decoding itself at small sizes, so images are copied into one buffer, or used
+ * where they lie when the decode already put them back to back.
  */
-function batchInput(good: readonly { item: DataItem; pixels: Pixels }[], options: ImageBatchOptions): Tensor4D {
+function batchInput(good: readonly DecodedImage[], options: ImageBatchOptions): Tensor4D {
   const channels = options.channels ?? 3;
-  const augment = options.augment;
+  const { size, augment } = options;
+  const shape: [number, number, number, number] = [good.length, size, size, channels];
   return tf.tidy(() => {
-    if (good.length === 0) return tf.zeros([0, options.size, options.size, channels]) as Tensor4D;
-    if (augment !== undefined) return tf.stack(good.map(({ pixels, item }) => augmentedInput(pixels, item, options, augment))) as Tensor4D;
-    const first = good[0]!.pixels;
-    const uniform = good.every(({ pixels }) => pixels.width === first.width && pixels.height === first.height && pixels.channels === first.channels);
-    const stored = (pixels: Pixels): Tensor4D => tf.tensor4d(Float32Array.from(pixels.data), [1, pixels.height, pixels.width, pixels.channels], 'float32');
-    if (!uniform) return tf.concat(good.map(({ pixels }) => fitInput(stored(pixels), channels, options.size)));
-    const length = first.data.length;
+    if (good.length === 0) return tf.zeros(shape) as Tensor4D;
+    if (augment === undefined && good.every((entry) => 'pixels' in entry)) return storedBatch(good.map((entry) => entry.pixels), channels, size);
+    const fitted = good.map((entry) => fittedPixels(entry, channels, size));
+    const inPlace = augment === undefined ? contiguous(fitted) : null;
+    if (inPlace !== null) return tf.tensor4d(inPlace, shape, 'float32');
+    const length = size * size * channels;
     const data = new Float32Array(good.length * length);
-    good.forEach(({ pixels }, i) => data.set(pixels.data, i * length));
-    return fitInput(tf.tensor4d(data, [good.length, first.height, first.width, first.channels], 'float32'), channels, options.size);
+    fitted.forEach((pixels, i) => {
+      const image: RawImage = { data: pixels, width: size, height: size, channels };
+      data.set(augment === undefined ? pixels : augmentImage(image, augment, seededRandom(hashSeed(`${options.seed ?? 0}:${good[i]!.item.id}`))).data, i * length);
+    });
+    return tf.tensor4d(data, shape, 'float32');
   });
 }
 
 function assemble(decoded: readonly Decoded[], options: ImageBatchOptions, withLabels: boolean, withAffect: boolean, carried: Problem[]): Batch {
-  const good = decoded.filter((entry): entry is { item: DataItem; pixels: Pixels } => 'pixels' in entry);
+  const good = decoded.filter((entry): entry is DecodedImage => !('problem' in entry));
   const problems = [...carried, ...decoded.flatMap((entry) => ('problem' in entry ? [entry.problem] : []))];
   const items = good.map(({ item }) => item);
   const x = batchInput(good, options);
@@ -176,7 +219,7 @@ export async function* imageBatches(items: readonly DataItem[], options: ImageBa
   while (pending.length > 0) {
     const decoded = await pending.shift()!;
     fill();
-    const good = decoded.some((entry) => 'pixels' in entry);
+    const good = decoded.some((entry) => !('problem' in entry));
     if (!good && (pending.length > 0 || next < chunks.length)) {
       carried.push(...decoded.flatMap((entry) => ('problem' in entry ? [entry.problem] : [])));
       continue;

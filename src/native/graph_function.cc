@@ -15,6 +15,7 @@
 
 #include "tensorflow/c/c_api.h"
 #include "tensorflow/c/eager/c_api.h"
+#include "percept_napi.h"
 #include "tfjs_backend.h"
 #include "utils.h"
 
@@ -22,14 +23,8 @@ namespace tfnodejs {
 
 namespace {
 
-bool ReadString(napi_env env, napi_value value, std::string *out) {
-  size_t length = 0;
-  if (napi_get_value_string_utf8(env, value, nullptr, 0, &length) != napi_ok) return false;
-  out->resize(length + 1);
-  if (napi_get_value_string_utf8(env, value, &(*out)[0], length + 1, &length) != napi_ok) return false;
-  out->resize(length);
-  return true;
-}
+using percept::Fail;
+using percept::ReadString;
 
 bool ReadStrings(napi_env env, napi_value array, std::vector<std::string> *out) {
   uint32_t length = 0;
@@ -54,11 +49,6 @@ TF_Output OutputOf(TF_Graph *graph, const std::string &ref) {
   const std::string node = colon == std::string::npos ? ref : ref.substr(0, colon);
   const int index = colon == std::string::npos ? 0 : std::stoi(ref.substr(colon + 1));
   return TF_Output{TF_GraphOperationByName(graph, node.c_str()), index};
-}
-
-napi_value Fail(napi_env env, const std::string &message) {
-  napi_throw_error(env, nullptr, message.c_str());
-  return nullptr;
 }
 
 }  // namespace

@@ -1,16 +1,30 @@
 /**
- * percept's extension of tfjs-node's binding: src/native/graph_function.cc, compiled into the binding that
- * `percept setup` builds from tfjs-node's own sources (src/setup/native_backend.ts). It adds `registerGraphFunction`
- * and `removeGraphFunction` (the traced training step, src/train/traced_step.ts) and needs the binding's eager
- * context, hence a one-line accessor in its backend class. Each edit is anchored on tfjs-node 4.22's text and
- * fails loudly when the anchor moved, instead of building a binding without the extension.
+ * percept's extension of tfjs-node's binding: src/native/graph_function.cc and src/native/image_decode.cc, compiled
+ * into the binding that `percept setup` builds from tfjs-node's own sources (src/setup/native_backend.ts). It adds
+ * `registerGraphFunction` and `removeGraphFunction` (the traced training step, src/train/traced_step.ts) and
+ * `decodeResizeImages` (batched image decode, src/native/image_decode.ts); all need the binding's eager context,
+ * hence a one-line accessor in its backend class. Each edit is anchored on tfjs-node 4.22's text and fails loudly
+ * when the anchor moved, instead of building a binding without the extension. Edits start from a copy of each file
+ * as tfjs-node shipped it (saved next to it on the first setup), so a newer extension never stacks on an older one.
  */
-import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { projectRoot } from './paths.ts';
 
-/** In every edited file, so that a second setup does not edit it twice. */
+/** In every edited file. */
 const MARKER = 'percept graph functions';
+
+/** Suffix of the copy of an edited file as tfjs-node shipped it. */
+const PRISTINE = '.percept-pristine';
+
+/** The extension's sources, as named in the binding's folder. */
+const SOURCES = [
+  { from: 'graph_function.cc', to: 'percept_graph_function.cc' },
+  { from: 'image_decode.cc', to: 'percept_image_decode.cc' },
+];
+
+/** Headers the sources include, copied next to them. */
+const HEADERS = ['percept_napi.h'];
 
 interface Edit {
   file: string;
@@ -28,7 +42,7 @@ const EDITS: Edit[] = [
   {
     file: 'binding/tfjs_binding.cc',
     anchor: 'static napi_value InitTFNodeJSBinding(',
-    replacement: `// ${MARKER} (percept_graph_function.cc)\nnapi_value RegisterGraphFunction(napi_env env, napi_callback_info info);\nnapi_value RemoveGraphFunction(napi_env env, napi_callback_info info);\n\nstatic napi_value InitTFNodeJSBinding(`,
+    replacement: `// ${MARKER} (percept_graph_function.cc)\nnapi_value RegisterGraphFunction(napi_env env, napi_callback_info info);\nnapi_value RemoveGraphFunction(napi_env env, napi_callback_info info);\nnapi_value DecodeResizeImages(napi_env env, napi_callback_info info);\n\nstatic napi_value InitTFNodeJSBinding(`,
   },
   {
     file: 'binding/tfjs_binding.cc',
@@ -36,28 +50,41 @@ const EDITS: Edit[] = [
     replacement:
       '      {"registerGraphFunction", nullptr, RegisterGraphFunction, nullptr, nullptr, nullptr, napi_default, nullptr},\n' +
       '      {"removeGraphFunction", nullptr, RemoveGraphFunction, nullptr, nullptr, nullptr, napi_default, nullptr},\n' +
+      '      {"decodeResizeImages", nullptr, DecodeResizeImages, nullptr, nullptr, nullptr, napi_default, nullptr},\n' +
       '      {"getNumOfTensors",',
   },
   {
     file: 'binding.gyp',
     anchor: "'binding/tfjs_binding.cc'",
-    replacement: `'binding/tfjs_binding.cc',\n      'binding/percept_graph_function.cc'  # ${MARKER}`,
+    replacement: `'binding/tfjs_binding.cc',\n${SOURCES.map(({ to }) => `      'binding/${to}',  # ${MARKER}`).join('\n')}`,
   },
 ];
 
-/** Copies the extension's source into tfjs-node's package at `target` and wires it into the build. */
+/**
+ * The file's text as tfjs-node shipped it: the saved copy, or the file itself (then saved) when percept never
+ * edited it. A file percept edited before it kept copies cannot be restored here.
+ */
+function pristineText(path: string, target: string): string {
+  const pristine = path + PRISTINE;
+  if (existsSync(pristine)) return readFileSync(pristine, 'utf8');
+  const text = readFileSync(path, 'utf8');
+  if (text.includes(MARKER)) {
+    throw new Error(`${path} was edited by an older percept setup that kept no pristine copy. Fix: rm -rf ${target} (tfjs-node's package) and run npx percept setup --rebuild, which fetches it again`);
+  }
+  writeFileSync(pristine, text);
+  return text;
+}
+
+/** Copies the extension's sources into tfjs-node's package at `target` and wires them into the build. */
 export function addBindingExtension(target: string, root = projectRoot()): void {
-  copyFileSync(join(root, 'src', 'native', 'graph_function.cc'), join(target, 'binding', 'percept_graph_function.cc'));
+  for (const { from, to } of SOURCES) copyFileSync(join(root, 'src', 'native', from), join(target, 'binding', to));
+  for (const header of HEADERS) copyFileSync(join(root, 'src', 'native', header), join(target, 'binding', header));
   const edited = new Map<string, string>();
   for (const edit of EDITS) {
     const path = join(target, edit.file);
-    const text = edited.get(path) ?? readFileSync(path, 'utf8');
-    if (text.includes(edit.replacement)) {
-      edited.set(path, text);
-      continue;
-    }
+    const text = edited.get(path) ?? pristineText(path, target);
     if (!text.includes(edit.anchor)) {
-      throw new Error(`cannot add percept's graph functions to tfjs-node's binding: ${path} no longer contains ${JSON.stringify(edit.anchor)} (a tfjs-node upgrade moved it; update src/setup/binding_extension.ts)`);
+      throw new Error(`cannot add percept's extension to tfjs-node's binding: ${path} no longer contains ${JSON.stringify(edit.anchor)} (a tfjs-node upgrade moved it; update src/setup/binding_extension.ts)`);
     }
     edited.set(path, text.replace(edit.anchor, edit.replacement));
   }

@@ -6,7 +6,7 @@
  * `tensorflow-cpu` wheel (`libtensorflow_cc.so.2` exports the TF_* / TFE_* C API, tensorflow/tf_version_script.lds).
  * This module downloads that wheel once through pip (its cache), extracts the two libraries and the C headers
  * into a per-user cache, places them where tfjs-node's binding.gyp looks (`deps/lib`, `deps/include`) and
- * builds the binding with node-gyp, with percept's graph-function extension compiled in (src/setup/binding_extension.ts).
+ * builds the binding with node-gyp, with percept's extension (graph functions, batched image decode) compiled in (src/setup/binding_extension.ts).
  * Where a working binding with the extension exists, it does nothing.
  */
 import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
@@ -35,8 +35,8 @@ export interface NativeStatus {
   ok: boolean;
   /** libtensorflow version reported by the binding, when it loads. */
   tfVersion?: string;
-  /** Whether the binding has percept's graph-function extension (src/setup/binding_extension.ts). */
-  graphFunctions?: boolean;
+  /** Whether the binding has all of percept's extension (src/setup/binding_extension.ts): graph functions, batched decode. */
+  extension?: boolean;
   /** One line: why it does not load. */
   error?: string;
 }
@@ -75,11 +75,11 @@ export function probeNative(root = projectRoot()): NativeStatus {
     const tf = require('@tensorflow/tfjs-node');
     tf.add(tf.scalar(1), tf.scalar(1)).dataSync();
     const binding = tf.backend().binding;
-    process.stdout.write(JSON.stringify({ tfVersion: binding.TF_Version, graphFunctions: typeof binding.registerGraphFunction === 'function' }));`;
+    process.stdout.write(JSON.stringify({ tfVersion: binding.TF_Version, extension: ['registerGraphFunction', 'decodeResizeImages'].every((name) => typeof binding[name] === 'function') }));`;
   const result = run(process.execPath, ['-e', script], { cwd: root });
   if (result.status === 0) {
-    const { tfVersion, graphFunctions } = JSON.parse(result.output.trim().split('\n').pop() ?? '{}') as { tfVersion: string; graphFunctions: boolean };
-    return { ok: true, tfVersion, graphFunctions };
+    const { tfVersion, extension } = JSON.parse(result.output.trim().split('\n').pop() ?? '{}') as { tfVersion: string; extension: boolean };
+    return { ok: true, tfVersion, extension };
   }
   const message = result.output.split('\n').find((line) => /Error|error:/.test(line)) ?? tail(result.output, 1);
   return { ok: false, error: message.trim() };
@@ -276,8 +276,8 @@ export function ensureNativeBackend({ rebuild = false, log }: EnsureNativeOption
   const root = projectRoot();
   if (!rebuild) {
     const status = probeNative(root);
-    if (status.ok && status.graphFunctions === true) return status;
-    log(status.ok ? "native backend lacks percept's graph functions (built before percept had them, or by tfjs-node's own install); rebuilding it" : `native backend not usable yet (${status.error})`);
+    if (status.ok && status.extension === true) return status;
+    log(status.ok ? "native backend lacks (part of) percept's extension (built by an older percept, or by tfjs-node's own install); rebuilding it" : `native backend not usable yet (${status.error})`);
   }
   ensureTfjsNodePackage(root, log);
   const python = findPython();
