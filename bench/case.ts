@@ -14,6 +14,8 @@ export interface BenchContext {
   workDir: string;
   /** `.venv`'s python with the peers' packages, or undefined when the Python peers are unavailable. */
   python: string | undefined;
+  /** `.venv-torch`'s python for the torch peer, or undefined when torch is not installed (`percept bench` never installs it). */
+  torchPython: string | undefined;
   /** `quick` shrinks sizes/iterations for the harness's own test; `full` is the real measurement. */
   profile: 'quick' | 'full';
   log(line: string): void;

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { formatResults, matchesGlob, ratioOf, runCase } from './harness.ts';
 import type { BenchCase } from './case.ts';
-import { needsPython } from '../src/testing.ts';
+import { needsPython, needsTorch } from '../src/testing.ts';
 
 const quiet = { profile: 'quick' as const, python: undefined, keep: false, log: () => {} };
 
@@ -54,14 +54,18 @@ test('percept bench --only with no matching case is a user error listing the cas
   assert.match(result.stderr, /--only nothing\/\* matches no case\. Cases: train\/mobilenet_v2\/96, train\/simple_cnn\/32/);
 });
 
-test('percept bench runs a real case against Keras and prints the JSON contract', needsPython('tensorflow'), () => {
-  const result = spawnSync(process.execPath, [BIN, 'bench', '--only', 'train/simple_cnn/32', '--peer', 'keras', '--profile', 'quick', '--json'], { encoding: 'utf8' });
-  assert.equal(result.status, 0, result.stderr);
-  const { cases } = JSON.parse(result.stdout) as { cases: { case: string; unit: string; percept: number; peers: Record<string, number>; ratio: Record<string, number> }[] };
-  assert.equal(cases.length, 1);
-  const [measured] = cases;
-  assert.equal(measured!.case, 'train/simple_cnn/32');
-  assert.equal(measured!.unit, 'images/s');
-  assert.ok(measured!.percept > 0 && measured!.peers['keras']! > 0);
-  assert.ok(Math.abs(measured!.ratio['keras']! - measured!.percept / measured!.peers['keras']!) < 1e-9);
-});
+// torch is opt-in (needsTorch): npm test's set-up does not install it.
+for (const [peer, requirement] of [['keras', needsPython('tensorflow')], ['torch', needsTorch()]] as const) {
+  test(`percept bench --peer ${peer} runs a real case and prints the JSON contract`, requirement, () => {
+    const result = spawnSync(process.execPath, [BIN, 'bench', '--only', 'train/simple_cnn/32', '--peer', peer, '--profile', 'quick', '--json'], { encoding: 'utf8' });
+    assert.equal(result.status, 0, result.stderr);
+    const { cases } = JSON.parse(result.stdout) as { cases: { case: string; unit: string; percept: number; peers: Record<string, number>; ratio: Record<string, number> }[] };
+    assert.equal(cases.length, 1);
+    const [measured] = cases;
+    assert.equal(measured!.case, 'train/simple_cnn/32');
+    assert.equal(measured!.unit, 'images/s');
+    assert.deepEqual(Object.keys(measured!.peers), [peer]);
+    assert.ok(measured!.percept > 0 && measured!.peers[peer]! > 0);
+    assert.ok(Math.abs(measured!.ratio[peer]! - measured!.percept / measured!.peers[peer]!) < 1e-9);
+  });
+}

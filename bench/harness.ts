@@ -24,6 +24,8 @@ export interface CaseResult {
 export interface BenchOptions {
   profile: BenchContext['profile'];
   python: string | undefined;
+  /** `.venv-torch`'s python; absent when torch is not installed. */
+  torchPython?: string | undefined;
   keep: boolean;
   log(line: string): void;
 }
@@ -44,7 +46,7 @@ export function matchesGlob(name: string, glob: string): boolean {
 
 export async function runCase(benchCase: BenchCase, options: BenchOptions): Promise<CaseResult> {
   const workDir = mkdtempSync(join(tmpdir(), `percept-bench-${benchCase.name.replace(/\W+/g, '-')}-`));
-  const context: BenchContext = { workDir, python: options.python, profile: options.profile, log: options.log };
+  const context: BenchContext = { workDir, python: options.python, torchPython: options.torchPython, profile: options.profile, log: options.log };
   try {
     options.log(`${benchCase.name}: percept`);
     const percept = await benchCase.percept(context);
@@ -102,11 +104,25 @@ export function perceptOnPureJs(caseName: string): (context: BenchContext) => Pr
   };
 }
 
-/** Runs a Python peer script under bench/peers with .venv's python; it prints one JSON object with `value`. */
-export function runPythonPeer(context: BenchContext, script: string, args: string[]): number {
-  if (context.python === undefined) throw new Error('Python peers unavailable (npx percept setup --python keras)');
+/** The Python peers' families: each runs with its own venv's python, installed by its setup group. */
+export type PythonPeer = 'keras' | 'torch';
+
+function peerPython(context: BenchContext, peer: PythonPeer): string {
+  const python = peer === 'torch' ? context.torchPython : context.python;
+  if (python !== undefined) return python;
+  throw new Error(peer === 'torch' ? 'torch is not installed (.venv-torch, several GB). Fix: npx percept setup --python torch' : 'Python peers unavailable (npx percept setup --python keras)');
+}
+
+/**
+ * Runs a Python peer script under bench/peers with its family's python (`.venv` for keras, `.venv-torch` for torch);
+ * the script prints one JSON object with `value` on its last line.
+ *
+ * @example
+ * runPythonPeer(context, 'torch_train.py', ['--arch', 'resnet50', ...], 'torch'); // images/s
+ */
+export function runPythonPeer(context: BenchContext, script: string, args: string[], peer: PythonPeer = 'keras'): number {
   const file = join(projectRoot(), 'bench', 'peers', script);
-  const result = spawnSync(context.python, [file, ...args], { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
+  const result = spawnSync(peerPython(context, peer), [file, ...args], { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
   if (result.status !== 0) throw new Error(`${script} failed: ${result.stderr.trim().split('\n').slice(-3).join(' ')}`);
   const lastLine = result.stdout.trim().split('\n').pop() ?? '';
   return (JSON.parse(lastLine) as { value: number }).value;

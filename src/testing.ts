@@ -3,11 +3,12 @@
  *
  * Tests that need the native backend, the Python peers (Keras, Jupyter) or Chromium are skipped when those are
  * missing on a developer machine, unless PERCEPT_TEST_ALL=1 (CI sets it): then a missing piece fails the test
- * instead of skipping it, so nothing is silently skipped in CI (DESIGN.md §6).
+ * instead of skipping it, so nothing is silently skipped in CI (DESIGN.md §6). The torch peer is the exception: it is
+ * opt-in (needsTorch).
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { probeNative } from './setup/native_backend.ts';
-import { venvPython } from './setup/python_env.ts';
+import { installedPython, venvPython } from './setup/python_env.ts';
 import { findChromium } from './report/chromium.ts';
 
 /** Options for node:test's `test(name, options, fn)`: `{ skip: reason }` or `{}`. */
@@ -38,6 +39,18 @@ function pythonHas(module: string): boolean {
   const lib = venvPython().replace(/bin\/python$/, 'lib');
   if (!existsSync(lib)) return false;
   return readdirSync(lib).some((version) => existsSync(`${lib}/${version}/site-packages/${module}`));
+}
+
+/**
+ * Skip unless `.venv-torch` has the pinned torch and torchvision. torch is not part of `npm test`'s set-up (PyPI's
+ * wheel is the CUDA build, several GB), so PERCEPT_TEST_ALL does not make its absence a failure; PERCEPT_TEST_TORCH=1
+ * does, for a job that installs it.
+ */
+export function needsTorch(): SkipOption {
+  if (installedPython('torch') !== undefined) return {};
+  const fix = 'npx percept setup --python torch';
+  if (process.env['PERCEPT_TEST_TORCH'] === '1') throw new Error(`PERCEPT_TEST_TORCH=1 but torch is not installed in .venv-torch. Fix: ${fix}`);
+  return { skip: `torch is not installed in .venv-torch (${fix}, several GB; not part of npm test's set-up, so PERCEPT_TEST_ALL leaves it skipped); set PERCEPT_TEST_TORCH=1 to make this an error` };
 }
 
 /** Skip unless Chromium is found. */

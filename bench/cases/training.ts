@@ -1,6 +1,7 @@
 /**
  * Training throughput (images/s after warm-up) of percept's architectures against Keras on the same
- * tensorflow-cpu wheel, same architecture, batch and threads, and against pure-JS percept.
+ * tensorflow-cpu wheel, same architecture, batch and threads, against PyTorch's torchvision implementation of it
+ * (bench/torch_peer.ts), and against pure-JS percept.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,6 +12,8 @@ import { Callback } from '../../src/train/callbacks.ts';
 import { train, type Batch, type BatchSource } from '../../src/train/trainer.ts';
 import type { BenchCase, BenchContext } from '../case.ts';
 import { perceptOnPureJs, runPythonPeer } from '../harness.ts';
+import { budgetArgs, modelArgs, type StepBudget } from '../peer_args.ts';
+import { torchTrainPeer } from '../torch_peer.ts';
 
 interface TrainingCaseSpec {
   arch: 'mobilenet_v2' | 'simple_cnn' | 'resnet50' | 'densenet121' | 'vgg16';
@@ -30,7 +33,7 @@ const CLASSES = 10;
 const PURE_JS_BATCH = 4;
 
 /** Warm-up and measuring budget. */
-function stepBudget(context: BenchContext, pureJs: boolean): { warmup: number; minSteps: number; minSeconds: number } {
+function stepBudget(context: BenchContext, pureJs: boolean): StepBudget {
   if (pureJs) return { warmup: 1, minSteps: 1, minSeconds: 0 };
   return context.profile === 'quick' ? { warmup: 2, minSteps: 3, minSeconds: 1 } : { warmup: 3, minSteps: 5, minSeconds: 8 };
 }
@@ -49,7 +52,7 @@ class StepTimer extends Callback {
   steps = 0;
   done = false;
 
-  constructor(private readonly budget: { warmup: number; minSteps: number; minSeconds: number }) {
+  constructor(private readonly budget: StepBudget) {
     super();
   }
 
@@ -92,16 +95,14 @@ async function measurePercept(spec: TrainingCaseSpec, context: BenchContext): Pr
 }
 
 function measureKeras(spec: TrainingCaseSpec, context: BenchContext): number {
-  const budget = stepBudget(context, false);
-  const args = ['--arch', spec.arch, '--input', String(spec.input), '--classes', String(CLASSES), '--batch', String(spec.batch)];
-  args.push('--warmup', String(budget.warmup), '--min-steps', String(budget.minSteps), '--min-seconds', String(budget.minSeconds));
+  const args = [...modelArgs({ ...spec, classes: CLASSES }), ...budgetArgs(stepBudget(context, false))];
   if (spec.arch === 'simple_cnn') {
     // Keras has no simple_cnn: give it percept's own topology, which tfjs writes in Keras's JSON format.
     const model = buildBenchModel(spec);
     const file = join(context.workDir, 'simple_cnn.json');
     writeFileSync(file, JSON.stringify(model.toJSON(null, false)));
     model.dispose();
-    args.push('--model-json', file, '--channels', String(model.inputs[0]!.shape[3]));
+    args.push('--model-json', file);
   }
   return runPythonPeer(context, 'keras_train.py', args);
 }
@@ -115,6 +116,8 @@ function trainingCase(spec: TrainingCaseSpec): BenchCase {
     percept: (context) => measurePercept(spec, context),
     peers: {
       keras: async (context) => measureKeras(spec, context),
+      // torch has no simple_cnn either: torch_common.py rebuilds percept's layer for layer.
+      torch: torchTrainPeer({ ...spec, classes: CLASSES }, (context) => stepBudget(context, false)),
       ...(spec.pureJsPeer ? { 'percept-js': perceptOnPureJs(name) } : {}),
     },
   };

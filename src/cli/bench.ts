@@ -1,10 +1,10 @@
 /**
- * `percept bench [--only GLOB] [--profile quick|full] [--json] [--keep]`: every case of bench/cases, percept against
- * its peers measured in the same run, printed as ratios.
+ * `percept bench [--only GLOB] [--peer NAME]... [--profile quick|full] [--json] [--keep] [--list]`: every case of
+ * bench/cases, percept against its peers (keras, torch, percept-js) measured in the same run, printed as ratios.
  */
 import { parseCommandArgs, printJson } from './args.ts';
 import { UserError, errorMessage } from '../errors.ts';
-import { ensurePythonEnv } from '../setup/python_env.ts';
+import { ensurePythonEnv, installedPython } from '../setup/python_env.ts';
 import { formatResults, matchesGlob, runCase, type CaseResult } from '../../bench/harness.ts';
 import { BENCH_CASES } from '../../bench/cases/index.ts';
 
@@ -35,6 +35,9 @@ export async function run(args: string[]): Promise<number> {
   if (selected.length === 0) throw new UserError(`--only ${values.only} matches no case. Cases: ${BENCH_CASES.map((c) => c.name).join(', ')}`);
   const log = (line: string): void => void process.stderr.write(`percept bench: ${line}\n`);
   const perceptOnly = values['percept-only'] ?? false;
+  // Never installed here (several GB): the torch peers run once `percept setup --python torch` has installed torch,
+  // and say that fix as their unavailable reason until then.
+  const torchPython = perceptOnly ? undefined : installedPython('torch');
   let python: string | undefined;
   if (!perceptOnly) {
     try {
@@ -48,7 +51,7 @@ export async function run(args: string[]): Promise<number> {
     // --percept-only: the pure-JS peer's child process; --peer: measure only the named peers.
     const peers = Object.fromEntries(Object.entries(benchCase.peers).filter(([peer]) => !perceptOnly && (values.peer === undefined || values.peer.includes(peer))));
     const measured = { ...benchCase, peers };
-    results.push(await runCase(measured, { profile, python, keep: values.keep ?? false, log }));
+    results.push(await runCase(measured, { profile, python, torchPython, keep: values.keep ?? false, log }));
   }
   if (values.json) printJson({ cases: results });
   else process.stdout.write(formatResults(results) + '\n');

@@ -5,18 +5,20 @@
  * - the native backend, offline (src/setup/native_backend.ts). It never fails an install over it: without it percept
  *   runs on pure JS and says so; `--require-native` (CI) makes that an error;
  * - `--system`: the Debian packages features need (apt-get when root, else the command to run);
- * - `--python keras|jupyter`: the project's .venv with those pinned groups;
- * - `--for-tests`: all of the above that the test suite needs.
+ * - `--python keras|jupyter|torch`: the project's venvs with those pinned groups (torch in `.venv-torch`, on demand);
+ * - `--for-tests`: all of the above that the test suite needs (not torch: several GB for one optional bench peer).
  */
 import { parseCommandArgs } from './args.ts';
 import { ensureNativeBackend } from '../setup/native_backend.ts';
-import { ensurePythonEnv, type PythonGroup } from '../setup/python_env.ts';
+import { ensurePythonEnv, venvOf, type PythonGroup } from '../setup/python_env.ts';
 import { ensureSystemPackages } from '../setup/system_packages.ts';
 import { UserError, errorMessage } from '../errors.ts';
 import { projectRoot } from '../setup/paths.ts';
 
-const USAGE = 'percept setup [--rebuild] [--require-native] [--system] [--python keras|jupyter]... [--for-tests] [--quiet]';
-const PYTHON_GROUPS: readonly PythonGroup[] = ['keras', 'jupyter'];
+const USAGE = 'percept setup [--rebuild] [--require-native] [--system] [--python keras|jupyter|torch]... [--for-tests] [--quiet]';
+const PYTHON_GROUPS: readonly PythonGroup[] = ['keras', 'jupyter', 'torch'];
+/** What `--for-tests` installs: torch is left out, the bench's torch peer is opt-in (`--python torch`). */
+const TEST_GROUPS: readonly PythonGroup[] = ['keras', 'jupyter'];
 
 function parsePythonGroups(values: readonly string[]): PythonGroup[] {
   for (const group of values) {
@@ -39,7 +41,7 @@ export async function run(args: string[]): Promise<number> {
     return 0;
   }
   const forTests = values['for-tests'] ?? false;
-  const pythonGroups = parsePythonGroups(forTests ? PYTHON_GROUPS : (values.python ?? []));
+  const pythonGroups = parsePythonGroups([...new Set([...(forTests ? TEST_GROUPS : []), ...(values.python ?? [])])]);
   const log = (line: string): void => void process.stderr.write(`percept setup: ${line}\n`);
 
   if (values.system || forTests) ensureSystemPackages(log);
@@ -56,7 +58,7 @@ export async function run(args: string[]): Promise<number> {
       log('percept will run on pure-JS TensorFlow.js, hundreds of times slower for convolutional training. Fix the cause above, then run: npx percept setup');
     }
   }
-  if (pythonGroups.length > 0) ensurePythonEnv(pythonGroups, log);
+  for (const venv of new Set(pythonGroups.map(venvOf))) ensurePythonEnv(pythonGroups.filter((group) => venvOf(group) === venv), log);
   if (pythonGroups.includes('jupyter')) {
     const { registerKernel } = await import('../notebook/kernel.ts');
     const registered = registerKernel();

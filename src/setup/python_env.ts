@@ -1,7 +1,10 @@
 /**
- * The project-local Python environment (`.venv/`, git-ignored) that holds the Python peers and tools:
- * Keras on the same tensorflow-cpu wheel as the native backend (benchmarks, parity tests) and, for the
- * notebook runner, Jupyter's execution client. pip's own cache (~/.cache/pip) is reused between runs.
+ * The project-local Python environments (git-ignored) that hold the Python peers and tools:
+ * - `.venv`: Keras on the same tensorflow-cpu wheel as the native backend (benchmarks, parity tests) and, for the
+ *   notebook runner, Jupyter's execution client;
+ * - `.venv-torch`: PyTorch and torchvision, the benchmarks' second peer, on demand only. It is a venv of its own because
+ *   torch 2.15 needs typing_extensions>=4.13 while tensorflow-cpu 2.12 pins typing_extensions<4.6.
+ * pip's own cache (~/.cache/pip) is reused between runs.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -11,59 +14,110 @@ import { findPython, wheelVersionFor, type SetupLog } from './native_backend.ts'
 import { projectRoot } from './paths.ts';
 
 /** Named groups of pinned requirements; a feature asks for the groups it needs. */
-export type PythonGroup = 'keras' | 'jupyter';
+export type PythonGroup = 'keras' | 'jupyter' | 'torch';
 
-function requirements(group: PythonGroup, pythonVersion: string): string[] {
+/** The project's venvs, by the folder under the project root that holds each. */
+export type PythonVenv = '.venv' | '.venv-torch';
+
+/** The venv each group is installed into. */
+export function venvOf(group: PythonGroup): PythonVenv {
+  return group === 'torch' ? '.venv-torch' : '.venv';
+}
+
+/** The group's pins; `pythonVersion` is asked only by the groups whose pins depend on it (finding Python starts it). */
+function requirements(group: PythonGroup, pythonVersion: () => string): string[] {
   switch (group) {
     case 'keras':
       // The same wheel the native backend's libtensorflow comes from, so peers run the same kernels.
       // scikit-learn and krippendorff regenerate the metric tests' reference values (src/metrics/metrics.test.ts).
-      return [`tensorflow-cpu==${wheelVersionFor(pythonVersion)}`, 'h5py==3.16.0', 'scikit-learn==1.9.1', 'krippendorff==0.9.0'];
+      return [`tensorflow-cpu==${wheelVersionFor(pythonVersion())}`, 'h5py==3.16.0', 'scikit-learn==1.9.1', 'krippendorff==0.9.0'];
     case 'jupyter':
       // IPython 8.23+ imports typing_extensions.TypeAliasType (4.6+), but tensorflow-cpu 2.12 pins typing_extensions<4.6
       // in the same venv: a newer IPython breaks jupyter_client's kernelspec lookup (it imports IPython.paths).
       return ['nbclient==0.10.2', 'nbformat==5.10.4', 'jupyter_client==8.6.3', 'jupyterlab==4.4.10', 'ipython==8.22.2'];
+    case 'torch':
+      // PyPI's Linux wheel is the CUDA build: its NVIDIA libraries make the venv several GB though the bench runs on
+      // the CPU. torchvision 0.29.2 is the newest release and requires torch>=2.14.
+      return ['torch==2.15.0', 'torchvision==0.29.2'];
   }
 }
 
-export function venvDir(root = projectRoot()): string {
-  return join(root, '.venv');
+/** What a group's first install fetches, for the log line before it starts. */
+const DOWNLOAD_NOTE: Partial<Record<PythonGroup, string>> = {
+  torch: "torch is PyPI's CUDA build: its 0.5 GB wheel pulls NVIDIA's CUDA libraries and Triton, 5.4 GB installed (2-3 minutes on a fast link)",
+};
+
+export function venvDir(root = projectRoot(), venv: PythonVenv = '.venv'): string {
+  return join(root, venv);
 }
 
 /** The venv's python executable. */
-export function venvPython(root = projectRoot()): string {
-  return join(venvDir(root), 'bin', 'python');
+export function venvPython(root = projectRoot(), venv: PythonVenv = '.venv'): string {
+  return join(venvDir(root, venv), 'bin', 'python');
+}
+
+function markerFile(root: string, venv: PythonVenv): string {
+  return join(venvDir(root, venv), 'percept-requirements.txt');
+}
+
+function installedRequirements(root: string, venv: PythonVenv): string[] {
+  const marker = markerFile(root, venv);
+  return existsSync(marker) ? readFileSync(marker, 'utf8').split('\n').filter(Boolean) : [];
 }
 
 /**
- * Creates `.venv` if needed and installs the groups' pinned requirements (skipped when a marker says they are in).
- * Returns the venv's python.
+ * The python of the group's venv when the group's pinned requirements are installed there, else undefined.
+ * It reads the install marker (and starts Python only for the keras group's version-dependent pin), so `percept bench` can look for the torch peer cheaply.
+ *
+ * @example
+ * const torch = installedPython('torch'); // '/work/percept/.venv-torch/bin/python' or undefined
+ */
+export function installedPython(group: PythonGroup, root = projectRoot()): string | undefined {
+  const venv = venvOf(group);
+  if (!existsSync(venvPython(root, venv))) return undefined;
+  const installed = installedRequirements(root, venv);
+  const wanted = requirements(group, () => findPython().version);
+  return wanted.every((requirement) => installed.includes(requirement)) ? venvPython(root, venv) : undefined;
+}
+
+/**
+ * Creates each group's venv if needed and installs the groups' pinned requirements into it (skipped when its marker
+ * says they are in). Returns the python of the groups' venv; groups from different venvs are installed by one call each.
+ *
+ * @example
+ * const python = ensurePythonEnv(['keras'], log); // '/work/percept/.venv/bin/python'
  */
 export function ensurePythonEnv(groups: readonly PythonGroup[], log: SetupLog): string {
+  const venvs = [...new Set(groups.map(venvOf))];
+  if (venvs.length !== 1) throw new Error(`ensurePythonEnv: groups ${groups.join(', ')} live in ${venvs.length === 0 ? 'no venv' : venvs.join(' and ')}; call it once per venv`);
+  const venv = venvs[0]!;
   const root = projectRoot();
   const python = findPython();
-  const venv = venvDir(root);
-  if (!existsSync(venvPython(root))) {
-    log(`creating the Python environment ${venv}`);
-    const created = spawnSync(python.command, ['-m', 'venv', venv], { encoding: 'utf8' });
+  const dir = venvDir(root, venv);
+  if (!existsSync(venvPython(root, venv))) {
+    log(`creating the Python environment ${dir}`);
+    const created = spawnSync(python.command, ['-m', 'venv', dir], { encoding: 'utf8' });
     if (created.status !== 0) {
-      throw new UserError(`python -m venv ${venv} failed: ${created.stderr.trim()}. Fix: apt-get install python3-venv`);
+      throw new UserError(`python -m venv ${dir} failed: ${created.stderr.trim()}. Fix: apt-get install python3-venv`);
     }
   }
-  const wanted = [...new Set(groups.flatMap((group) => requirements(group, python.version)))].sort();
-  const marker = join(venv, 'percept-requirements.txt');
-  const installed = existsSync(marker) ? readFileSync(marker, 'utf8').split('\n').filter(Boolean) : [];
+  const wanted = [...new Set(groups.flatMap((group) => requirements(group, () => python.version)))].sort();
+  const installed = installedRequirements(root, venv);
   const missing = wanted.filter((requirement) => !installed.includes(requirement));
   if (missing.length > 0) {
-    log(`pip install ${missing.join(' ')} (into ${venv}; pip's cache is reused)`);
-    const result = spawnSync(venvPython(root), ['-m', 'pip', 'install', '--disable-pip-version-check', '--quiet', ...missing], {
+    for (const group of groups) {
+      const note = DOWNLOAD_NOTE[group];
+      if (note !== undefined && requirements(group, () => python.version).some((requirement) => missing.includes(requirement))) log(note);
+    }
+    log(`pip install ${missing.join(' ')} (into ${dir}; pip's cache is reused)`);
+    const result = spawnSync(venvPython(root, venv), ['-m', 'pip', 'install', '--disable-pip-version-check', '--quiet', ...missing], {
       encoding: 'utf8',
       stdio: ['ignore', 'inherit', 'pipe'],
     });
     if (result.status !== 0) {
       throw new UserError(`pip install ${missing.join(' ')} failed: ${result.stderr.trim().split('\n').slice(-3).join(' ')}. Fix: check access to PyPI, then rerun`);
     }
-    writeFileSync(marker, [...new Set([...installed, ...missing])].sort().join('\n') + '\n');
+    writeFileSync(markerFile(root, venv), [...new Set([...installed, ...missing])].sort().join('\n') + '\n');
   }
-  return venvPython(root);
+  return venvPython(root, venv);
 }
