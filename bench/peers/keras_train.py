@@ -14,12 +14,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-APPLICATIONS = {
-    "mobilenet_v2": lambda shape, classes: tf.keras.applications.MobileNetV2(input_shape=shape, weights=None, classes=classes),
-    "resnet50": lambda shape, classes: tf.keras.applications.ResNet50(input_shape=shape, weights=None, classes=classes),
-    "densenet121": lambda shape, classes: tf.keras.applications.DenseNet121(input_shape=shape, weights=None, classes=classes),
-    "vgg16": lambda shape, classes: tf.keras.applications.VGG16(input_shape=shape, weights=None, classes=classes),
-}
+from peer_models import build  # noqa: E402
 
 
 def main():
@@ -41,7 +36,7 @@ def main():
         with open(args.model_json) as handle:
             model = tf.keras.models.model_from_json(handle.read())
     else:
-        model = APPLICATIONS[args.arch](shape, args.classes)
+        model = build(args.arch, shape, args.classes)
     model.compile(optimizer=tf.keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy")
     rng = np.random.default_rng(1)
     x = rng.random((args.batch, *shape), dtype=np.float32)
