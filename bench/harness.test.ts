@@ -113,3 +113,11 @@ function benchAgainstKeras(caseName: string, unit: string): CaseResult {
 test('percept bench runs a real case against Keras and prints the JSON contract', needsPython('tensorflow'), () => {
   benchAgainstKeras('train/simple_cnn/32', 'images/s');
 });
+
+test('the epoch case trains a whole epoch from an image folder on both sides', needsPython('tensorflow'), () => {
+  benchAgainstKeras('epoch/imagefolder/mobilenet_v2/96', 'images/s');
+});
+
+test('the predict case predicts through the run prediction path and Keras predict', needsPython('tensorflow'), () => {
+  benchAgainstKeras('predict/mobilenet_v2/224', 'images/s');
+});

@@ -14,8 +14,8 @@ type MemorySpec = Pick<TrainingCaseSpec, 'arch' | 'input' | 'batch'>;
 
 /**
  * What each side trains. Both reach their peak in the first step (percept's is the eager step its trace is recorded
- * from; measured on ResNet50/224 at batch 32, steps 2 and 3 did not raise it), so four steps suffice; the quick profile shrinks the
- * input and the batch.
+ * from; measured on ResNet50/224 at batch 32, steps 2 and 3 did not raise it), so four steps suffice. The quick
+ * profile shrinks the input and the batch.
  */
 function plan(spec: MemorySpec, context: BenchContext): { spec: MemorySpec; budget: StepBudget } {
   return context.profile === 'quick'
