@@ -11,7 +11,7 @@ import { parseExperimentConfig } from '../../src/runs/config.ts';
 import { imageTraining, loadImageData, ProblemLog } from '../../src/runs/image_pipeline.ts';
 import { train, type Batch, type BatchSource } from '../../src/train/trainer.ts';
 import type { BenchCase, BenchContext } from '../case.ts';
-import { imageFolder } from '../fixtures.ts';
+import { imageFolder, type BenchImageFolder } from '../fixtures.ts';
 import { runPythonPeer } from '../harness.ts';
 
 interface EpochCaseSpec {
@@ -33,7 +33,7 @@ function warmupBatches(context: BenchContext): number {
   return context.profile === 'quick' ? 2 : 3;
 }
 
-function folderOf(spec: EpochCaseSpec, context: BenchContext): ReturnType<typeof imageFolder> {
+function folderOf(spec: EpochCaseSpec, context: BenchContext): Promise<BenchImageFolder> {
   return imageFolder(context, { images: spec.images[context.profile], size: spec.stored, classes: CLASSES });
 }
 
