@@ -5,9 +5,9 @@
  *
  *   node --import tsx bench/train_peak_rss.ts '{"arch":"resnet50","input":224,"batch":32}' '{"warmup":1,"minSteps":3,"minSeconds":0}'
  */
-import { trainerImagesPerSecond, type StepBudget, type TrainingCaseSpec } from './cases/training.ts';
+import { trainerImagesPerSecond, type StepBudget, type StepSpec } from './cases/training.ts';
 
-const spec = JSON.parse(process.argv[2]!) as Pick<TrainingCaseSpec, 'arch' | 'input' | 'batch'>;
+const spec = JSON.parse(process.argv[2]!) as StepSpec;
 const budget = JSON.parse(process.argv[3]!) as StepBudget;
 const imagesPerSecond = await trainerImagesPerSecond(spec, budget);
 // Linux reports maxRSS in KiB, as Python's ru_maxrss does on the Keras side.

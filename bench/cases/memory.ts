@@ -8,29 +8,27 @@ import { join } from 'node:path';
 import { projectRoot } from '../../src/setup/paths.ts';
 import type { BenchCase, BenchContext } from '../case.ts';
 import { runMeasurementProcess, runPythonPeer } from '../harness.ts';
-import { kerasTrainArgs, type StepBudget, type TrainingCaseSpec } from './training.ts';
-
-type MemorySpec = Pick<TrainingCaseSpec, 'arch' | 'input' | 'batch'>;
+import { kerasTrainArgs, type StepBudget, type StepSpec } from './training.ts';
 
 /**
  * What each side trains. Both reach their peak in the first step (percept's is the eager step its trace is recorded
  * from; measured on ResNet50/224 at batch 32, steps 2 and 3 did not raise it), so four steps suffice. The quick
  * profile shrinks the input and the batch.
  */
-function plan(spec: MemorySpec, context: BenchContext): { spec: MemorySpec; budget: StepBudget } {
+function plan(spec: StepSpec, context: BenchContext): { spec: StepSpec; budget: StepBudget } {
   return context.profile === 'quick'
     ? { spec: { ...spec, input: 64, batch: 8 }, budget: { warmup: 1, minSteps: 1, minSeconds: 0 } }
     : { spec, budget: { warmup: 1, minSteps: 3, minSeconds: 0 } };
 }
 
-function measurePercept(spec: MemorySpec, context: BenchContext): number {
+function measurePercept(spec: StepSpec, context: BenchContext): number {
   const run = plan(spec, context);
   const child = join(projectRoot(), 'bench', 'train_peak_rss.ts');
   const args = ['--import', 'tsx', child, JSON.stringify(run.spec), JSON.stringify(run.budget)];
   return runMeasurementProcess('train_peak_rss.ts', process.execPath, args, { cwd: projectRoot(), env: { ...process.env, PERCEPT_QUIET_BACKEND: '1' } });
 }
 
-function memoryCase(spec: MemorySpec): BenchCase {
+function memoryCase(spec: StepSpec): BenchCase {
   return {
     name: `memory/train/${spec.arch}/${spec.input}`,
     unit: 'MB',

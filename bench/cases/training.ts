@@ -29,6 +29,9 @@ const CLASSES = 10;
  */
 const PURE_JS_BATCH = 4;
 
+/** What a fixed-batch training measurement builds and feeds: architecture, input side and batch. */
+export type StepSpec = Pick<TrainingCaseSpec, 'arch' | 'input' | 'batch'>;
+
 /** Steps run before the clock starts (they trace the step), and how long the measurement lasts at least. */
 export interface StepBudget {
   warmup: number;
@@ -82,7 +85,7 @@ class StepTimer extends Callback {
  * @example
  * await trainerImagesPerSecond({ arch: 'resnet50', input: 224, batch: 32 }, { warmup: 1, minSteps: 3, minSeconds: 0 });
  */
-export async function trainerImagesPerSecond(spec: Pick<TrainingCaseSpec, 'arch' | 'input' | 'batch'>, budget: StepBudget): Promise<number> {
+export async function trainerImagesPerSecond(spec: StepSpec, budget: StepBudget): Promise<number> {
   const model = buildBenchModel(spec);
   const channels = model.inputs[0]!.shape[3]!;
   const x = tf.randomUniform([spec.batch, spec.input, spec.input, channels], 0, 1, 'float32', 1);
@@ -113,7 +116,7 @@ function measurePercept(spec: TrainingCaseSpec, context: BenchContext): Promise<
  * @example
  * runPythonPeer(context, 'keras_train.py', [...kerasTrainArgs(spec, budget), '--report', 'peak-rss']);
  */
-export function kerasTrainArgs(spec: Pick<TrainingCaseSpec, 'arch' | 'input' | 'batch'>, budget: StepBudget): string[] {
+export function kerasTrainArgs(spec: StepSpec, budget: StepBudget): string[] {
   return [
     ...['--arch', spec.arch, '--input', String(spec.input), '--classes', String(CLASSES), '--batch', String(spec.batch)],
     ...['--warmup', String(budget.warmup), '--min-steps', String(budget.minSteps), '--min-seconds', String(budget.minSeconds)],
