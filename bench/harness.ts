@@ -13,12 +13,15 @@ import { projectRoot } from '../src/setup/paths.ts';
 export interface CaseResult {
   case: string;
   unit: string;
+  /** Median of percept's repeats. */
   percept: number;
-  /** Peer name -> figure; null when the peer could not run (reason in `unavailable`). */
+  /** Peer name -> median of its repeats; null when the peer could not run (reason in `unavailable`). */
   peers: Record<string, number | null>;
-  /** Peer name -> percept relative to the peer, oriented so that > 1 means percept is better. */
+  /** Peer name -> percept's median relative to the peer's, oriented so that > 1 means percept is better. */
   ratio: Record<string, number | null>;
   unavailable?: Record<string, string>;
+  /** 'percept' and each peer -> its figure in each repeat, in the order measured. */
+  samples: Record<string, number[]>;
 }
 
 export interface BenchOptions {
@@ -27,12 +30,28 @@ export interface BenchOptions {
   /** `.venv-torch`'s python; absent when torch is not installed. */
   torchPython?: string | undefined;
   keep: boolean;
+  /** Measurements of each side; percept and the peers alternate within each repeat. Default 1. */
+  repeats?: number;
   log(line: string): void;
 }
 
 /** percept relative to a peer, > 1 when percept is better whichever way the unit points. */
 export function ratioOf(percept: number, peer: number, higherIsBetter: boolean): number {
   return higherIsBetter ? percept / peer : peer / percept;
+}
+
+/**
+ * The middle figure (the mean of the two middle ones for an even count): one slow repeat, e.g. when another process
+ * took the cores for a while, does not move it the way it moves a mean.
+ *
+ * @example
+ * median([3, 1, 100]); // 3
+ */
+export function median(values: readonly number[]): number {
+  if (values.length === 0) throw new Error('median of no values');
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
 /** `*` matches within one path segment and `**` across segments, so `train/**` selects every training case. */
@@ -44,29 +63,47 @@ export function matchesGlob(name: string, glob: string): boolean {
   return new RegExp(`^${pattern}$`).test(name);
 }
 
+/**
+ * Measures a case `repeats` times, percept then each peer in every repeat, so that a change in the machine's load
+ * touches both sides alike, and reports each side's median. A peer that fails is unavailable from then on (its
+ * reason is kept), never fatal to the case.
+ *
+ * @example
+ * const result = await runCase(BENCH_CASES[0]!, { profile: 'quick', python, keep: false, repeats: 3, log });
+ * result.ratio['keras']; // median vs median
+ */
 export async function runCase(benchCase: BenchCase, options: BenchOptions): Promise<CaseResult> {
   const workDir = mkdtempSync(join(tmpdir(), `percept-bench-${benchCase.name.replace(/\W+/g, '-')}-`));
   const context: BenchContext = { workDir, python: options.python, torchPython: options.torchPython, profile: options.profile, log: options.log };
+  const repeats = options.repeats ?? 1;
+  const peerNames = Object.keys(benchCase.peers);
+  const samples: Record<string, number[]> = Object.fromEntries(['percept', ...peerNames].map((side) => [side, []]));
+  const unavailable: Record<string, string> = {};
   try {
-    options.log(`${benchCase.name}: percept`);
-    const percept = await benchCase.percept(context);
-    const peers: Record<string, number | null> = {};
-    const ratio: Record<string, number | null> = {};
-    const unavailable: Record<string, string> = {};
-    for (const [peer, measure] of Object.entries(benchCase.peers)) {
-      options.log(`${benchCase.name}: ${peer}`);
-      try {
-        const figure = await measure(context);
-        peers[peer] = figure;
-        ratio[peer] = ratioOf(percept, figure, benchCase.higherIsBetter);
-      } catch (error) {
-        peers[peer] = null;
-        ratio[peer] = null;
-        unavailable[peer] = errorMessage(error);
-        options.log(`${benchCase.name}: ${peer} unavailable: ${errorMessage(error)}`);
+    for (let repeat = 0; repeat < repeats; repeat++) {
+      const of = repeats > 1 ? ` (repeat ${repeat + 1} of ${repeats})` : '';
+      options.log(`${benchCase.name}: percept${of}`);
+      samples['percept']!.push(await benchCase.percept(context));
+      for (const peer of peerNames) {
+        if (peer in unavailable) continue;
+        options.log(`${benchCase.name}: ${peer}${of}`);
+        try {
+          samples[peer]!.push(await benchCase.peers[peer]!(context));
+        } catch (error) {
+          unavailable[peer] = errorMessage(error);
+          options.log(`${benchCase.name}: ${peer} unavailable: ${errorMessage(error)}`);
+        }
       }
     }
-    return { case: benchCase.name, unit: benchCase.unit, percept, peers, ratio, ...(Object.keys(unavailable).length > 0 ? { unavailable } : {}) };
+    const percept = median(samples['percept']!);
+    const peers: Record<string, number | null> = {};
+    const ratio: Record<string, number | null> = {};
+    for (const peer of peerNames) {
+      const figure = peer in unavailable ? null : median(samples[peer]!);
+      peers[peer] = figure;
+      ratio[peer] = figure === null ? null : ratioOf(percept, figure, benchCase.higherIsBetter);
+    }
+    return { case: benchCase.name, unit: benchCase.unit, percept, peers, ratio, ...(Object.keys(unavailable).length > 0 ? { unavailable } : {}), samples };
   } finally {
     if (!options.keep) rmSync(workDir, { recursive: true, force: true });
   }
@@ -77,12 +114,19 @@ function format(value: number | null): string {
   return value >= 100 ? value.toFixed(0) : value >= 10 ? value.toFixed(1) : value.toPrecision(3);
 }
 
-/** Plain-text table: one row per case and peer. */
+/** A median with the range of its repeats when there were several: `30.0 (28.1..31.2)`. */
+function formatSamples(value: number | null, samples: readonly number[] | undefined): string {
+  if (value === null || samples === undefined || samples.length < 2) return format(value);
+  return `${format(value)} (${format(Math.min(...samples))}..${format(Math.max(...samples))})`;
+}
+
+/** Plain-text table: one row per case and peer, each figure the median of its repeats with their range. */
 export function formatResults(results: readonly CaseResult[]): string {
   const rows = [['case', 'unit', 'percept', 'peer', 'peer figure', 'ratio (>1: percept better)']];
   for (const result of results) {
     for (const [peer, figure] of Object.entries(result.peers)) {
-      rows.push([result.case, result.unit, format(result.percept), peer, format(figure), result.ratio[peer] == null ? 'n/a' : `${result.ratio[peer]!.toFixed(2)}x`]);
+      const ratio = result.ratio[peer];
+      rows.push([result.case, result.unit, formatSamples(result.percept, result.samples['percept']), peer, formatSamples(figure, result.samples[peer]), ratio == null ? 'n/a' : `${ratio.toFixed(2)}x`]);
     }
   }
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
@@ -96,7 +140,8 @@ export function formatResults(results: readonly CaseResult[]): string {
 export function perceptOnPureJs(caseName: string): (context: BenchContext) => Promise<number> {
   return async (context) => {
     const bin = join(projectRoot(), 'src', 'cli', 'bin.mjs');
-    const args = [bin, 'bench', '--only', caseName, '--percept-only', '--json', '--profile', context.profile];
+    // One measurement per call: the harness repeats the peer itself, alternating it with percept's own figure.
+    const args = [bin, 'bench', '--only', caseName, '--percept-only', '--json', '--profile', context.profile, '--repeats', '1'];
     const result = spawnSync(process.execPath, args, { encoding: 'utf8', env: { ...process.env, PERCEPT_BACKEND: 'js', PERCEPT_QUIET_BACKEND: '1' }, maxBuffer: 16 * 1024 * 1024 });
     if (result.status !== 0) throw new Error(`pure-JS run failed: ${result.stderr.trim().split('\n').slice(-2).join(' ')}`);
     const parsed = JSON.parse(result.stdout) as { cases: CaseResult[] };
@@ -104,10 +149,25 @@ export function perceptOnPureJs(caseName: string): (context: BenchContext) => Pr
   };
 }
 
+/**
+ * Runs one measurement in its own process, which prints one JSON object with `value` as the last line of its stdout;
+ * a failure is an error carrying the end of its stderr.
+ *
+ * @example
+ * runMeasurementProcess('keras_train.py', python, [script, '--arch', 'resnet50'], {}); // 41.2
+ */
+export function runMeasurementProcess(name: string, command: string, args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string }): number {
+  const result = spawnSync(command, args, { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024, ...options });
+  if (result.status !== 0) throw new Error(`${name} failed: ${(result.stderr ?? String(result.error)).trim().split('\n').slice(-3).join(' ')}`);
+  const lastLine = result.stdout.trim().split('\n').pop() ?? '';
+  return (JSON.parse(lastLine) as { value: number }).value;
+}
+
 /** The Python peers' families: each runs with its own venv's python, installed by its setup group. */
 export type PythonPeer = 'keras' | 'torch';
 
-function peerPython(context: BenchContext, peer: PythonPeer): string {
+/** The python a peer family runs with, or an error that says how to install it. */
+export function peerPython(context: BenchContext, peer: PythonPeer): string {
   const python = peer === 'torch' ? context.torchPython : context.python;
   if (python !== undefined) return python;
   throw new Error(peer === 'torch' ? 'torch is not installed (.venv-torch, several GB). Fix: npx percept setup --python torch' : 'Python peers unavailable (npx percept setup --python keras)');
@@ -121,9 +181,5 @@ function peerPython(context: BenchContext, peer: PythonPeer): string {
  * runPythonPeer(context, 'torch_train.py', ['--arch', 'resnet50', ...], 'torch'); // images/s
  */
 export function runPythonPeer(context: BenchContext, script: string, args: string[], peer: PythonPeer = 'keras'): number {
-  const file = join(projectRoot(), 'bench', 'peers', script);
-  const result = spawnSync(peerPython(context, peer), [file, ...args], { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
-  if (result.status !== 0) throw new Error(`${script} failed: ${result.stderr.trim().split('\n').slice(-3).join(' ')}`);
-  const lastLine = result.stdout.trim().split('\n').pop() ?? '';
-  return (JSON.parse(lastLine) as { value: number }).value;
+  return runMeasurementProcess(script, peerPython(context, peer), [join(projectRoot(), 'bench', 'peers', script), ...args], {});
 }

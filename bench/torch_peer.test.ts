@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { runCase } from './harness.ts';
-import { torchEpochPeer, torchPredictPeer, torchTrainPeer } from './torch_peer.ts';
+import { torchScriptPeer, torchTrainPeer } from './torch_peer.ts';
 import type { BenchCase } from './case.ts';
 import { installedPython } from '../src/setup/python_env.ts';
 import { projectRoot } from '../src/setup/paths.ts';
@@ -19,13 +19,13 @@ test('percept setup --python lists torch among the valid groups', () => {
   assert.match(result.stderr, /--python nonsense: valid groups are keras, jupyter, torch/);
 });
 
-test('every training-throughput case lists torch as a peer', () => {
+test('every train/*, epoch/* and predict/* case lists torch as a peer', () => {
   const result = spawnSync(process.execPath, [BIN, 'bench', '--list'], { encoding: 'utf8' });
   assert.equal(result.status, 0, result.stderr);
-  // bench/cases/training.ts's cases; train/frozen-base/* times Keras's fit of a frozen base, which has no torch script.
-  const lines = result.stdout.trim().split('\n').filter((line) => line.startsWith('train/') && !line.startsWith('train/frozen-base/'));
-  assert.equal(lines.length, 7);
-  for (const line of lines) assert.match(line, /^train\/\S+ .*peers: keras, torch\b/);
+  // train/frozen-base/* times Keras's fit of a frozen base, which has no torch script.
+  const lines = result.stdout.trim().split('\n').filter((line) => /^(train|epoch|predict)\//.test(line) && !line.startsWith('train/frozen-base/'));
+  assert.equal(lines.length, 11);
+  for (const line of lines) assert.match(line, /^\S+ .*peers: keras, torch\b/);
 });
 
 test('without .venv-torch every torch peer is unavailable with the setup command as its reason', async () => {
@@ -36,8 +36,10 @@ test('without .venv-torch every torch peer is unavailable with the setup command
     percept: async () => 1,
     peers: {
       train: torchTrainPeer(spec, budget),
-      predict: torchPredictPeer({ ...spec, images: 64, warmup: 1, minSeconds: () => 0 }),
-      epoch: torchEpochPeer({ ...spec, warmup: 1, data: (context) => context.workDir }),
+      predict: torchScriptPeer('torch_predict.py', () => []),
+      epoch: torchScriptPeer('torch_epoch.py', () => {
+        throw new Error('the arguments are built after the venv check');
+      }),
     },
   };
   const result = await runCase(benchCase, { profile: 'quick', python: undefined, torchPython: undefined, keep: false, log: () => {} });

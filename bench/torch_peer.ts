@@ -5,7 +5,7 @@
  * with `.venv-torch`'s python, which only `npx percept setup --python torch` installs (several GB).
  */
 import type { BenchCase, BenchContext } from './case.ts';
-import { runPythonPeer } from './harness.ts';
+import { peerPython, runPythonPeer } from './harness.ts';
 import { budgetArgs, modelArgs, type PeerModelSpec, type StepBudget } from './peer_args.ts';
 
 /** A peer's measurement, as a case lists it under `peers`. */
@@ -21,47 +21,16 @@ export function torchTrainPeer(spec: PeerModelSpec, budget: (context: BenchConte
   return async (context) => runPythonPeer(context, 'torch_train.py', [...modelArgs(spec), ...budgetArgs(budget(context))], 'torch');
 }
 
-/** What an inference case runs: `images` random images predicted in batches of `batch`. */
-export interface TorchPredictSpec extends PeerModelSpec {
-  images: number;
-  /** Batches predicted before timing. */
-  warmup: number;
-  /** The shortest time measured, in whole passes over the images. */
-  minSeconds: (context: BenchContext) => number;
-}
-
 /**
- * Inference images/s in model.eval() under torch.inference_mode(): torch_predict.py.
+ * A torch peer script of a case whose percept side fixes the arguments (the predict and epoch cases): `args(context)`
+ * may do work (write the case's image folder), so a missing torch venv is reported before it runs.
  *
  * @example
- * peers: { torch: torchPredictPeer({ arch: 'resnet50', input: 224, classes: 1000, batch: 32, images: 256, warmup: 2, minSeconds: () => 5 }) }
+ * peers: { torch: torchScriptPeer('torch_predict.py', (context) => peerArgs(spec, context)) }
  */
-export function torchPredictPeer(spec: TorchPredictSpec): PeerMeasure {
+export function torchScriptPeer(script: 'torch_predict.py' | 'torch_epoch.py', args: (context: BenchContext) => string[] | Promise<string[]>): PeerMeasure {
   return async (context) => {
-    const args = [...modelArgs(spec), '--images', String(spec.images), '--warmup', String(spec.warmup), '--min-seconds', String(spec.minSeconds(context))];
-    return runPythonPeer(context, 'torch_predict.py', args, 'torch');
-  };
-}
-
-/** What an epoch case runs: one training epoch over the image files in `data(context)`. */
-export interface TorchEpochSpec extends PeerModelSpec {
-  /** An ImageFolder root (one subfolder per class) or a flat folder of images, usually made by the case in its workDir. */
-  data: (context: BenchContext) => string;
-  /** Batches trained before the clock starts. */
-  warmup: number;
-  /** DataLoader worker processes; default 0, the fastest measured on 2 cores (torch_epoch.py says why). */
-  workers?: number;
-}
-
-/**
- * Images/s of one training epoch read, decoded, resized and flipped by a DataLoader: torch_epoch.py.
- *
- * @example
- * peers: { torch: torchEpochPeer({ arch: 'mobilenet_v2', input: 96, classes: 10, batch: 32, warmup: 3, data: (ctx) => join(ctx.workDir, 'images') }) }
- */
-export function torchEpochPeer(spec: TorchEpochSpec): PeerMeasure {
-  return async (context) => {
-    const args = [...modelArgs(spec), '--data', spec.data(context), '--warmup', String(spec.warmup), '--workers', String(spec.workers ?? 0)];
-    return runPythonPeer(context, 'torch_epoch.py', args, 'torch');
+    peerPython(context, 'torch');
+    return runPythonPeer(context, script, await args(context), 'torch');
   };
 }

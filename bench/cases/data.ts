@@ -2,13 +2,12 @@
  * Data pipeline throughput: images/s from JPEG files to normalized 96×96 float batches, percept's streaming
  * `imageBatches` (TensorFlow decode on libuv threads, prefetch) against Keras's `image_dataset_from_directory` on the same files in the same run.
  */
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { tf } from '../../src/tf.ts';
 import { imageBatches } from '../../src/data/batches.ts';
 import { openDataset } from '../../src/data/open.ts';
-import { synthesizeFaces } from '../../src/data/synth/index.ts';
 import type { BenchCase, BenchContext } from '../case.ts';
+import { syntheticFaces } from '../fixtures.ts';
 import { runPythonPeer } from '../harness.ts';
 
 const SIZE = 96;
@@ -17,14 +16,8 @@ const BATCH = 32;
 const STORED_SIZE = 160;
 
 /** The JPEG files both sides read, written once per run into the case's scratch folder. */
-async function faces(context: BenchContext): Promise<string> {
-  const n = context.profile === 'quick' ? 256 : 2000;
-  const out = join(context.workDir, `faces-${n}`);
-  if (!existsSync(join(out, 'synth.json'))) {
-    context.log(`writing ${n} synthetic ${STORED_SIZE}px JPEGs to ${out}`);
-    await synthesizeFaces({ out, n, size: STORED_SIZE, seed: 1 });
-  }
-  return out;
+function faces(context: BenchContext): Promise<string> {
+  return syntheticFaces(context, context.profile === 'quick' ? 256 : 2000, STORED_SIZE);
 }
 
 /** One full pass of percept's pipeline: decode + resize + batch + /255, each batch read back to host memory. */

@@ -15,7 +15,7 @@ import { perceptOnPureJs, runPythonPeer } from '../harness.ts';
 import { budgetArgs, modelArgs, type StepBudget } from '../peer_args.ts';
 import { torchTrainPeer } from '../torch_peer.ts';
 
-interface TrainingCaseSpec {
+export interface TrainingCaseSpec {
   arch: 'mobilenet_v2' | 'simple_cnn' | 'resnet50' | 'densenet121' | 'vgg16';
   input: number;
   batch: number;
@@ -32,13 +32,16 @@ const CLASSES = 10;
  */
 const PURE_JS_BATCH = 4;
 
+/** What a fixed-batch training measurement builds and feeds: architecture, input side and batch. */
+export type StepSpec = Pick<TrainingCaseSpec, 'arch' | 'input' | 'batch'>;
+
 /** Warm-up and measuring budget. */
 function stepBudget(context: BenchContext, pureJs: boolean): StepBudget {
   if (pureJs) return { warmup: 1, minSteps: 1, minSeconds: 0 };
   return context.profile === 'quick' ? { warmup: 2, minSteps: 3, minSeconds: 1 } : { warmup: 3, minSteps: 5, minSeconds: 8 };
 }
 
-function buildBenchModel(spec: TrainingCaseSpec): LayersModel {
+function buildBenchModel(spec: Pick<TrainingCaseSpec, 'arch' | 'input'>): LayersModel {
   return buildArchitecture(spec.arch, { inputSize: spec.input, classes: CLASSES, includeTop: true, seed: 1 });
 }
 
@@ -72,17 +75,19 @@ class StepTimer extends Callback {
 
 /**
  * Images/s of the trainer's own Adam steps (what `percept train` runs: traced into one TensorFlow function on the
- * native backend) on one fixed batch, timed after warm-up, which includes the step's tracing.
+ * native backend) on one fixed random batch of `spec.batch` images, timed after the budget's warm-up steps, which
+ * include the step's tracing. The memory cases run it in a child process for its peak RSS.
+ *
+ * @example
+ * await trainerImagesPerSecond({ arch: 'resnet50', input: 224, batch: 32 }, { warmup: 1, minSteps: 3, minSeconds: 0 });
  */
-async function measurePercept(spec: TrainingCaseSpec, context: BenchContext): Promise<number> {
+export async function trainerImagesPerSecond(spec: StepSpec, budget: StepBudget): Promise<number> {
   const model = buildBenchModel(spec);
   const channels = model.inputs[0]!.shape[3]!;
-  const pureJs = backendInfo.kind === 'js';
-  const batch = pureJs ? Math.min(spec.batch, PURE_JS_BATCH) : spec.batch;
-  const x = tf.randomUniform([batch, spec.input, spec.input, channels], 0, 1, 'float32', 1);
-  const y = tf.randomUniform([batch], 0, CLASSES, 'int32', 2);
+  const x = tf.randomUniform([spec.batch, spec.input, spec.input, channels], 0, 1, 'float32', 1);
+  const y = tf.randomUniform([spec.batch], 0, CLASSES, 'int32', 2);
   // Every budget warms up at least one step, which traces the batch's shape.
-  const timer = new StepTimer(stepBudget(context, pureJs));
+  const timer = new StepTimer(budget);
   const source: BatchSource = {
     *batches(): Iterable<Batch> {
       while (!timer.done) yield { x: x.clone(), targets: [y.clone()] };
@@ -91,11 +96,28 @@ async function measurePercept(spec: TrainingCaseSpec, context: BenchContext): Pr
   await train({ model, outputs: [{ name: 'class', loss: 'sparse_categorical_crossentropy' }], train: source, epochs: 1, optimizer: { name: 'adam', lr: 1e-3 }, callbacks: [timer], log: () => {} });
   tf.dispose([x, y]);
   model.dispose();
-  return (batch * timer.steps) / timer.seconds;
+  return (spec.batch * timer.steps) / timer.seconds;
+}
+
+function measurePercept(spec: TrainingCaseSpec, context: BenchContext): Promise<number> {
+  const pureJs = backendInfo.kind === 'js';
+  const batch = pureJs ? Math.min(spec.batch, PURE_JS_BATCH) : spec.batch;
+  return trainerImagesPerSecond({ ...spec, batch }, stepBudget(context, pureJs));
+}
+
+/**
+ * bench/peers/keras_train.py's arguments for the same steps as `trainerImagesPerSecond` (a keras.applications
+ * architecture; simple_cnn needs its topology file too).
+ *
+ * @example
+ * runPythonPeer(context, 'keras_train.py', [...kerasTrainArgs(spec, budget), '--report', 'peak-rss']);
+ */
+export function kerasTrainArgs(spec: StepSpec, budget: StepBudget): string[] {
+  return [...modelArgs({ ...spec, classes: CLASSES }), ...budgetArgs(budget)];
 }
 
 function measureKeras(spec: TrainingCaseSpec, context: BenchContext): number {
-  const args = [...modelArgs({ ...spec, classes: CLASSES }), ...budgetArgs(stepBudget(context, false))];
+  const args = kerasTrainArgs(spec, stepBudget(context, false));
   if (spec.arch === 'simple_cnn') {
     // Keras has no simple_cnn: give it percept's own topology, which tfjs writes in Keras's JSON format.
     const model = buildBenchModel(spec);

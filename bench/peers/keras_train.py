@@ -2,11 +2,14 @@
 
 Builds the same architecture as percept (keras.applications by name, or percept's own topology exported as
 Keras-compatible JSON with --model-json), compiles with Adam and sparse categorical cross-entropy, and times
-steps on fixed random batches, exactly as the percept side does. Prints one JSON object on stdout.
+steps on fixed random batches, exactly as the percept side does. With --report peak-rss the value is instead the
+process's peak resident memory in MB after those steps (the memory/train/* cases run it in a fresh process).
+Prints one JSON object on stdout.
 """
 import argparse
 import json
 import os
+import resource
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -14,12 +17,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-APPLICATIONS = {
-    "mobilenet_v2": lambda shape, classes: tf.keras.applications.MobileNetV2(input_shape=shape, weights=None, classes=classes),
-    "resnet50": lambda shape, classes: tf.keras.applications.ResNet50(input_shape=shape, weights=None, classes=classes),
-    "densenet121": lambda shape, classes: tf.keras.applications.DenseNet121(input_shape=shape, weights=None, classes=classes),
-    "vgg16": lambda shape, classes: tf.keras.applications.VGG16(input_shape=shape, weights=None, classes=classes),
-}
+from peer_models import build  # noqa: E402
 
 
 def main():
@@ -33,6 +31,7 @@ def main():
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--min-steps", type=int, default=5)
     parser.add_argument("--min-seconds", type=float, default=5.0)
+    parser.add_argument("--report", choices=["images-per-second", "peak-rss"], default="images-per-second")
     args = parser.parse_args()
 
     tf.keras.utils.set_random_seed(1)
@@ -41,7 +40,7 @@ def main():
         with open(args.model_json) as handle:
             model = tf.keras.models.model_from_json(handle.read())
     else:
-        model = APPLICATIONS[args.arch](shape, args.classes)
+        model = build(args.arch, shape, args.classes)
     model.compile(optimizer=tf.keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy")
     rng = np.random.default_rng(1)
     x = rng.random((args.batch, *shape), dtype=np.float32)
@@ -53,7 +52,10 @@ def main():
         model.train_on_batch(x, y)
         steps += 1
     elapsed = time.perf_counter() - start
-    print(json.dumps({"value": args.batch * steps / elapsed, "steps": steps, "seconds": elapsed, "threads": tf.config.threading.get_intra_op_parallelism_threads()}))
+    # Linux reports ru_maxrss in KiB, as Node's process.resourceUsage().maxRSS does.
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    value = peak_mb if args.report == "peak-rss" else args.batch * steps / elapsed
+    print(json.dumps({"value": value, "steps": steps, "seconds": elapsed, "peak_rss_mb": peak_mb, "threads": tf.config.threading.get_intra_op_parallelism_threads()}))
 
 
 if __name__ == "__main__":

@@ -52,6 +52,7 @@ def open_dataset(args, transform):
 def add_args(parser):
     parser.add_argument("--data", required=True, help="ImageFolder root, or a flat folder of images")
     parser.add_argument("--workers", type=int, default=0)
+    parser.add_argument("--seed", type=int, default=1, help="the shuffle's seed")
 
 
 def main():
@@ -69,7 +70,7 @@ def main():
 
     model = torch_common.build_model(args).to(memory_format=fmt).train()
     step = torch_common.train_step(model)
-    loader = torch.utils.data.DataLoader(dataset, batch_size=args.batch, shuffle=True, num_workers=args.workers, generator=torch.Generator().manual_seed(1))
+    loader = torch.utils.data.DataLoader(dataset, batch_size=args.batch, shuffle=True, num_workers=args.workers, generator=torch.Generator().manual_seed(args.seed))
     images, start = 0, None
     for index, (x, y) in enumerate(loader):
         step(x.contiguous(memory_format=fmt), y)

@@ -21,3 +21,17 @@ export function parseCommandArgs<O extends Options>(command: string, args: strin
 export function printJson(value: unknown): void {
   process.stdout.write(JSON.stringify(value, null, 2) + '\n');
 }
+
+/**
+ * A flag that takes a positive integer, or undefined when it was not given; anything else is a user error naming the
+ * command's usage (the CLI prefixes the command's name).
+ *
+ * @example
+ * positiveIntFlag('input', values.input, USAGE); // 224 for --input 224
+ */
+export function positiveIntFlag(flag: string, value: string | undefined, usage: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new UserError(`--${flag} '${value}' is not a positive integer. Usage: ${usage}`);
+  return n;
+}

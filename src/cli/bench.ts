@@ -1,20 +1,37 @@
 /**
- * `percept bench [--only GLOB] [--peer NAME]... [--profile quick|full] [--json] [--keep] [--list]`: every case of
- * bench/cases, percept against its peers (keras, torch, percept-js) measured in the same run, printed as ratios.
+ * `percept bench [--only GLOB] [--peer NAME]... [--profile quick|full] [--repeats N] [--json] [--keep]`: every case of
+ * bench/cases, percept against its peers (keras, torch, percept-js) measured in the same run, each side the median of
+ * N repeats in which they alternate, printed as ratios.
  */
-import { parseCommandArgs, printJson } from './args.ts';
+import { parseCommandArgs, positiveIntFlag, printJson } from './args.ts';
 import { UserError, errorMessage } from '../errors.ts';
 import { ensurePythonEnv, installedPython } from '../setup/python_env.ts';
 import { formatResults, matchesGlob, runCase, type CaseResult } from '../../bench/harness.ts';
 import { BENCH_CASES } from '../../bench/cases/index.ts';
 
-const USAGE = 'percept bench [--only GLOB] [--peer NAME]... [--profile quick|full] [--json] [--keep] [--list]';
+const USAGE = 'percept bench [--only GLOB] [--peer NAME]... [--profile quick|full] [--repeats N] [--json] [--keep] [--list]';
+
+const HELP = `Usage: ${USAGE}
+
+  --only GLOB      cases to run (* within a segment, ** across: 'epoch/**')
+  --peer NAME      peers to measure (repeatable; default every peer of each case)
+  --profile P      full (default) measures; quick shrinks every case for a functional check
+  --repeats N      measurements of each side, percept and peers alternating; figures are medians
+                   (default 3 with --profile full, 1 with quick)
+  --json           print { repeats, cases: [{ case, unit, percept, peers, ratio, samples }] }
+  --keep           keep each case's scratch folder (generated images)
+  --list           list the cases and their peers
+`;
+
+/** Repeats by profile: a full run takes medians of three; a quick run only checks that every case works. */
+const DEFAULT_REPEATS = { full: 3, quick: 1 } as const;
 
 export async function run(args: string[]): Promise<number> {
   const { values } = parseCommandArgs('bench', args, {
     only: { type: 'string' },
     peer: { type: 'string', multiple: true },
     profile: { type: 'string', default: 'full' },
+    repeats: { type: 'string' },
     json: { type: 'boolean' },
     keep: { type: 'boolean' },
     list: { type: 'boolean' },
@@ -22,11 +39,12 @@ export async function run(args: string[]): Promise<number> {
     'percept-only': { type: 'boolean' },
   }, USAGE);
   if (values.help) {
-    process.stdout.write(`Usage: ${USAGE}\n`);
+    process.stdout.write(HELP);
     return 0;
   }
   const profile = values.profile;
   if (profile !== 'quick' && profile !== 'full') throw new UserError(`--profile ${profile}: valid profiles are quick, full`);
+  const repeats = positiveIntFlag('repeats', values.repeats, USAGE) ?? DEFAULT_REPEATS[profile];
   const selected = BENCH_CASES.filter((benchCase) => values.only === undefined || matchesGlob(benchCase.name, values.only));
   if (values.list) {
     process.stdout.write(BENCH_CASES.map((benchCase) => `${benchCase.name}  (${benchCase.unit}; peers: ${Object.keys(benchCase.peers).join(', ')})`).join('\n') + '\n');
@@ -51,9 +69,9 @@ export async function run(args: string[]): Promise<number> {
     // --percept-only: the pure-JS peer's child process; --peer: measure only the named peers.
     const peers = Object.fromEntries(Object.entries(benchCase.peers).filter(([peer]) => !perceptOnly && (values.peer === undefined || values.peer.includes(peer))));
     const measured = { ...benchCase, peers };
-    results.push(await runCase(measured, { profile, python, torchPython, keep: values.keep ?? false, log }));
+    results.push(await runCase(measured, { profile, python, torchPython, keep: values.keep ?? false, repeats, log }));
   }
-  if (values.json) printJson({ cases: results });
+  if (values.json) printJson({ repeats, cases: results });
   else process.stdout.write(formatResults(results) + '\n');
   return 0;
 }

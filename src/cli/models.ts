@@ -7,7 +7,7 @@
  */
 import { UserError } from '../errors.ts';
 import type { ArchitectureSpec, GlobalPooling } from '../models/types.ts';
-import { parseCommandArgs, printJson } from './args.ts';
+import { parseCommandArgs, positiveIntFlag, printJson } from './args.ts';
 
 const USAGE = 'percept models [NAME] [--input N] [--classes N] [--no-top [--pooling avg|max]] [--alpha A] [--minimalistic] [--summary] [--json]';
 
@@ -27,13 +27,6 @@ export interface ModelInfo {
   trainable: number;
   nonTrainable: number;
   layers: number;
-}
-
-function positiveInt(flag: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new UserError(`models: --${flag} '${value}' is not a positive integer. Usage: ${USAGE}`);
-  return n;
 }
 
 function poolingFlag(value: string | undefined, noTop: boolean): GlobalPooling | undefined {
@@ -77,8 +70,8 @@ export async function run(args: string[]): Promise<number> {
     return 0;
   }
   if (positionals.length > 1) throw new UserError(`models: one architecture at most, got ${positionals.join(' ')}. Usage: ${USAGE}`);
-  const input = positiveInt('input', values.input);
-  const classes = positiveInt('classes', values.classes);
+  const input = positiveIntFlag('input', values.input, USAGE);
+  const classes = positiveIntFlag('classes', values.classes, USAGE);
   const pooling = poolingFlag(values.pooling, values['no-top'] === true);
   const alpha = values.alpha === undefined ? undefined : Number(values.alpha);
   if (alpha !== undefined && !(alpha > 0)) throw new UserError(`models: --alpha '${values.alpha}' is not a positive number (MobileNetV2 takes 0.35-1.4)`);

@@ -15,6 +15,7 @@ import type { Batch, BatchSource } from '../train/trainer.ts';
 import { hashJson } from './cache_key.ts';
 import type { ExperimentConfig } from './config.ts';
 import type { ExperimentModel, Task } from './experiment_model.ts';
+import { predictBatches, tensorBatches, type InputBatch, type Outputs } from './predict_batches.ts';
 import type { Prediction, RunSplit } from './run_files.ts';
 
 /** Items skipped while reading or decoding, once per file. */
@@ -176,29 +177,9 @@ function streamSource(items: readonly DataItem[], feed: Feed, tasks: readonly Ta
   };
 }
 
-/** The model's outputs for a set of items, as rows of numbers per output. */
-interface Outputs {
-  ids: string[];
-  values: number[][][];
-}
-
-function collect(outputs: Outputs, ids: readonly string[], predicted: Tensor | Tensor[]): void {
-  const list = Array.isArray(predicted) ? predicted : [predicted];
-  list.forEach((tensor, i) => {
-    outputs.values[i] ??= [];
-    outputs.values[i]!.push(...(tensor.arraySync() as number[][]));
-  });
-  outputs.ids.push(...ids);
-  tf.dispose(list);
-}
-
-async function predictItems(model: LayersModel, items: readonly DataItem[], feed: Feed): Promise<Outputs> {
-  const outputs: Outputs = { ids: [], values: [] };
-  for await (const { batch, x } of preparedBatches(items, feed, { shuffle: false, seed: 0 })) {
-    collect(outputs, batch.ids, model.predict(x) as Tensor | Tensor[]);
-    x.dispose();
-  }
-  return outputs;
+/** The decoded, preprocessed batches of `items` in dataset order, as `predictBatches` takes them. */
+async function* predictionInputs(items: readonly DataItem[], feed: Feed): AsyncGenerator<InputBatch> {
+  for await (const { batch, x } of preparedBatches(items, feed, { shuffle: false, seed: 0 })) yield { ids: batch.ids, x };
 }
 
 /** Features of a frozen base for some items, with their targets and ids. */
@@ -283,7 +264,7 @@ export async function imageTraining(config: ExperimentConfig, data: ImageData, m
       cachedFeatures: false,
       async predict() {
         const records: Prediction[] = [];
-        for (const split of splits) records.push(...predictionRecords(split, await predictItems(model.model, data.split[split], feed), tasks, byId));
+        for (const split of splits) records.push(...predictionRecords(split, await predictBatches(model.model, predictionInputs(data.split[split], feed)), tasks, byId));
         return records;
       },
       dispose() {},
@@ -308,14 +289,7 @@ export async function imageTraining(config: ExperimentConfig, data: ImageData, m
       for (const split of splits) {
         const part = cached[split];
         if (part === undefined) continue;
-        const outputs: Outputs = { ids: [], values: [] };
-        for (let start = 0; start < part.ids.length; start += batchSize) {
-          const size = Math.min(batchSize, part.ids.length - start);
-          const x = tf.slice(part.features, start, size);
-          collect(outputs, part.ids.slice(start, start + size), model.head.predict(x) as Tensor | Tensor[]);
-          x.dispose();
-        }
-        records.push(...predictionRecords(split, outputs, tasks, byId));
+        records.push(...predictionRecords(split, await predictBatches(model.head, tensorBatches(part.features, part.ids, batchSize)), tasks, byId));
       }
       return records;
     },

@@ -1,0 +1,63 @@
+/**
+ * `predict/<arch>/224`: images/s of inference at batch 32 on random images, through the function a run predicts its
+ * val and test items with (src/runs/predict_batches.ts: the model's predict per batch, outputs read back to
+ * JavaScript), against Keras's `model.predict(x, batch_size=32)`. Both sides predict one batch first, which traces
+ * Keras's predict function and warms percept's kernels.
+ */
+import { tf } from '../../src/tf.ts';
+import { buildArchitecture } from '../../src/models/index.ts';
+import { predictBatches, tensorBatches } from '../../src/runs/predict_batches.ts';
+import type { BenchCase, BenchContext } from '../case.ts';
+import { runPythonPeer } from '../harness.ts';
+import { torchScriptPeer } from '../torch_peer.ts';
+
+interface PredictCaseSpec {
+  arch: 'mobilenet_v2' | 'resnet50';
+  input: number;
+}
+
+const BATCH = 32;
+const CLASSES = 10;
+
+/** Images predicted after the warm-up batch: 8 batches measure; the quick profile only checks that the case runs. */
+function imageCount(context: BenchContext): number {
+  return context.profile === 'quick' ? BATCH : 8 * BATCH;
+}
+
+async function measurePercept(spec: PredictCaseSpec, context: BenchContext): Promise<number> {
+  const model = buildArchitecture(spec.arch, { inputSize: spec.input, classes: CLASSES, includeTop: true, seed: 1 });
+  const images = imageCount(context);
+  const x = tf.randomUniform([images, spec.input, spec.input, 3], 0, 1, 'float32', 1);
+  const ids = Array.from({ length: images }, (_, i) => String(i));
+  try {
+    await predictBatches(model, [{ ids: ids.slice(0, BATCH), x: tf.slice(x, 0, BATCH) }]);
+    const start = performance.now();
+    const outputs = await predictBatches(model, tensorBatches(x, ids, BATCH));
+    const seconds = (performance.now() - start) / 1000;
+    return outputs.ids.length / seconds;
+  } finally {
+    x.dispose();
+    model.dispose();
+  }
+}
+
+/** The arguments every peer of a predict case takes: the same architecture, input, classes, images and batch. */
+function peerArgs(spec: PredictCaseSpec, context: BenchContext): string[] {
+  return ['--arch', spec.arch, '--input', String(spec.input), '--classes', String(CLASSES), '--images', String(imageCount(context)), '--batch', String(BATCH)];
+}
+
+function predictCase(spec: PredictCaseSpec): BenchCase {
+  return {
+    name: `predict/${spec.arch}/${spec.input}`,
+    unit: 'images/s',
+    higherIsBetter: true,
+    percept: (context) => measurePercept(spec, context),
+    peers: {
+      keras: async (context) => runPythonPeer(context, 'keras_predict.py', peerArgs(spec, context)),
+      // One timed pass over the images, as Keras's predict makes; its layout probe warms it up first.
+      torch: torchScriptPeer('torch_predict.py', (context) => [...peerArgs(spec, context), '--warmup', '1', '--min-seconds', '0']),
+    },
+  };
+}
+
+export const PREDICT_CASES: BenchCase[] = [predictCase({ arch: 'mobilenet_v2', input: 224 }), predictCase({ arch: 'resnet50', input: 224 })];
