@@ -32,16 +32,41 @@ export interface NodeDef {
   attrs: Record<string, AttrValue>;
 }
 
+/**
+ * Protobuf wire-format writer. Bytes are kept as parts, not one array of numbers: a traced function's constants can
+ * hold a model's weights (hundreds of MB), which a per-byte JS array cannot hold, and nested messages are appended
+ * without copying until `finish`.
+ */
 class Writer {
-  private chunks: number[] = [];
+  private readonly parts: Uint8Array[] = [];
+  /** Small writes (tags, varints) since the last part. */
+  private pending: number[] = [];
+  length = 0;
+
+  private flush(): void {
+    if (this.pending.length === 0) return;
+    this.parts.push(Uint8Array.from(this.pending));
+    this.pending = [];
+  }
+
+  private push(byte: number): void {
+    this.pending.push(byte);
+    this.length++;
+  }
+
+  private append(part: Uint8Array): void {
+    this.flush();
+    this.parts.push(part);
+    this.length += part.length;
+  }
 
   varint(value: number | bigint): this {
     let v = BigInt.asUintN(64, BigInt(value));
     while (v >= 0x80n) {
-      this.chunks.push(Number(v & 0x7fn) | 0x80);
+      this.push(Number(v & 0x7fn) | 0x80);
       v >>= 7n;
     }
-    this.chunks.push(Number(v));
+    this.push(Number(v));
     return this;
   }
 
@@ -51,7 +76,7 @@ class Writer {
 
   bytes(field: number, data: Uint8Array): this {
     this.tag(field, 2).varint(data.length);
-    for (const byte of data) this.chunks.push(byte);
+    this.append(data);
     return this;
   }
 
@@ -62,7 +87,10 @@ class Writer {
   message(field: number, build: (writer: Writer) => void): this {
     const inner = new Writer();
     build(inner);
-    return this.bytes(field, inner.finish());
+    inner.flush();
+    this.tag(field, 2).varint(inner.length);
+    for (const part of inner.parts) this.append(part);
+    return this;
   }
 
   int(field: number, value: number): this {
@@ -73,7 +101,7 @@ class Writer {
     this.tag(field, 5);
     const buffer = new Uint8Array(4);
     new DataView(buffer.buffer).setFloat32(0, value, true);
-    for (const byte of buffer) this.chunks.push(byte);
+    this.append(buffer);
     return this;
   }
 
@@ -83,7 +111,8 @@ class Writer {
   }
 
   finish(): Uint8Array {
-    return Uint8Array.from(this.chunks);
+    this.flush();
+    return Buffer.concat(this.parts, this.length);
   }
 }
 

@@ -120,8 +120,17 @@ export class TracedFunction {
     return new TracedFunction(backend, name, outputs.length, nodes.length);
   }
 
-  call(inputs: Tensor[]): Tensor[] {
-    return this.backend.executeMultipleOutputs(this.name, [], inputs, this.outputCount);
+  /**
+   * Runs the function. With `optimize`, TensorFlow's graph optimizer (grappler: constant folding, the remapper's
+   * fused convolution + batch norm + activation kernels) rewrites it at its first call, as for Keras's tf.function:
+   * eager TensorFlow runs grappler on a called function only when the call carries a `config_proto` attribute
+   * (KernelAndDeviceFunc::InstantiateFunc), which tf.function's calls do and tfjs-node's do not. An empty string is
+   * the default ConfigProto.
+   */
+  call(inputs: Tensor[], options: { optimize?: boolean } = {}): Tensor[] {
+    const binding = this.backend.binding as FunctionBinding;
+    const attrs = options.optimize === true ? ['config_proto', 'executor_type'].map((name) => ({ name, type: binding.TF_ATTR_STRING, value: '' })) : [];
+    return this.backend.executeMultipleOutputs(this.name, attrs, inputs, this.outputCount);
   }
 
   dispose(): void {

@@ -1,10 +1,12 @@
 /**
  * How a run predicts its val and test items once trained: batch after batch in inference mode, each output's rows
- * read back to JavaScript, from streamed images or from a frozen base's cached features alike. `percept bench`'s
+ * read back to JavaScript, from streamed images or from a frozen base's cached features alike. On the native backend
+ * repeated batch shapes run as one traced TensorFlow function (src/train/traced_predict.ts). `percept bench`'s
  * predict cases time this same function.
  */
 import type { LayersModel, Tensor } from '@tensorflow/tfjs';
 import { tf } from '../tf.ts';
+import { TracedPredictor } from '../train/traced_predict.ts';
 
 /** The model's outputs for a set of items: their ids, and per output one row of numbers per item. */
 export interface Outputs {
@@ -27,20 +29,24 @@ export interface InputBatch {
  */
 export async function predictBatches(model: LayersModel, batches: AsyncIterable<InputBatch> | Iterable<InputBatch>): Promise<Outputs> {
   const outputs: Outputs = { ids: [], values: [] };
-  for await (const { ids, x } of batches) {
-    let predicted: Tensor | Tensor[];
-    try {
-      predicted = model.predict(x) as Tensor | Tensor[];
-    } finally {
-      x.dispose();
+  const predictor = new TracedPredictor(model);
+  try {
+    for await (const { ids, x } of batches) {
+      let predicted: Tensor[];
+      try {
+        predicted = predictor.predict(x);
+      } finally {
+        x.dispose();
+      }
+      predicted.forEach((tensor, i) => {
+        outputs.values[i] ??= [];
+        outputs.values[i]!.push(...(tensor.arraySync() as number[][]));
+      });
+      outputs.ids.push(...ids);
+      tf.dispose(predicted);
     }
-    const list = Array.isArray(predicted) ? predicted : [predicted];
-    list.forEach((tensor, i) => {
-      outputs.values[i] ??= [];
-      outputs.values[i]!.push(...(tensor.arraySync() as number[][]));
-    });
-    outputs.ids.push(...ids);
-    tf.dispose(list);
+  } finally {
+    predictor.dispose();
   }
   return outputs;
 }

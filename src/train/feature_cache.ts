@@ -5,6 +5,7 @@
  */
 import type { LayersModel, Tensor } from '@tensorflow/tfjs';
 import { tf } from '../tf.ts';
+import { TracedPredictor } from './traced_predict.ts';
 
 /**
  * True when the features of an image cannot change during training: base frozen for the whole run, no augmentation.
@@ -18,7 +19,8 @@ export function canCacheFeatures(options: { freeze: unknown; augmented: boolean;
 }
 
 /**
- * The base's outputs for `inputs` (already preprocessed), computed in batches in inference mode.
+ * The base's outputs for `inputs` (already preprocessed), computed in batches in inference mode (one traced
+ * function per batch shape on the native backend).
  *
  * @example
  * const features = extractFeatures(base, images, 64); // [n, 3, 3, 1280] for MobileNetV2 at 96 px
@@ -26,8 +28,15 @@ export function canCacheFeatures(options: { freeze: unknown; augmented: boolean;
 export function extractFeatures(base: LayersModel, inputs: Tensor, batchSize: number): Tensor {
   const n = inputs.shape[0]!;
   const parts: Tensor[] = [];
-  for (let start = 0; start < n; start += batchSize) {
-    parts.push(tf.tidy(() => base.predict(tf.slice(inputs, start, Math.min(batchSize, n - start))) as Tensor));
+  const predictor = new TracedPredictor(base);
+  try {
+    for (let start = 0; start < n; start += batchSize) {
+      const slice = tf.slice(inputs, start, Math.min(batchSize, n - start));
+      parts.push(predictor.predict(slice)[0]!);
+      slice.dispose();
+    }
+  } finally {
+    predictor.dispose();
   }
   const features = parts.length === 1 ? parts[0]! : tf.concat(parts);
   if (parts.length > 1) tf.dispose(parts);

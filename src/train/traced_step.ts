@@ -28,8 +28,8 @@ export function tracingUnavailable(): string | undefined {
   return undefined;
 }
 
-/** Binding dtype numbers of tfjs dtypes. */
-function dtypeNumber(backend: FunctionBackend, tensor: Tensor): number {
+/** The binding's dtype number of a tensor that enters a traced function. */
+export function dtypeNumber(backend: FunctionBackend, tensor: Tensor): number {
   const binding = backend.binding as unknown as Record<string, number>;
   const name = { float32: 'TF_FLOAT', int32: 'TF_INT32', bool: 'TF_BOOL' }[tensor.dtype as 'float32' | 'int32' | 'bool'];
   if (name === undefined) throw new Error(`a ${tensor.dtype} input cannot enter a traced step`);
