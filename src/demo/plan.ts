@@ -27,9 +27,9 @@ export interface DemoProfile {
 }
 
 export const DEMO_PROFILES: Record<'demo' | 'quick', DemoProfile> = {
-  // Sized for under 30 minutes on 2 cores with the native backend, with a margin for this machine's speed, which varies
-  // by up to 20% between runs: one epoch of 1,600 faces at 48 px over all eight image architectures takes ~3 minutes
-  // here (ResNet50, DenseNet121 and VGG16 ~45 s each), Fashion-MNIST ~80 s, an LSTM or GRU epoch on the series ~2 s.
+  // Sized for under 30 minutes on 2 cores with the native backend, with a margin for slower machines: measured here
+  // (2026-12-07, traced steps) the whole demo took 17m43s: the faces and transfer sections 6m41s (ResNet50 1m21s and
+  // VGG16 1m38s the longest runs), Fashion-MNIST 10m41s (~48 s an epoch), the series 15 s.
   // Fashion-MNIST: 13 epochs of batch 64 with mirrored images and a head dropout of 0.25 reached 93.3% on the official
   // test set (measured 2026-12-07, seed 3); at batch 128 with dropout 0.5, 14 epochs reached 92.3% and 7 epochs 91.2%.
   // The series stop at 20 (40 took twice as long for forecasts 80% instead of 85% below the naive one).
