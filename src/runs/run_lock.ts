@@ -1,7 +1,8 @@
 /**
  * One writer per run folder. Two `percept train` of one config into one folder used to clean and train over each
  * other (one died on a temp file the other had deleted; later both printed 'finished' over mixed files). The lock is a
- * file created with O_EXCL, so exactly one process gets it; it is released on return, on error and on exit, and a lock
+ * file created atomically with its holder in it (a hard link, which fails when the name exists), so exactly one
+ * process gets it; it is released on return, on error and on exit, and a lock
  * whose process is gone (killed with SIGKILL, or the machine rebooted) is taken over with a line saying so.
  */
 import { randomUUID } from 'node:crypto';
@@ -29,8 +30,8 @@ export interface RunLock {
 }
 
 /**
- * A lock file younger than this that cannot be parsed is one being written right now (O_EXCL creates it empty a moment
- * before the write), so it counts as held; an older one is debris and counts as stale.
+ * A lock file younger than this that cannot be parsed counts as held (an older percept created it empty a moment before
+ * writing it); an older one is debris and counts as stale.
  */
 const FRESH_MS = 10_000;
 
@@ -96,6 +97,25 @@ function takeOver(file: string, staleText: string): boolean {
 }
 
 /**
+ * Creates `file` holding `text` unless it exists; false when it does. The text is written to a private file first and
+ * hard-linked into place (link fails if the name exists), so no other process ever reads the lock empty: with a plain
+ * O_EXCL create, a second `percept train` started at the same moment read the empty file and could not name the PID.
+ */
+function createWithContent(file: string, text: string): boolean {
+  const draft = `${file}.new-${process.pid}-${randomUUID()}`;
+  writeFileSync(draft, text, { flag: 'wx' });
+  try {
+    linkSync(draft, file);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw error;
+  } finally {
+    rmSync(draft, { force: true });
+  }
+}
+
+/**
  * Locks the run folder `dir` (which must exist) for this process, or throws a UserError naming the process that holds
  * it. `log` gets the line when a stale lock is taken over.
  *
@@ -108,12 +128,7 @@ export function lockRunFolder(dir: string, log: (line: string) => void): RunLock
   const mine: LockHolder = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString(), token: randomUUID() };
   // A few rounds: each lost race (the lock released or taken over by another process meanwhile) reads it again.
   for (let round = 0; round < 5; round++) {
-    try {
-      writeFileSync(file, JSON.stringify(mine) + '\n', { flag: 'wx' });
-      return held(file, mine);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    }
+    if (createWithContent(file, JSON.stringify(mine) + '\n')) return held(file, mine);
     const read = readLock(file);
     if (read.state === 'held') {
       const pid = read.holder?.pid;
