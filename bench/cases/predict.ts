@@ -9,6 +9,7 @@ import { buildArchitecture } from '../../src/models/index.ts';
 import { predictBatches, tensorBatches } from '../../src/runs/predict_batches.ts';
 import type { BenchCase, BenchContext } from '../case.ts';
 import { runPythonPeer } from '../harness.ts';
+import { modelArgs } from '../peer_args.ts';
 import { torchScriptPeer } from '../torch_peer.ts';
 
 interface PredictCaseSpec {
@@ -43,7 +44,7 @@ async function measurePercept(spec: PredictCaseSpec, context: BenchContext): Pro
 
 /** The arguments every peer of a predict case takes: the same architecture, input, classes, images and batch. */
 function peerArgs(spec: PredictCaseSpec, context: BenchContext): string[] {
-  return ['--arch', spec.arch, '--input', String(spec.input), '--classes', String(CLASSES), '--images', String(imageCount(context)), '--batch', String(BATCH)];
+  return [...modelArgs({ ...spec, classes: CLASSES, batch: BATCH }), '--images', String(imageCount(context))];
 }
 
 function predictCase(spec: PredictCaseSpec): BenchCase {

@@ -16,7 +16,8 @@ interface WithActivation {
 
 const LINEAR = { apply: (x: Tensor) => x, getClassName: () => 'linear' };
 
-function asArray(value: Tensor | Tensor[]): Tensor[] {
+/** A model's output as a list, whether it has one output or several. */
+export function asArray(value: Tensor | Tensor[]): Tensor[] {
   return Array.isArray(value) ? value : [value];
 }
 

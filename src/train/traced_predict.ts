@@ -14,6 +14,7 @@ import type { LayersModel, Tensor } from '@tensorflow/tfjs';
 import { tf } from '../tf.ts';
 import { errorMessage } from '../errors.ts';
 import { recordOps } from '../native/op_recorder.ts';
+import { asArray } from './forward.ts';
 import { TracedFunction, type FunctionBackend } from '../native/traced_function.ts';
 import { dtypeNumber, tracingUnavailable } from './traced_step.ts';
 
@@ -21,10 +22,6 @@ interface ShapeFunction {
   fn: TracedFunction;
   /** The binding ids of the weights it was recorded with (its constants). */
   weightIds: number[];
-}
-
-function asArray(value: Tensor | Tensor[]): Tensor[] {
-  return Array.isArray(value) ? value : [value];
 }
 
 /**
