@@ -11,7 +11,7 @@ import { describeProblems, verifyDataset } from '../data/verify.ts';
 import { preprocess } from '../models/index.ts';
 import { canCacheFeatures } from '../train/feature_cache.ts';
 import { seededPermutation, tensorSource } from '../train/tensor_source.ts';
-import { TracedPredictor } from '../train/traced_predict.ts';
+import { predictorFor } from '../train/traced_predict.ts';
 import type { Batch, BatchSource } from '../train/trainer.ts';
 import { hashJson } from './cache_key.ts';
 import type { ExperimentConfig } from './config.ts';
@@ -194,16 +194,11 @@ async function extractSplit(items: readonly DataItem[], feed: Feed, tasks: reado
   const parts: Tensor[] = [];
   const targets: Tensor[][] = tasks.map(() => []);
   const ids: string[] = [];
-  const predictor = new TracedPredictor(feed.model.base);
-  try {
-    for await (const { batch, x } of preparedBatches(items, feed, { shuffle: false, seed: 0 })) {
-      parts.push(predictor.predict(x)[0]!);
-      x.dispose();
-      targetsOf(batch, tasks).forEach((target, i) => targets[i]!.push(target));
-      ids.push(...batch.ids);
-    }
-  } finally {
-    predictor.dispose();
+  for await (const { batch, x } of preparedBatches(items, feed, { shuffle: false, seed: 0 })) {
+    parts.push(predictorFor(feed.model.base).predict(x)[0]!);
+    x.dispose();
+    targetsOf(batch, tasks).forEach((target, i) => targets[i]!.push(target));
+    ids.push(...batch.ids);
   }
   if (parts.length === 0) return undefined;
   const concat = (list: Tensor[]): Tensor => {

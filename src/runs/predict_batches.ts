@@ -1,12 +1,13 @@
 /**
  * How a run predicts its val and test items once trained: batch after batch in inference mode, each output's rows
  * read back to JavaScript, from streamed images or from a frozen base's cached features alike. On the native backend
- * repeated batch shapes run as one traced TensorFlow function (src/train/traced_predict.ts). `percept bench`'s
+ * repeated batch shapes run as one traced TensorFlow function (src/train/traced_predict.ts), kept with the model
+ * between calls. `percept bench`'s
  * predict cases time this same function.
  */
 import type { LayersModel, Tensor } from '@tensorflow/tfjs';
 import { tf } from '../tf.ts';
-import { TracedPredictor } from '../train/traced_predict.ts';
+import { predictorFor } from '../train/traced_predict.ts';
 
 /** The model's outputs for a set of items: their ids, and per output one row of numbers per item. */
 export interface Outputs {
@@ -29,24 +30,19 @@ export interface InputBatch {
  */
 export async function predictBatches(model: LayersModel, batches: AsyncIterable<InputBatch> | Iterable<InputBatch>): Promise<Outputs> {
   const outputs: Outputs = { ids: [], values: [] };
-  const predictor = new TracedPredictor(model);
-  try {
-    for await (const { ids, x } of batches) {
-      let predicted: Tensor[];
-      try {
-        predicted = predictor.predict(x);
-      } finally {
-        x.dispose();
-      }
-      predicted.forEach((tensor, i) => {
-        outputs.values[i] ??= [];
-        outputs.values[i]!.push(...(tensor.arraySync() as number[][]));
-      });
-      outputs.ids.push(...ids);
-      tf.dispose(predicted);
+  for await (const { ids, x } of batches) {
+    let predicted: Tensor[];
+    try {
+      predicted = predictorFor(model).predict(x);
+    } finally {
+      x.dispose();
     }
-  } finally {
-    predictor.dispose();
+    predicted.forEach((tensor, i) => {
+      outputs.values[i] ??= [];
+      outputs.values[i]!.push(...(tensor.arraySync() as number[][]));
+    });
+    outputs.ids.push(...ids);
+    tf.dispose(predicted);
   }
   return outputs;
 }

@@ -5,7 +5,7 @@
  */
 import type { LayersModel, Tensor } from '@tensorflow/tfjs';
 import { tf } from '../tf.ts';
-import { TracedPredictor } from './traced_predict.ts';
+import { predictorFor } from './traced_predict.ts';
 
 /**
  * True when the features of an image cannot change during training: base frozen for the whole run, no augmentation.
@@ -28,15 +28,10 @@ export function canCacheFeatures(options: { freeze: unknown; augmented: boolean;
 export function extractFeatures(base: LayersModel, inputs: Tensor, batchSize: number): Tensor {
   const n = inputs.shape[0]!;
   const parts: Tensor[] = [];
-  const predictor = new TracedPredictor(base);
-  try {
-    for (let start = 0; start < n; start += batchSize) {
-      const slice = tf.slice(inputs, start, Math.min(batchSize, n - start));
-      parts.push(predictor.predict(slice)[0]!);
-      slice.dispose();
-    }
-  } finally {
-    predictor.dispose();
+  for (let start = 0; start < n; start += batchSize) {
+    const slice = tf.slice(inputs, start, Math.min(batchSize, n - start));
+    parts.push(predictorFor(base).predict(slice)[0]!);
+    slice.dispose();
   }
   const features = parts.length === 1 ? parts[0]! : tf.concat(parts);
   if (parts.length > 1) tf.dispose(parts);

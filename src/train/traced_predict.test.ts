@@ -1,7 +1,8 @@
 /**
  * The traced predictor (src/train/traced_predict.ts) against `model.predict`: every architecture of the zoo predicts
  * the same through the replayed function as eagerly; a shape seen once is not traced; new weights are never answered
- * from a function recorded with the old ones; nothing leaks.
+ * from a function recorded with the old ones; nothing leaks; a model's kept predictor carries its traces from one
+ * call to the next, for a bounded number of models.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,7 +11,8 @@ import { tf } from '../tf.ts';
 import { needsNative } from '../testing.ts';
 import { ARCHITECTURES, buildArchitecture } from '../models/index.ts';
 import { seedWeights } from '../models/init.ts';
-import { TracedPredictor } from './traced_predict.ts';
+import { predictorFor, TracedPredictor } from './traced_predict.ts';
+import { predictBatches, tensorBatches } from '../runs/predict_batches.ts';
 
 /**
  * Grappler may fold batch norm into the convolution and fuse bias and activation, which reorders float32 arithmetic:
@@ -91,4 +93,25 @@ test('replayed predictions hold no tensor beyond the outputs the caller disposes
   predictor.dispose();
   x.dispose();
   model.dispose();
+});
+
+test('predictBatches keeps the model\'s traced function from one call to the next, for the two latest models', needsNative(), async () => {
+  const models = [1, 2, 3].map((seed) => buildArchitecture('simple_cnn', { inputSize: 28, includeTop: true, classes: 4, seed }));
+  const x = tf.randomUniform([8, 28, 28, 1], 0, 1, 'float32', 5);
+  const ids = Array.from({ length: 8 }, (_, i) => String(i));
+  const [first, second, third] = models as [LayersModel, LayersModel, LayersModel];
+  // Two batches of 4: the first runs eagerly, the second is recorded; the next call replays both.
+  await predictBatches(first, tensorBatches(x, ids, 4));
+  assert.equal(predictorFor(first).replays, 0);
+  const again = await predictBatches(first, tensorBatches(x, ids, 4));
+  assert.equal(predictorFor(first).replays, 2);
+  const expected = first.predict(x) as Tensor;
+  const replayed = tf.tensor(again.values[0]!);
+  assert.ok(largestDifference(replayed, expected) <= TOLERANCE);
+  // Two more models evict the least recently used (the first): its next call starts from a fresh predictor.
+  await predictBatches(second, tensorBatches(x, ids, 4));
+  await predictBatches(third, tensorBatches(x, ids, 4));
+  assert.equal(predictorFor(first).replays, 0);
+  tf.dispose([x, expected, replayed]);
+  for (const model of models) model.dispose();
 });

@@ -9,6 +9,9 @@
  * A shape seen once is never traced (a last partial batch costs no compilation), and a function is dropped when any
  * weight has been assigned since it was recorded, so a predictor never answers with stale weights. Where tracing is
  * unavailable or a recording cannot become a graph, batches run eagerly through `model.predict`.
+ *
+ * `predictorFor(model)` keeps a model's predictor between calls, so a run's val and test predictions, or a frozen
+ * base's features for each split, trace the model once rather than once per call.
  */
 import type { LayersModel, Tensor } from '@tensorflow/tfjs';
 import { tf } from '../tf.ts';
@@ -88,4 +91,31 @@ export class TracedPredictor {
     for (const { fn } of this.functions.values()) fn.dispose();
     this.functions.clear();
   }
+}
+
+/**
+ * How many models keep their predictor (and so their traced functions, whose constants are a copy of the weights)
+ * between calls: a run predicts with one model at a time (its base while caching features, then its head or the
+ * whole model), so two bound the copies held while never retracing within a run.
+ */
+const KEPT_PREDICTORS = 2;
+const keptPredictors = new Map<LayersModel, TracedPredictor>();
+
+/**
+ * The predictor kept for `model` (made on first use); the least recently used beyond `KEPT_PREDICTORS` models is
+ * disposed. Callers do not dispose it.
+ *
+ * @example
+ * for (const x of batches) use(predictorFor(model).predict(x));
+ */
+export function predictorFor(model: LayersModel): TracedPredictor {
+  const predictor = keptPredictors.get(model) ?? new TracedPredictor(model);
+  keptPredictors.delete(model);
+  keptPredictors.set(model, predictor);
+  for (const [oldest, old] of keptPredictors) {
+    if (keptPredictors.size <= KEPT_PREDICTORS) break;
+    old.dispose();
+    keptPredictors.delete(oldest);
+  }
+  return predictor;
 }
