@@ -4,6 +4,8 @@
  * one `executeOp` call. Tensors JavaScript uploaded while recording, and tensors the ops read that are neither
  * inputs nor made by the recorded ops, become the graph's constants.
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Tensor } from '@tensorflow/tfjs';
 import type { OpAttr } from '../kernels/native_op.ts';
 import { encodeGraphDef, type AttrValue, type NodeDef } from './graph_def.ts';
@@ -38,6 +40,20 @@ export interface FunctionInput {
 }
 
 let registered = 0;
+
+/**
+ * With `PERCEPT_TRACE_DUMP=<folder>`, each compiled function's GraphDef (`<name>.pb`) and its inputs' types and shapes
+ * (`<name>.json`) are written there, so that bench/peers/profile_train_ops.py can replay percept's own step under
+ * TensorFlow's profiler (the C API has no per-op timings of a function call).
+ */
+function dumpGraph(name: string, graphDef: Uint8Array, inputs: readonly FunctionInput[], outputRefs: readonly string[]): void {
+  const folder = process.env['PERCEPT_TRACE_DUMP'];
+  if (folder === undefined || folder === '') return;
+  mkdirSync(folder, { recursive: true });
+  writeFileSync(join(folder, `${name}.pb`), graphDef);
+  const inputSpecs = inputs.map((input, i) => ({ name: `in${i}`, dtype: input.dtype, shape: input.shape }));
+  writeFileSync(join(folder, `${name}.json`), JSON.stringify({ inputs: inputSpecs, outputs: outputRefs }));
+}
 
 function attrValue(binding: FunctionBinding, attr: OpAttr): AttrValue {
   switch (attr.type) {
@@ -116,7 +132,9 @@ export class TracedFunction {
     const binding = backend.binding as FunctionBinding;
     const { nodes, outputRefs } = graphOf(binding, recording, inputs, outputs);
     const name = `percept_traced_${process.pid}_${registered++}`;
-    binding.registerGraphFunction(name, encodeGraphDef(nodes), inputs.map((_, i) => `in${i}`), outputRefs);
+    const graphDef = encodeGraphDef(nodes);
+    dumpGraph(name, graphDef, inputs, outputRefs);
+    binding.registerGraphFunction(name, graphDef, inputs.map((_, i) => `in${i}`), outputRefs);
     return new TracedFunction(backend, name, outputs.length, nodes.length);
   }
 
