@@ -7,7 +7,7 @@
  * opt-in (needsTorch).
  */
 import { existsSync, readdirSync } from 'node:fs';
-import { probeNative } from './setup/native_backend.ts';
+import { GPU_PACKAGE, probeNative } from './setup/native_backend.ts';
 import { installedPython, venvPython } from './setup/python_env.ts';
 import { findChromium } from './report/chromium.ts';
 
@@ -56,4 +56,12 @@ export function needsTorch(): SkipOption {
 /** Skip unless Chromium is found. */
 export function needsChromium(): SkipOption {
   return requirement(findChromium() !== undefined, 'Chromium', 'apt-get install chromium');
+}
+
+/**
+ * Skip unless tfjs-node-gpu was built by `percept setup --gpu` (CI builds it: .ci/run). It is a separate build of
+ * about 2.1 GB of wheels, so a developer machine without it skips these tests unless PERCEPT_TEST_ALL=1.
+ */
+export function needsGpuBuild(): SkipOption {
+  return requirement(probeNative(undefined, GPU_PACKAGE).ok, "tfjs-node-gpu built from PyPI's tensorflow wheel", 'npx percept setup --gpu');
 }

@@ -34,7 +34,7 @@ test('native and pure-JS backends give the same outputs, gradients and moving st
 test('PERCEPT_BACKEND accepts auto, native, js and rejects anything else with the fix', () => {
   assert.equal(parseBackendRequest(undefined), 'auto');
   assert.equal(parseBackendRequest(' JS '), 'js');
-  assert.throws(() => parseBackendRequest('cuda'), (error: unknown) => error instanceof UserError && /PERCEPT_BACKEND=cuda .* one of auto, native, js/.test(error.message));
+  assert.throws(() => parseBackendRequest('cuda'), (error: unknown) => error instanceof UserError && /PERCEPT_BACKEND=cuda .* one of auto, native, gpu, js/.test(error.message));
 });
 
 test('an unknown PERCEPT_BACKEND is one line on stderr and exit 1, no stack trace', () => {
@@ -50,7 +50,7 @@ test('a half-built native binding is explained in one line with the fix', () => 
   const unlinked = new Error('libtensorflow_cc.so.2: cannot open shared object file: No such file or directory');
   assert.match(explainLoadFailure('@tensorflow/tfjs-node', unlinked), /cannot load libtensorflow \(libtensorflow_cc\.so\.2: cannot open shared object file.*\)\. Fix: npx percept setup --rebuild$/);
   const absent = Object.assign(new Error("Cannot find module '@tensorflow/tfjs-node-gpu'\nRequire stack:"), { code: 'MODULE_NOT_FOUND' });
-  assert.equal(explainLoadFailure('@tensorflow/tfjs-node-gpu', absent), '@tensorflow/tfjs-node-gpu is not installed');
+  assert.equal(explainLoadFailure('@tensorflow/tfjs-node-gpu', absent), '@tensorflow/tfjs-node-gpu is not installed. Fix: npx percept setup --gpu');
 });
 
 test('a missing Python is one line naming the cause and the fix', () => {

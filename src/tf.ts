@@ -1,8 +1,10 @@
 /**
  * The only module that imports TensorFlow.js (DESIGN.md §2, §5).
  *
- * It picks `@tensorflow/tfjs-node-gpu` > `@tensorflow/tfjs-node` > pure-JS `@tensorflow/tfjs`,
- * honouring `PERCEPT_BACKEND=auto|native|js`, and says once per process which one runs.
+ * It picks `@tensorflow/tfjs-node-gpu` (where an NVIDIA driver is loaded) > `@tensorflow/tfjs-node` > pure-JS
+ * `@tensorflow/tfjs`, honouring `PERCEPT_BACKEND=auto|native|gpu|js` (which package) and `PERCEPT_DEVICE=auto|cpu|gpu`
+ * (where TensorFlow computes), and says once per process which one runs. The choice is made before any libtensorflow
+ * is loaded: the two packages' libraries share their file names, so one process can hold only one of them.
  *
  * @example
  * import { tf, backendInfo } from '../tf.ts';
@@ -14,12 +16,18 @@ import { isAbsolute } from 'node:path';
 import type * as TfModule from '@tensorflow/tfjs';
 import { UserError } from './errors.ts';
 import { installKernels } from './kernels/install.ts';
+import { noGpuReason, nvidiaDriver, parseChoice, parseDeviceRequest, type DeviceRequest } from './device.ts';
 
 export type Tf = typeof TfModule;
 
-/** `gpu`: tfjs-node-gpu (CUDA); `native`: tfjs-node on libtensorflow (CPU); `js`: pure JavaScript. */
+/**
+ * `gpu`: TensorFlow places ops on a GPU (tfjs-node-gpu); `native`: libtensorflow on the CPU (tfjs-node, or
+ * tfjs-node-gpu where it found no GPU); `js`: pure JavaScript.
+ */
 export type BackendKind = 'gpu' | 'native' | 'js';
-export type BackendRequest = 'auto' | 'native' | 'js';
+/** Which package: `native` either native one, `gpu` tfjs-node-gpu only (on a GPU-less machine it computes on the CPU). */
+export type BackendRequest = 'auto' | 'native' | 'gpu' | 'js';
+
 
 export interface BackendInfo {
   kind: BackendKind;
@@ -36,18 +44,13 @@ export interface BackendInfo {
   fusedKernels: boolean;
 }
 
-const BACKEND_REQUESTS: readonly BackendRequest[] = ['auto', 'native', 'js'];
+const BACKEND_REQUESTS: readonly BackendRequest[] = ['auto', 'native', 'gpu', 'js'];
 
-/** Parses `PERCEPT_BACKEND`; an unknown value is a user error naming the valid ones. */
+/** Parses `PERCEPT_BACKEND`. */
 export function parseBackendRequest(value: string | undefined): BackendRequest {
-  const request = (value ?? '').trim().toLowerCase() || 'auto';
-  if (!(BACKEND_REQUESTS as readonly string[]).includes(request)) {
-    throw new UserError(
-      `PERCEPT_BACKEND=${value} is not a backend. Fix: set PERCEPT_BACKEND to one of ${BACKEND_REQUESTS.join(', ')} (or unset it for auto).`,
-    );
-  }
-  return request as BackendRequest;
+  return parseChoice('PERCEPT_BACKEND', value, BACKEND_REQUESTS, 'backend');
 }
+
 
 // CommonJS require works both from the ESM sources (tsx) and from the CommonJS notebook bundle, where
 // __filename is the bundle's path (`node -e` defines a global __filename of '[eval]', hence the isAbsolute check).
@@ -58,18 +61,31 @@ interface Candidate {
   packageName: string;
 }
 
-const NATIVE_CANDIDATES: Candidate[] = [
-  { kind: 'gpu', packageName: '@tensorflow/tfjs-node-gpu' },
-  { kind: 'native', packageName: '@tensorflow/tfjs-node' },
-];
+const GPU_CANDIDATE: Candidate = { kind: 'gpu', packageName: '@tensorflow/tfjs-node-gpu' };
+const CPU_CANDIDATE: Candidate = { kind: 'native', packageName: '@tensorflow/tfjs-node' };
 const JS_CANDIDATE: Candidate = { kind: 'js', packageName: '@tensorflow/tfjs' };
+
+/**
+ * The packages to try, in order, with the reasons for leaving the GPU build out. Without an NVIDIA driver the GPU
+ * build would only compute on the CPU with another libtensorflow, so auto takes it only where a driver is loaded.
+ */
+export function backendCandidates(request: BackendRequest, device: DeviceRequest, driver: string | undefined): { candidates: Candidate[]; skipped: string[] } {
+  if (request === 'js') return { candidates: [JS_CANDIDATE], skipped: [] };
+  if (request === 'gpu' || device === 'gpu') return { candidates: [GPU_CANDIDATE], skipped: [] };
+  const skipped: string[] = [];
+  const native = [CPU_CANDIDATE];
+  if (device === 'cpu') skipped.push('@tensorflow/tfjs-node-gpu left out: PERCEPT_DEVICE=cpu');
+  else if (driver === undefined) skipped.push(`@tensorflow/tfjs-node-gpu left out: ${noGpuReason(driver)}`);
+  else native.unshift(GPU_CANDIDATE);
+  return { candidates: request === 'native' ? native : [...native, JS_CANDIDATE], skipped };
+}
 
 /** Turns tfjs-node's multi-line load failures into one line with the fix. */
 export function explainLoadFailure(packageName: string, error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
   const code = (error as { code?: string } | null)?.code;
   if (code === 'MODULE_NOT_FOUND' && message.includes(`'${packageName}'`)) {
-    return `${packageName} is not installed`;
+    return packageName === GPU_CANDIDATE.packageName ? `${packageName} is not installed. Fix: npx percept setup --gpu` : `${packageName} is not installed`;
   }
   const firstLine = message.split('\n')[0]!.trim();
   if (/tfjs_binding\.node\) can not be found/.test(message)) {
@@ -79,7 +95,7 @@ export function explainLoadFailure(packageName: string, error: unknown): string 
     return `${packageName}'s native binding cannot load libtensorflow (${firstLine}). Fix: npx percept setup --rebuild`;
   }
   if (/libcud|CUDA/i.test(message)) {
-    return `${packageName} needs CUDA 11.2 and cuDNN 8.1 (tfjs#8362): ${firstLine}`;
+    return `${packageName} cannot load its CUDA libraries (${firstLine}). Fix: npx percept setup --gpu --rebuild`;
   }
   return `${packageName} failed to load: ${firstLine}`;
 }
@@ -100,12 +116,18 @@ function libtensorflowVersion(tf: Tf): string | null {
   return backend.binding?.TF_Version ?? null;
 }
 
-/** Loads the backend that `request` asks for; `native` that cannot load is a UserError saying why. */
-export function selectBackend(request: BackendRequest): { tf: Tf; info: BackendInfo } {
+/**
+ * Loads the backend that `request` and `device` ask for; a native or GPU request that cannot be met is a UserError
+ * saying why.
+ */
+export function selectBackend(request: BackendRequest, device: DeviceRequest = 'auto', driver = nvidiaDriver()): { tf: Tf; info: BackendInfo } {
   // TensorFlow's C++ logging (oneDNN notices, CPU feature hints) is noise in a CLI; users can lower it again.
   process.env['TF_CPP_MIN_LOG_LEVEL'] ??= '2';
-  const skipped: string[] = [];
-  const candidates = request === 'js' ? [JS_CANDIDATE] : request === 'native' ? NATIVE_CANDIDATES : [...NATIVE_CANDIDATES, JS_CANDIDATE];
+  // TensorFlow would otherwise reserve nearly all of the GPU's memory at start; grow it as tensors need it.
+  process.env['TF_FORCE_GPU_ALLOW_GROWTH'] ??= 'true';
+  // With the GPU build asked for on the CPU, hide the GPUs from CUDA itself.
+  if (device === 'cpu') process.env['CUDA_VISIBLE_DEVICES'] = '-1';
+  const { candidates, skipped } = backendCandidates(request, device, driver);
   for (const candidate of candidates) {
     let tf: Tf;
     try {
@@ -115,8 +137,13 @@ export function selectBackend(request: BackendRequest): { tf: Tf; info: BackendI
       skipped.push(explainLoadFailure(candidate.packageName, error));
       continue;
     }
+    const usesGpu = (tf.backend() as unknown as { isUsingGpuDevice?: boolean }).isUsingGpuDevice === true;
+    if (candidate === GPU_CANDIDATE && !usesGpu) {
+      if (device === 'gpu') throw new UserError(`PERCEPT_DEVICE=gpu but ${GPU_CANDIDATE.packageName} computes on the CPU: ${noGpuReason(driver)}. Fix: run on a machine with an NVIDIA GPU, or use --device cpu`);
+      skipped.push(`no GPU in use: ${noGpuReason(driver)}`);
+    }
     const info: BackendInfo = {
-      kind: candidate.kind,
+      kind: candidate === GPU_CANDIDATE && !usesGpu ? 'native' : candidate.kind,
       packageName: candidate.packageName,
       tfjsVersion: tf.version_core,
       tfVersion: libtensorflowVersion(tf),
@@ -126,9 +153,7 @@ export function selectBackend(request: BackendRequest): { tf: Tf; info: BackendI
     };
     return { tf, info };
   }
-  throw new UserError(
-    `PERCEPT_BACKEND=native but no native backend loads: ${skipped.filter((s) => !s.includes('tfjs-node-gpu is not installed')).join('; ')}`,
-  );
+  throw new UserError(`PERCEPT_BACKEND=${request}${device === 'auto' ? '' : ` PERCEPT_DEVICE=${device}`} but no native backend loads: ${skipped.join('; ')}`);
 }
 
 /** One line that says which backend runs, loudly when it is the slow one. */
@@ -140,10 +165,11 @@ export function describeBackend(info: BackendInfo): string {
       'Convolutional training is hundreds of times slower than on the native backend (percept bench: ~600x for MobileNetV2 at 96 px). Fix: npx percept setup (see README, "Offline native install").'
     );
   }
-  return `percept: TensorFlow.js ${info.tfjsVersion} on ${info.kind === 'gpu' ? 'GPU' : 'native CPU'} backend (libtensorflow ${info.tfVersion ?? 'unknown'}, ${info.threads} threads)`;
+  const build = info.packageName === GPU_CANDIDATE.packageName ? `GPU build, ` : '';
+  return `percept: TensorFlow.js ${info.tfjsVersion} on ${info.kind === 'gpu' ? 'GPU' : 'native CPU'} backend (${build}libtensorflow ${info.tfVersion ?? 'unknown'}, ${info.threads} threads)`;
 }
 
-const selected = selectBackend(parseBackendRequest(process.env['PERCEPT_BACKEND']));
+const selected = selectBackend(parseBackendRequest(process.env['PERCEPT_BACKEND']), parseDeviceRequest(process.env['PERCEPT_DEVICE']));
 
 /** The TensorFlow.js namespace of the selected backend. */
 export const tf: Tf = selected.tf;

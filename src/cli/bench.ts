@@ -4,12 +4,13 @@
  * N repeats in which they alternate, printed as ratios.
  */
 import { parseCommandArgs, positiveIntFlag, printJson } from './args.ts';
+import { parseDeviceRequest } from '../device.ts';
 import { UserError, errorMessage } from '../errors.ts';
 import { ensurePythonEnv, installedPython } from '../setup/python_env.ts';
 import { formatResults, matchesGlob, runCase, type CaseResult } from '../../bench/harness.ts';
 import { BENCH_CASES } from '../../bench/cases/index.ts';
 
-const USAGE = 'percept bench [--only GLOB] [--peer NAME]... [--profile quick|full] [--repeats N] [--json] [--keep] [--list]';
+const USAGE = 'percept bench [--only GLOB] [--peer NAME]... [--profile quick|full] [--repeats N] [--json] [--keep] [--list] [--device auto|cpu|gpu]';
 
 const HELP = `Usage: ${USAGE}
 
@@ -21,6 +22,8 @@ const HELP = `Usage: ${USAGE}
   --json           print { repeats, cases: [{ case, unit, percept, peers, ratio, samples }] }
   --keep           keep each case's scratch folder (generated images)
   --list           list the cases and their peers
+  --device D       auto (default), cpu or gpu: where percept's side computes (PERCEPT_DEVICE); with gpu the
+                   Keras peer runs on the GPU build's TensorFlow in .venv-gpu (npx percept setup --python keras-gpu)
 `;
 
 /** Repeats by profile: a full run takes medians of three; a quick run only checks that every case works. */
@@ -35,6 +38,8 @@ export async function run(args: string[]): Promise<number> {
     json: { type: 'boolean' },
     keep: { type: 'boolean' },
     list: { type: 'boolean' },
+    // Read before TensorFlow loads (src/cli/main.ts).
+    device: { type: 'string' },
     // Internal: measure percept's figure only (how the pure-JS peer runs a case in a child process).
     'percept-only': { type: 'boolean' },
   }, USAGE);
@@ -59,7 +64,10 @@ export async function run(args: string[]): Promise<number> {
   let python: string | undefined;
   if (!perceptOnly) {
     try {
-      python = ensurePythonEnv(['keras'], log);
+      // On the GPU, Keras runs on the GPU build's TensorFlow (2.16: tf-keras keeps Keras 2's semantics).
+      const onGpu = parseDeviceRequest(process.env['PERCEPT_DEVICE']) === 'gpu';
+      if (onGpu) process.env['TF_USE_LEGACY_KERAS'] = '1';
+      python = ensurePythonEnv([onGpu ? 'keras-gpu' : 'keras'], log);
     } catch (error) {
       log(`Python peers unavailable: ${errorMessage(error)}`);
     }

@@ -10,7 +10,7 @@ import { DEMO_PROFILES } from '../demo/plan.ts';
 import { runDemo, type DemoRun } from '../demo/run_demo.ts';
 import { formatDuration } from '../train/progress.ts';
 
-const USAGE = 'percept demo [--profile demo|quick] [--out runs/demo] [--report reports/demo.pdf] [--force] [--json]';
+const USAGE = 'percept demo [--profile demo|quick] [--out runs/demo] [--report reports/demo.pdf] [--force] [--json] [--device auto|cpu|gpu]';
 
 interface Estimate {
   value: number | null;
@@ -36,6 +36,8 @@ export async function run(args: string[]): Promise<number> {
     report: { type: 'string' },
     force: { type: 'boolean' },
     json: { type: 'boolean' },
+    // Read before TensorFlow loads (src/cli/main.ts).
+    device: { type: 'string' },
   }, USAGE);
   if (values.help) {
     process.stdout.write(`Usage: ${USAGE}\n`);

@@ -6,7 +6,9 @@
 import { parseCommandArgs, printJson } from './args.ts';
 import { CHROMIUM_FIX, findChromium } from '../report/chromium.ts';
 import { checkKernel } from '../notebook/kernel.ts';
-import { nativeSource } from '../setup/native_backend.ts';
+import { spawnSync } from 'node:child_process';
+import { nativeSource, type NativePackage, type NativeSource } from '../setup/native_backend.ts';
+import { noGpuReason } from '../device.ts';
 
 const USAGE = 'percept doctor [--json] [--no-steps]';
 
@@ -18,6 +20,8 @@ export interface DoctorReport {
   /** Where libtensorflow came from when percept's offline install placed it. */
   nativeSource: string | null;
   threads: number;
+  /** The GPU TensorFlow computes on (name, compute capability, memory, driver, CUDA, cuDNN), or why there is none. */
+  gpu: { inUse: boolean; description: string };
   node: string;
   chromium: string | null;
   kernel: string | null;
@@ -25,6 +29,30 @@ export interface DoctorReport {
   steps: Record<string, string> | null;
   /** Each problem with its fix; empty when everything is in place. */
   problems: string[];
+}
+
+/** nvidia-smi's name, compute capability, memory and driver of each GPU, one line each; undefined without it. */
+function nvidiaSmi(): string | undefined {
+  const result = spawnSync('nvidia-smi', ['--query-gpu=name,compute_cap,memory.total,driver_version', '--format=csv,noheader'], { encoding: 'utf8' });
+  if (result.status !== 0) return undefined;
+  return result.stdout
+    .trim()
+    .split('\n')
+    .map((line) => {
+      const [name, capability, memory, driver] = line.split(',').map((field) => field.trim());
+      return `${name} (compute capability ${capability}, ${memory}, driver ${driver})`;
+    })
+    .join('; ');
+}
+
+function describeGpu(inUse: boolean, skipped: readonly string[], source: NativeSource | undefined): { inUse: boolean; description: string } {
+  if (!inUse) {
+    const reason = skipped.find((line) => /GPU|tfjs-node-gpu/.test(line)) ?? noGpuReason();
+    return { inUse, description: `none: ${reason}` };
+  }
+  const cuda = source?.cuda;
+  const libraries = cuda === undefined ? '' : `; CUDA ${cuda['nvidia-cuda-runtime-cu12']}, cuDNN ${cuda['nvidia-cudnn-cu12']} from PyPI`;
+  return { inUse, description: `${nvidiaSmi() ?? 'GPU in use (nvidia-smi not found for its details)'}${libraries}` };
 }
 
 export async function run(args: string[]): Promise<number> {
@@ -37,7 +65,7 @@ export async function run(args: string[]): Promise<number> {
   const { backendInfo } = await import('../tf.ts');
   const chromium = findChromium();
   const kernel = checkKernel();
-  const source = nativeSource();
+  const source = backendInfo.kind === 'js' ? undefined : nativeSource(undefined, backendInfo.packageName as NativePackage);
   const problems: string[] = [];
   if (backendInfo.kind === 'js') problems.push(`backend: pure JS (${backendInfo.skipped.join('; ')}). Fix: npx percept setup`);
   for (const skipped of backendInfo.skipped) {
@@ -52,6 +80,7 @@ export async function run(args: string[]): Promise<number> {
     tfVersion: backendInfo.tfVersion,
     nativeSource: source === undefined ? null : `PyPI ${source.wheel} (Python ${source.python})`,
     threads: backendInfo.threads,
+    gpu: describeGpu(backendInfo.kind === 'gpu', backendInfo.skipped, source),
     node: process.version,
     chromium: chromium ?? null,
     kernel: kernel.found ? (kernel.spec ?? null) : null,
@@ -66,6 +95,7 @@ export async function run(args: string[]): Promise<number> {
       ['TensorFlow.js', report.tfjsVersion],
       ['libtensorflow', report.tfVersion === null ? 'none (pure JS)' : `${report.tfVersion}${report.nativeSource === null ? '' : ` from ${report.nativeSource}`}`],
       ['threads', String(report.threads)],
+      ['gpu', report.gpu.description],
       ['node', report.node],
       ['chromium', report.chromium ?? 'missing'],
       ['tslab kernel', report.kernel ?? 'missing'],

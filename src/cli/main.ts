@@ -3,6 +3,7 @@
  * Exit status (DESIGN.md §3): 0 success, 1 user error, 2 internal error.
  */
 import { UserError, errorMessage } from '../errors.ts';
+import { parseChoice, DEVICE_REQUESTS } from '../device.ts';
 
 /** A command module exports `run`, which returns the exit status. */
 export interface CommandModule {
@@ -36,6 +37,21 @@ function usage(): string {
   return ['Usage: percept <command> [options]   (percept <command> --help for its options)', '', 'Commands:', ...lines].join('\n');
 }
 
+/** The commands that take `--device cpu|gpu|auto`. */
+const DEVICE_COMMANDS = new Set(['train', 'bench', 'demo']);
+
+/**
+ * `--device X` as PERCEPT_DEVICE, set before the command's module loads TensorFlow (src/tf.ts chooses the backend
+ * once, when it is first imported). The command's own parser accepts the option and ignores it.
+ */
+function applyDeviceOption(args: readonly string[]): void {
+  const index = args.findIndex((arg) => arg === '--device' || arg.startsWith('--device='));
+  if (index < 0) return;
+  const value = args[index]!.includes('=') ? args[index]!.slice('--device='.length) : args[index + 1];
+  if (value === undefined || value.startsWith('--')) throw new UserError(`--device needs a value: one of ${DEVICE_REQUESTS.join(', ')}`);
+  process.env['PERCEPT_DEVICE'] = parseChoice('--device', value, DEVICE_REQUESTS, 'device');
+}
+
 /** Runs one command line and returns the process exit status. */
 export async function main(argv: string[]): Promise<number> {
   const [name, ...args] = argv;
@@ -49,6 +65,7 @@ export async function main(argv: string[]): Promise<number> {
     return 1;
   }
   try {
+    if (DEVICE_COMMANDS.has(name)) applyDeviceOption(args);
     const module = await command.load();
     return await module.run(args);
   } catch (error) {

@@ -1,22 +1,27 @@
 /**
- * `percept setup [--rebuild] [--require-native] [--system] [--python GROUP]... [--for-tests] [--quiet]`
+ * `percept setup [--rebuild] [--require-native] [--gpu] [--system] [--python GROUP]... [--for-tests] [--quiet]`
  *
  * Runs after `npm install` (postinstall) and before `npm test`, so both work on a fresh machine:
  * - the native backend, offline (src/setup/native_backend.ts). It never fails an install over it: without it percept
  *   runs on pure JS and says so; `--require-native` (CI) makes that an error;
+ * - the GPU build (src/setup/gpu_backend.ts) with `--gpu`, or by itself where an NVIDIA driver is loaded; asked for,
+ *   a failure is an error, found by itself it is a warning (the CPU build still runs);
  * - `--system`: the Debian packages features need (apt-get when root, else the command to run);
- * - `--python keras|jupyter|torch`: the project's venvs with those pinned groups (torch in `.venv-torch`, on demand);
+ * - `--python keras|jupyter|torch|keras-gpu`: the project's venvs with those pinned groups (torch in `.venv-torch`,
+ *   keras-gpu in `.venv-gpu`, both on demand);
  * - `--for-tests`: all of the above that the test suite needs (not torch: several GB for one optional bench peer).
  */
 import { parseCommandArgs } from './args.ts';
 import { ensureNativeBackend } from '../setup/native_backend.ts';
+import { ensureGpuBackend } from '../setup/gpu_backend.ts';
+import { noGpuReason, nvidiaDriver } from '../device.ts';
 import { ensurePythonEnv, venvOf, type PythonGroup } from '../setup/python_env.ts';
 import { ensureSystemPackages } from '../setup/system_packages.ts';
 import { UserError, errorMessage } from '../errors.ts';
 import { projectRoot } from '../setup/paths.ts';
 
-const USAGE = 'percept setup [--rebuild] [--require-native] [--system] [--python keras|jupyter|torch]... [--for-tests] [--quiet]';
-const PYTHON_GROUPS: readonly PythonGroup[] = ['keras', 'jupyter', 'torch'];
+const USAGE = 'percept setup [--rebuild] [--require-native] [--gpu] [--system] [--python keras|jupyter|torch|keras-gpu]... [--for-tests] [--quiet]';
+const PYTHON_GROUPS: readonly PythonGroup[] = ['keras', 'jupyter', 'torch', 'keras-gpu'];
 /** What `--for-tests` installs: torch is left out, the bench's torch peer is opt-in (`--python torch`). */
 const TEST_GROUPS: readonly PythonGroup[] = ['keras', 'jupyter'];
 
@@ -31,6 +36,7 @@ export async function run(args: string[]): Promise<number> {
   const { values } = parseCommandArgs('setup', args, {
     rebuild: { type: 'boolean' },
     'require-native': { type: 'boolean' },
+    gpu: { type: 'boolean' },
     system: { type: 'boolean' },
     python: { type: 'string', multiple: true },
     'for-tests': { type: 'boolean' },
@@ -56,6 +62,17 @@ export async function run(args: string[]): Promise<number> {
       if (values['require-native']) throw new UserError(message);
       log(`WARNING: ${message}`);
       log('percept will run on pure-JS TensorFlow.js, hundreds of times slower for convolutional training. Fix the cause above, then run: npx percept setup');
+    }
+  }
+  const driver = nvidiaDriver();
+  if (values.gpu === true || (driver !== undefined && process.env['PERCEPT_SKIP_NATIVE'] !== '1')) {
+    if (values.gpu !== true) log(`NVIDIA driver found (${driver}): setting up the GPU build too (about 2.1 GB to download once)`);
+    try {
+      const status = ensureGpuBackend({ rebuild: values.rebuild ?? false, log });
+      if (!values.quiet) log(`GPU build ready (libtensorflow ${status.tfVersion}, ${status.gpu === true ? 'a GPU is in use' : `no GPU in use: ${noGpuReason(driver)}`})`);
+    } catch (error) {
+      if (values.gpu === true) throw new UserError(`GPU build unavailable: ${errorMessage(error)}`);
+      log(`WARNING: GPU build unavailable: ${errorMessage(error)}. percept runs on the CPU; fix the cause and run npx percept setup --gpu`);
     }
   }
   for (const venv of new Set(pythonGroups.map(venvOf))) ensurePythonEnv(pythonGroups.filter((group) => venvOf(group) === venv), log);

@@ -8,7 +8,7 @@ import { UserError } from '../errors.ts';
 import { keptCheckpoint, runExperiment, type RunExperimentResult } from '../runs/experiment.ts';
 import { terminalProgress } from '../train/progress.ts';
 
-const USAGE = 'percept train CONFIG [--out DIR] [--profile quick] [--resume] [--force] [--json]';
+const USAGE = 'percept train CONFIG [--out DIR] [--profile quick] [--resume] [--force] [--json] [--device auto|cpu|gpu]';
 
 /** `test accuracy 0.812 [0.75, 0.86]`-style lines of the headline metrics. */
 function headline(result: RunExperimentResult): string[] {
@@ -43,7 +43,7 @@ export async function run(args: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(
     'train',
     args,
-    { out: { type: 'string' }, profile: { type: 'string' }, resume: { type: 'boolean' }, force: { type: 'boolean' }, json: { type: 'boolean' } },
+    { out: { type: 'string' }, profile: { type: 'string' }, resume: { type: 'boolean' }, force: { type: 'boolean' }, json: { type: 'boolean' }, device: { type: 'string' } },
     USAGE,
   );
   if (values.help) {
@@ -55,7 +55,7 @@ export async function run(args: string[]): Promise<number> {
   // With --json, stdout carries only the result: progress and status go to stderr.
   const stream = values.json === true ? process.stderr : process.stdout;
   const command = (resume: boolean): string =>
-    ['percept', 'train', configFile, '--out', values.out ?? 'runs', ...(values.profile === undefined ? [] : ['--profile', values.profile]), ...(resume ? ['--resume'] : [])].map(shellWord).join(' ');
+    ['percept', 'train', configFile, '--out', values.out ?? 'runs', ...(values.profile === undefined ? [] : ['--profile', values.profile]), ...(values.device === undefined ? [] : ['--device', values.device]), ...(resume ? ['--resume'] : [])].map(shellWord).join(' ');
   let runFolder: string | undefined;
   // The checkpoint of every finished epoch is already on disk (written atomically), so stopping at once loses only
   // the epoch in progress; process.exit runs the 'exit' hook that releases the run folder's lock.

@@ -1,5 +1,6 @@
 /**
- * The offline install path of the native backend (DESIGN.md §5).
+ * The offline install path of the native backend (DESIGN.md §5), for tfjs-node and, with src/setup/gpu_backend.ts,
+ * for tfjs-node-gpu (the same package but for its name and install script).
  *
  * tfjs-node's install script downloads libtensorflow 2.9.1 from a host this workplace (and many firewalled
  * networks) cannot reach; npm then drops the optional dependency. The same C library ships inside PyPI's
@@ -10,7 +11,7 @@
  * Where a working binding with the extension exists, it does nothing.
  */
 import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
-import { copyFileSync, existsSync, linkSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync, cpSync } from 'node:fs';
+import { copyFileSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync, cpSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { UserError } from '../errors.ts';
 import { addBindingExtension } from './binding_extension.ts';
@@ -31,8 +32,15 @@ const WHEEL_FOR_PYTHON: Record<string, string> = {
   '3.12': '2.16.2',
 };
 
+/** The two packages of tfjs's native binding; percept builds either against a libtensorflow from PyPI. */
+export type NativePackage = '@tensorflow/tfjs-node' | '@tensorflow/tfjs-node-gpu';
+export const CPU_PACKAGE: NativePackage = '@tensorflow/tfjs-node';
+export const GPU_PACKAGE: NativePackage = '@tensorflow/tfjs-node-gpu';
+
 export interface NativeStatus {
   ok: boolean;
+  /** Whether TensorFlow placed the probe's op on a GPU (tfjs-node's isUsingGpuDevice). */
+  gpu?: boolean;
   /** libtensorflow version reported by the binding, when it loads. */
   tfVersion?: string;
   /** Whether the binding has all of percept's extension (src/setup/binding_extension.ts): graph functions, batched decode. */
@@ -46,41 +54,65 @@ export interface SetupLog {
 }
 
 /** Where a wheel's libtensorflow came from, written next to the placed library for `doctor`. */
-interface NativeSource {
+export interface NativeSource {
   wheel: string;
   python: string;
   builtAt: string;
+  /** The CUDA libraries placed beside it (the GPU build): PyPI package name to version. */
+  cuda?: Record<string, string>;
+}
+
+/** A libtensorflow extracted from a wheel: the folder with lib/ and include/ (and nvidia/ for the GPU build). */
+export interface Libtensorflow {
+  dir: string;
+  wheel: string;
+  cuda?: Record<string, string>;
 }
 
 const SOURCE_FILE = 'percept-source.json';
 
-function tfjsNodeDir(root: string): string {
-  return join(root, 'node_modules', '@tensorflow', 'tfjs-node');
+export function packageDir(root: string, packageName: NativePackage): string {
+  return join(root, 'node_modules', ...packageName.split('/'));
 }
 
-function run(command: string, args: string[], options: SpawnSyncOptions = {}): { status: number | null; output: string } {
+export function run(command: string, args: string[], options: SpawnSyncOptions = {}): { status: number | null; output: string } {
   const result = spawnSync(command, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, ...options });
   if (result.error) return { status: null, output: result.error.message };
   return { status: result.status, output: `${result.stdout ?? ''}${result.stderr ?? ''}` };
 }
 
-function tail(text: string, lines = 15): string {
+export function tail(text: string, lines = 15): string {
   return text.trim().split('\n').slice(-lines).join('\n');
 }
 
-/** Loads tfjs-node in a child process (a broken binding can abort the process that loads it). */
-export function probeNative(root = projectRoot()): NativeStatus {
+/**
+ * The probe's answer: the last line of its output that is a JSON object. TensorFlow's C++ logging shares the
+ * stream (GPU builds print cuFFT/cuDNN/cuBLAS factory notices at level 2, even after the answer), so the last line
+ * may be one of those.
+ */
+export function probeAnswer(output: string): { tfVersion: string; extension: boolean; gpu: boolean } | undefined {
+  const line = output
+    .split('\n')
+    .map((text) => text.trim())
+    .reverse()
+    .find((text) => text.startsWith('{') && text.endsWith('}'));
+  return line === undefined ? undefined : (JSON.parse(line) as { tfVersion: string; extension: boolean; gpu: boolean });
+}
+
+/** Loads a tfjs-node package in a child process (a broken binding can abort the process that loads it). */
+export function probeNative(root = projectRoot(), packageName: NativePackage = CPU_PACKAGE): NativeStatus {
   const script = `
     process.env.TF_CPP_MIN_LOG_LEVEL = '2';
-    const tf = require('@tensorflow/tfjs-node');
+    process.env.TF_FORCE_GPU_ALLOW_GROWTH ??= 'true';
+    const tf = require(${JSON.stringify(packageName)});
     tf.add(tf.scalar(1), tf.scalar(1)).dataSync();
-    const binding = tf.backend().binding;
-    process.stdout.write(JSON.stringify({ tfVersion: binding.TF_Version, extension: ['registerGraphFunction', 'decodeResizeImages'].every((name) => typeof binding[name] === 'function') }));`;
+    const backend = tf.backend();
+    const binding = backend.binding;
+    const extension = ['registerGraphFunction', 'decodeResizeImages'].every((name) => typeof binding[name] === 'function');
+    process.stdout.write('\\n' + JSON.stringify({ tfVersion: binding.TF_Version, extension, gpu: backend.isUsingGpuDevice === true }) + '\\n');`;
   const result = run(process.execPath, ['-e', script], { cwd: root });
-  if (result.status === 0) {
-    const { tfVersion, extension } = JSON.parse(result.output.trim().split('\n').pop() ?? '{}') as { tfVersion: string; extension: boolean };
-    return { ok: true, tfVersion, extension };
-  }
+  const answer = result.status === 0 ? probeAnswer(result.output) : undefined;
+  if (answer !== undefined) return { ok: true, ...answer };
   const message = result.output.split('\n').find((line) => /Error|error:/.test(line)) ?? tail(result.output, 1);
   return { ok: false, error: message.trim() };
 }
@@ -100,27 +132,48 @@ function npmCommand(): { command: string; prefix: string[] } {
   return execPath !== undefined && execPath.endsWith('.js') ? { command: process.execPath, prefix: [execPath] } : { command: 'npm', prefix: [] };
 }
 
-/** npm removes an optional dependency whose install script failed; fetch the same tarball from the registry again. */
-function ensureTfjsNodePackage(root: string, log: SetupLog): void {
-  const target = tfjsNodeDir(root);
+/**
+ * Puts the package in node_modules when it is not there: npm removes an optional dependency whose install script
+ * failed, and tfjs-node-gpu is never a dependency (its install script always downloads). Both come as the registry's
+ * tarball at tfjs-node's pinned version; tfjs-node-gpu's copy loses its install script, so that `npm rebuild` keeps
+ * the library percept placed.
+ */
+function ensureTfjsPackage(root: string, packageName: NativePackage, log: SetupLog): void {
+  const target = packageDir(root, packageName);
   if (existsSync(join(target, 'package.json'))) return;
   const version = pinnedTfjsNodeVersion(root);
-  log(`fetching @tensorflow/tfjs-node@${version} from the npm registry (npm dropped it when its libtensorflow download failed)`);
+  log(
+    packageName === CPU_PACKAGE
+      ? `fetching ${packageName}@${version} from the npm registry (npm dropped it when its libtensorflow download failed)`
+      : `fetching ${packageName}@${version} from the npm registry`,
+  );
   const packDir = userCacheDir('npm-pack');
   mkdirSync(packDir, { recursive: true });
   const npm = npmCommand();
-  const packed = run(npm.command, [...npm.prefix, 'pack', `@tensorflow/tfjs-node@${version}`, '--pack-destination', packDir, '--silent'], { cwd: root });
-  const tarball = join(packDir, `tensorflow-tfjs-node-${version}.tgz`);
+  const packed = run(npm.command, [...npm.prefix, 'pack', `${packageName}@${version}`, '--pack-destination', packDir, '--silent'], { cwd: root });
+  const tarball = join(packDir, `${packageName.slice(1).replace('/', '-')}-${version}.tgz`);
   if (packed.status !== 0 || !existsSync(tarball)) {
-    throw new UserError(`cannot fetch @tensorflow/tfjs-node@${version} with npm pack: ${tail(packed.output, 3)}. Fix: check access to the npm registry, then run npx percept setup`);
+    throw new UserError(`cannot fetch ${packageName}@${version} with npm pack: ${tail(packed.output, 3)}. Fix: check access to the npm registry, then run npx percept setup`);
   }
-  mkdirSync(target, { recursive: true });
-  const extracted = run('tar', ['xzf', tarball, '-C', target, '--strip-components=1']);
+  const staging = `${target}.partial-${process.pid}`;
+  rmSync(staging, { recursive: true, force: true });
+  mkdirSync(staging, { recursive: true });
+  const extracted = run('tar', ['xzf', tarball, '-C', staging, '--strip-components=1']);
   if (extracted.status !== 0) throw new Error(`tar failed on ${tarball}: ${extracted.output}`);
+  if (packageName === GPU_PACKAGE) removeInstallScript(staging);
+  renameSync(staging, target);
+}
+
+/** tfjs-node-gpu's `install` script wipes deps/ and downloads CUDA 11 libtensorflow on every `npm rebuild`. */
+function removeInstallScript(target: string): void {
+  const file = join(target, 'package.json');
+  const manifest = JSON.parse(readFileSync(file, 'utf8')) as { scripts?: Record<string, string> };
+  delete manifest.scripts?.['install'];
+  writeFileSync(file, JSON.stringify(manifest, null, 2) + '\n');
 }
 
 /** `python3`, or PERCEPT_PYTHON; a missing interpreter is one line with the fix. */
-export function findPython(): { command: string; version: string } {
+export function findPython(): Python {
   const command = process.env['PERCEPT_PYTHON'] ?? 'python3';
   const result = run(command, ['-c', 'import sys; print("%d.%d" % sys.version_info[:2])']);
   if (result.status !== 0) {
@@ -143,12 +196,28 @@ export function wheelVersionFor(pythonVersion: string): string {
   return version;
 }
 
-// Headers that tensorflow/c/c_api.h and tensorflow/c/eager/c_api.h include, as laid out in the wheel.
-const WHEEL_MEMBERS_SCRIPT = `
+/** Python that copies one member of a wheel (a zip) to a path, in chunks (the libraries are up to 1 GB). */
+export const EXTRACT_MEMBER = `
 import sys, zipfile, os
+
+def extract(z, name, dest):
+    os.makedirs(os.path.dirname(dest), exist_ok=True)
+    with z.open(name) as src, open(dest, 'wb') as dst:
+        while True:
+            chunk = src.read(1 << 22)
+            if not chunk:
+                break
+            dst.write(chunk)
+`;
+
+// Headers that tensorflow/c/c_api.h and tensorflow/c/eager/c_api.h include, as laid out in the wheel: TensorFlow
+// 2.12 keeps tsl under tensorflow/tsl, 2.16 at the top (tsl/), 2.17 also under xla/tsl.
+const WHEEL_MEMBERS_SCRIPT = `${EXTRACT_MEMBER}
 wheel, out = sys.argv[1], sys.argv[2]
 keep_prefixes = ('tensorflow/include/tensorflow/c/', 'tensorflow/include/tensorflow/tsl/c/',
-                 'tensorflow/include/tensorflow/tsl/platform/', 'tensorflow/include/tensorflow/core/platform/')
+                 'tensorflow/include/tensorflow/tsl/platform/', 'tensorflow/include/tensorflow/core/platform/',
+                 'tensorflow/include/tsl/c/', 'tensorflow/include/tsl/platform/',
+                 'tensorflow/include/xla/tsl/c/', 'tensorflow/include/xla/tsl/platform/')
 libs = ('tensorflow/libtensorflow_cc.so.2', 'tensorflow/libtensorflow_framework.so.2')
 with zipfile.ZipFile(wheel) as z:
     names = z.namelist()
@@ -159,39 +228,60 @@ with zipfile.ZipFile(wheel) as z:
         if name in libs or (name.startswith(keep_prefixes) and name.endswith('.h')):
             rel = name[len('tensorflow/'):]
             rel = 'lib/' + os.path.basename(rel) if name in libs else rel
-            dest = os.path.join(out, rel)
-            os.makedirs(os.path.dirname(dest), exist_ok=True)
-            with z.open(name) as src, open(dest, 'wb') as dst:
-                while True:
-                    chunk = src.read(1 << 22)
-                    if not chunk:
-                        break
-                    dst.write(chunk)
+            extract(z, name, os.path.join(out, rel))
 `;
 
+export interface Python {
+  command: string;
+  version: string;
+}
+
+/**
+ * Downloads wheels with pip into the per-user wheel folder (pip's cache makes a second download free) and returns
+ * the path of each, in order. `targetPython` fetches the wheels of another CPython (the C library in a wheel does
+ * not need libpython). `describe` names them in the log.
+ */
+export function downloadWheels(python: Python, specs: readonly string[], describe: string, log: SetupLog, targetPython?: string): string[] {
+  const download = userCacheDir('wheels');
+  log(`downloading ${describe} with pip (once; pip caches it)`);
+  const platform = targetPython === undefined ? [] : ['--python-version', targetPython, ...['manylinux_2_17_x86_64', 'manylinux2014_x86_64', 'manylinux1_x86_64'].flatMap((tag) => ['--platform', tag])];
+  const fetched = run(python.command, ['-m', 'pip', 'download', '--no-deps', '--only-binary=:all:', '--disable-pip-version-check', ...platform, '-d', download, ...specs], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  if (fetched.status !== 0) {
+    throw new UserError(`pip could not download ${specs.join(' ')} for Python ${targetPython ?? python.version}: ${tail(fetched.output, 3)}. Fix: check access to PyPI (or a mirror in pip.conf), then run npx percept setup`);
+  }
+  return specs.map((spec) => {
+    const [name, version] = spec.split('==') as [string, string];
+    const pattern = join(download, `${name.replaceAll('-', '_')}-${version}-*.whl`);
+    return run(python.command, ['-c', `import glob,sys; print(sorted(glob.glob(sys.argv[1]))[-1])`, pattern]).output.trim();
+  });
+}
+
+/**
+ * Extracts a wheel's libtensorflow and C headers (and, through `extra`, anything more) into `dir` through a staging
+ * folder, so that an interrupted extraction never leaves a half library where a whole one is expected.
+ */
+export function extractLibtensorflow(python: Python, wheelFile: string, dir: string, extra: (staging: string) => void = () => {}): void {
+  const staging = `${dir}.partial-${process.pid}`;
+  rmSync(staging, { recursive: true, force: true });
+  const extracted = run(python.command, ['-c', WHEEL_MEMBERS_SCRIPT, wheelFile, staging]);
+  if (extracted.status !== 0) throw new Error(`extracting ${wheelFile} failed: ${tail(extracted.output)}`);
+  extra(staging);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dirname(dir), { recursive: true });
+  renameSync(staging, dir);
+}
+
 /** Downloads the wheel once (pip's cache) and extracts lib/ + include/ into the per-user cache; returns that folder. */
-export function ensureLibtensorflow(python: { command: string; version: string }, log: SetupLog): { dir: string; wheel: string } {
+export function ensureLibtensorflow(python: Python, log: SetupLog): Libtensorflow {
   const version = wheelVersionFor(python.version);
   const wheel = `tensorflow-cpu==${version}`;
   const dir = userCacheDir('libtensorflow', `tensorflow-cpu-${version}-py${python.version}`);
   if (existsSync(join(dir, 'lib', 'libtensorflow_cc.so.2'))) return { dir, wheel };
-  const download = userCacheDir('wheels');
-  log(`downloading ${wheel} with pip (about 230 MB, once; pip caches it) for its libtensorflow`);
-  const fetched = run(python.command, ['-m', 'pip', 'download', '--no-deps', '--only-binary=:all:', '--disable-pip-version-check', '-d', download, wheel], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  if (fetched.status !== 0) {
-    throw new UserError(`pip could not download ${wheel} for Python ${python.version}: ${tail(fetched.output, 3)}. Fix: check access to PyPI (or a mirror in pip.conf), then run npx percept setup`);
-  }
-  const file = run(python.command, ['-c', `import glob,sys; print(sorted(glob.glob(sys.argv[1]))[-1])`, join(download, `tensorflow_cpu-${version}-*.whl`)]).output.trim();
+  const [file] = downloadWheels(python, [wheel], `${wheel} (about 230 MB) for its libtensorflow`, log);
   log(`extracting libtensorflow ${version} and its C headers from ${file}`);
-  const staging = `${dir}.partial-${process.pid}`;
-  rmSync(staging, { recursive: true, force: true });
-  const extracted = run(python.command, ['-c', WHEEL_MEMBERS_SCRIPT, file, staging]);
-  if (extracted.status !== 0) throw new Error(`extracting ${file} failed: ${tail(extracted.output)}`);
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dirname(dir), { recursive: true });
-  renameSync(staging, dir);
+  extractLibtensorflow(python, file!, dir);
   return { dir, wheel };
 }
 
@@ -207,6 +297,8 @@ function linkOrCopy(from: string, to: string): void {
 /**
  * Places the libraries as tfjs-node's build expects: `-ltensorflow -ltensorflow_framework` from deps/lib, and the
  * `libtensorflow.so.2.9.1` name that makes tfjs-node's own install script skip its download on a later `npm rebuild`.
+ * CUDA libraries (the GPU build) go to deps/nvidia/<library>/lib, where libtensorflow's RUNPATH
+ * (`$ORIGIN/../nvidia/<library>/lib`) finds them without LD_LIBRARY_PATH.
  */
 function placeLibtensorflow(libDir: string, target: string): void {
   const deps = join(target, 'deps');
@@ -217,6 +309,17 @@ function placeLibtensorflow(libDir: string, target: string): void {
   symlinkSync('libtensorflow_cc.so.2', join(deps, 'lib', `libtensorflow.so.${TFJS_NODE_LIBTENSORFLOW}`));
   symlinkSync('libtensorflow_framework.so.2', join(deps, 'lib', 'libtensorflow_framework.so'));
   cpSync(join(libDir, 'include'), join(deps, 'include'), { recursive: true });
+  const nvidia = join(libDir, 'nvidia');
+  if (existsSync(nvidia)) linkTree(nvidia, join(deps, 'nvidia'));
+}
+
+/** Hard-links (or copies) every file under `from` to the same place under `to`. */
+function linkTree(from: string, to: string): void {
+  mkdirSync(to, { recursive: true });
+  for (const entry of readdirSync(from, { withFileTypes: true })) {
+    if (entry.isDirectory()) linkTree(join(from, entry.name), join(to, entry.name));
+    else linkOrCopy(join(from, entry.name), join(to, entry.name));
+  }
 }
 
 function nodeGypCommand(): string[] {
@@ -257,8 +360,8 @@ function buildBinding(target: string, log: SetupLog): void {
 }
 
 /** What `doctor` shows: where the placed libtensorflow came from, if percept placed it. */
-export function nativeSource(root = projectRoot()): NativeSource | undefined {
-  const file = join(tfjsNodeDir(root), 'deps', SOURCE_FILE);
+export function nativeSource(root = projectRoot(), packageName: NativePackage = CPU_PACKAGE): NativeSource | undefined {
+  const file = join(packageDir(root, packageName), 'deps', SOURCE_FILE);
   return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as NativeSource) : undefined;
 }
 
@@ -273,22 +376,30 @@ export interface EnsureNativeOptions {
  * Returns the status after the attempt.
  */
 export function ensureNativeBackend({ rebuild = false, log }: EnsureNativeOptions): NativeStatus {
+  return ensureNativePackage(CPU_PACKAGE, ensureLibtensorflow, { rebuild, log });
+}
+
+/**
+ * Makes `require(packageName)` work offline with the libtensorflow `libtensorflow(python, log)` provides, built with
+ * percept's extension; does nothing where a working build with the extension exists (unless `rebuild`).
+ */
+export function ensureNativePackage(packageName: NativePackage, libtensorflow: (python: Python, log: SetupLog) => Libtensorflow, { rebuild = false, log }: EnsureNativeOptions): NativeStatus {
   const root = projectRoot();
   if (!rebuild) {
-    const status = probeNative(root);
+    const status = probeNative(root, packageName);
     if (status.ok && status.extension === true) return status;
-    log(status.ok ? "native backend lacks (part of) percept's extension (built by an older percept, or by tfjs-node's own install); rebuilding it" : `native backend not usable yet (${status.error})`);
+    log(status.ok ? `${packageName} lacks (part of) percept's extension (built by an older percept, or by its own install); rebuilding it` : `${packageName} not usable yet (${status.error})`);
   }
-  ensureTfjsNodePackage(root, log);
+  ensureTfjsPackage(root, packageName, log);
   const python = findPython();
-  const { dir, wheel } = ensureLibtensorflow(python, log);
-  const target = tfjsNodeDir(root);
+  const { dir, wheel, cuda } = libtensorflow(python, log);
+  const target = packageDir(root, packageName);
   placeLibtensorflow(dir, target);
   addBindingExtension(target, root);
   buildBinding(target, log);
-  const source: NativeSource = { wheel, python: python.version, builtAt: new Date().toISOString() };
+  const source: NativeSource = { wheel, python: python.version, builtAt: new Date().toISOString(), ...(cuda === undefined ? {} : { cuda }) };
   writeFileSync(join(target, 'deps', SOURCE_FILE), JSON.stringify(source, null, 2) + '\n');
-  const status = probeNative(root);
-  if (!status.ok) throw new Error(`tfjs-node was built against ${wheel} but does not load: ${status.error}`);
+  const status = probeNative(root, packageName);
+  if (!status.ok) throw new Error(`${packageName} was built against ${wheel} but does not load: ${status.error}`);
   return status;
 }

@@ -3,7 +3,9 @@
  * - `.venv`: Keras on the same tensorflow-cpu wheel as the native backend (benchmarks, parity tests) and, for the
  *   notebook runner, Jupyter's execution client;
  * - `.venv-torch`: PyTorch and torchvision, the benchmarks' second peer, on demand only. It is a venv of its own because
- *   torch 2.15 needs typing_extensions>=4.13 while tensorflow-cpu 2.12 pins typing_extensions<4.6.
+ *   torch 2.15 needs typing_extensions>=4.13 while tensorflow-cpu 2.12 pins typing_extensions<4.6;
+ * - `.venv-gpu`: Keras 2 (tf-keras) on the GPU build's TensorFlow with its CUDA wheels, the Keras peer of
+ *   `percept bench --device gpu`, on demand only (several GB).
  * pip's own cache (~/.cache/pip) is reused between runs.
  */
 import { spawnSync } from 'node:child_process';
@@ -11,17 +13,19 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../errors.ts';
 import { findPython, wheelVersionFor, type SetupLog } from './native_backend.ts';
+import { GPU_TENSORFLOW_VERSION } from './gpu_backend.ts';
 import { projectRoot } from './paths.ts';
 
 /** Named groups of pinned requirements; a feature asks for the groups it needs. */
-export type PythonGroup = 'keras' | 'jupyter' | 'torch';
+export type PythonGroup = 'keras' | 'jupyter' | 'torch' | 'keras-gpu';
 
 /** The project's venvs, by the folder under the project root that holds each. */
-export type PythonVenv = '.venv' | '.venv-torch';
+export type PythonVenv = '.venv' | '.venv-torch' | '.venv-gpu';
 
 /** The venv each group is installed into. */
 export function venvOf(group: PythonGroup): PythonVenv {
-  return group === 'torch' ? '.venv-torch' : '.venv';
+  if (group === 'torch') return '.venv-torch';
+  return group === 'keras-gpu' ? '.venv-gpu' : '.venv';
 }
 
 /** The group's pins; `pythonVersion` is asked only by the groups whose pins depend on it (finding Python starts it). */
@@ -39,12 +43,17 @@ function requirements(group: PythonGroup, pythonVersion: () => string): string[]
       // PyPI's Linux wheel is the CUDA build: its NVIDIA libraries make the venv several GB though the bench runs on
       // the CPU. torchvision 0.29.2 is the newest release and requires torch>=2.14.
       return ['torch==2.15.0', 'torchvision==0.29.2'];
+    case 'keras-gpu':
+      // The wheel the GPU build's libtensorflow comes from (src/setup/gpu_backend.ts), with the CUDA wheels it pins;
+      // tf-keras keeps Keras 2's semantics (the peers run with TF_USE_LEGACY_KERAS=1).
+      return [`tensorflow[and-cuda]==${GPU_TENSORFLOW_VERSION}`, 'tf-keras==2.16.0'];
   }
 }
 
 /** What a group's first install fetches, for the log line before it starts. */
 const DOWNLOAD_NOTE: Partial<Record<PythonGroup, string>> = {
   torch: "torch is PyPI's CUDA build: its 0.5 GB wheel pulls NVIDIA's CUDA libraries and Triton, 5.4 GB installed (2-3 minutes on a fast link)",
+  'keras-gpu': 'tensorflow[and-cuda] pulls NVIDIA\'s CUDA 12 libraries: about 2.5 GB to download, 6 GB installed',
 };
 
 export function venvDir(root = projectRoot(), venv: PythonVenv = '.venv'): string {
