@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BenchCase, BenchContext } from './case.ts';
 import { errorMessage } from '../src/errors.ts';
-import { projectRoot } from '../src/setup/paths.ts';
+import { projectRoot } from '../src/paths.ts';
 
 export interface CaseResult {
   case: string;

@@ -6,7 +6,7 @@ import { runCase } from './harness.ts';
 import { torchScriptPeer, torchTrainPeer } from './torch_peer.ts';
 import type { BenchCase } from './case.ts';
 import { installedPython } from '../src/setup/python_env.ts';
-import { projectRoot } from '../src/setup/paths.ts';
+import { projectRoot } from '../src/paths.ts';
 import { needsTorch } from '../src/testing.ts';
 
 const BIN = join(projectRoot(), 'src', 'cli', 'bin.mjs');

@@ -1,7 +1,7 @@
 /**
  * A problem the user can fix: bad input, a missing file, a wrong setting.
  * The CLI prints its message (which names the file or field and the fix) and exits 1,
- * where any other error is an internal one and exits 2 (DESIGN.md §3).
+ * where any other error is an internal one and exits 2 (docs/ARCHITECTURE.md §3).
  *
  * @example
  * throw new UserError(`${path}: no usable item. Fix: point data.path at an AffectNet-layout folder`);

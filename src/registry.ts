@@ -1,7 +1,7 @@
 import { UserError } from './errors.ts';
 
 /**
- * An explicit, ordered name -> entry table (DESIGN.md §6): architectures, metrics and plots use it.
+ * An explicit, ordered name -> entry table (docs/ARCHITECTURE.md §6): architectures, metrics and plots use it.
  * Registering a name twice throws; `get()` of an unknown name throws a message listing the valid ones.
  *
  * @example

@@ -3,13 +3,13 @@
  *
  * Tests that need the native backend, the Python peers (Keras, Jupyter) or Chromium are skipped when those are
  * missing on a developer machine, unless PERCEPT_TEST_ALL=1 (CI sets it): then a missing piece fails the test
- * instead of skipping it, so nothing is silently skipped in CI (DESIGN.md §6). The torch peer is the exception: it is
+ * instead of skipping it, so nothing is silently skipped in CI (docs/ARCHITECTURE.md §6). The torch peer is the exception: it is
  * opt-in (needsTorch).
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { GPU_PACKAGE, probeNative } from './setup/native_backend.ts';
 import { installedPython, venvPython } from './setup/python_env.ts';
-import { findChromium } from './report/chromium.ts';
+import { findChromium } from './setup/chromium.ts';
 
 /** Options for node:test's `test(name, options, fn)`: `{ skip: reason }` or `{}`. */
 export type SkipOption = { skip?: string };

@@ -1,5 +1,5 @@
 /**
- * The only module that imports TensorFlow.js (DESIGN.md §2, §5).
+ * The only module that imports TensorFlow.js (docs/ARCHITECTURE.md §2, §5).
  *
  * It picks `@tensorflow/tfjs-node-gpu` (where an NVIDIA driver is loaded) > `@tensorflow/tfjs-node` > pure-JS
  * `@tensorflow/tfjs`, honouring `PERCEPT_BACKEND=auto|native|gpu|js` (which package) and `PERCEPT_DEVICE=auto|cpu|gpu`
@@ -13,12 +13,12 @@
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { isAbsolute } from 'node:path';
-import type * as TfModule from '@tensorflow/tfjs';
+import type { Tf } from './tf_type.ts';
 import { UserError } from './errors.ts';
 import { installKernels } from './kernels/install.ts';
 import { noGpuReason, nvidiaDriver, parseChoice, parseDeviceRequest, type DeviceRequest } from './device.ts';
 
-export type Tf = typeof TfModule;
+export type { Tf };
 
 /**
  * `gpu`: TensorFlow places ops on a GPU (tfjs-node-gpu); `native`: libtensorflow on the CPU (tfjs-node, or

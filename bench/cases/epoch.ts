@@ -8,8 +8,10 @@
  */
 import { buildExperimentModel } from '../../src/runs/experiment_model.ts';
 import { parseExperimentConfig } from '../../src/runs/config.ts';
-import { imageTraining, loadImageData, ProblemLog } from '../../src/runs/image_pipeline.ts';
-import { train, type Batch, type BatchSource } from '../../src/train/trainer.ts';
+import { imageTraining, loadImageData } from '../../src/runs/image_pipeline.ts';
+import { ProblemLog } from '../../src/data/problem_log.ts';
+import { train } from '../../src/train/trainer.ts';
+import { type Batch, type BatchSource } from '../../src/train/types.ts';
 import type { BenchCase, BenchContext } from '../case.ts';
 import { imageFolder, type BenchImageFolder } from '../fixtures.ts';
 import { runPythonPeer } from '../harness.ts';

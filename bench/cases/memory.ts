@@ -5,7 +5,7 @@
  * optimizer slots and the step's activations.
  */
 import { join } from 'node:path';
-import { projectRoot } from '../../src/setup/paths.ts';
+import { projectRoot } from '../../src/paths.ts';
 import type { BenchCase, BenchContext } from '../case.ts';
 import { runMeasurementProcess, runPythonPeer } from '../harness.ts';
 import { kerasTrainArgs, type StepSpec } from './training.ts';

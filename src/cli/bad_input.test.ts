@@ -10,7 +10,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { synthesizeFaces } from '../data/index.ts';
 import { tempDir, writeImage, writeTruncatedJpeg } from '../data/test_fixtures.ts';
-import { projectRoot } from '../setup/paths.ts';
+import { projectRoot } from '../paths.ts';
 
 const root = tempDir('percept-bad-input-');
 const runs = join(root, 'runs');

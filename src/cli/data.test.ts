@@ -3,14 +3,14 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { projectRoot } from '../setup/paths.ts';
+import { projectRoot } from '../paths.ts';
 import { tempDir, writeTruncatedJpeg } from '../data/test_fixtures.ts';
 
 function percept(...args: string[]) {
   return spawnSync(process.execPath, [join(projectRoot(), 'src', 'cli', 'bin.mjs'), ...args], { encoding: 'utf8', env: { ...process.env, PERCEPT_QUIET_BACKEND: '1' } });
 }
 
-test('percept data synth then data inspect --json, in the DESIGN.md §3 shape', async () => {
+test('percept data synth then data inspect --json, in the docs/ARCHITECTURE.md §3 shape', async () => {
   const dir = tempDir('percept-cli-data-');
   const out = join(dir, 'faces');
   const synth = percept('data', 'synth', out, '--n', '30', '--size', '40', '--seed', '2', '--json');

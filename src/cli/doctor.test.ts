@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { projectRoot } from '../setup/paths.ts';
+import { projectRoot } from '../paths.ts';
 import { needsNative } from '../testing.ts';
 import { ARCHITECTURES } from '../models/index.ts';
 import type { DoctorReport } from './doctor.ts';

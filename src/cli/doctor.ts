@@ -4,7 +4,7 @@
  * few seconds that takes).
  */
 import { parseCommandArgs, printJson } from './args.ts';
-import { CHROMIUM_FIX, findChromium } from '../report/chromium.ts';
+import { CHROMIUM_FIX, findChromium } from '../setup/chromium.ts';
 import { checkKernel } from '../notebook/kernel.ts';
 import { spawnSync } from 'node:child_process';
 import { nativeSource, type NativePackage, type NativeSource } from '../setup/native_backend.ts';

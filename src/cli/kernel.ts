@@ -7,7 +7,7 @@
 import { parseCommandArgs, printJson } from './args.ts';
 import { ensureBundle } from '../notebook/bundle.ts';
 import { registerKernel } from '../notebook/kernel.ts';
-import { projectRoot } from '../setup/paths.ts';
+import { projectRoot } from '../paths.ts';
 
 const USAGE = 'percept kernel [--build] [--json]';
 

@@ -1,6 +1,6 @@
 /**
  * `percept` command dispatch. Commands load lazily so that `setup` and `--help` never touch TensorFlow.
- * Exit status (DESIGN.md §3): 0 success, 1 user error, 2 internal error.
+ * Exit status (docs/ARCHITECTURE.md §3): 0 success, 1 user error, 2 internal error.
  */
 import { UserError, errorMessage } from '../errors.ts';
 import { parseChoice, DEVICE_REQUESTS } from '../device.ts';

@@ -1,12 +1,12 @@
 /**
- * `percept models` as a process: the DESIGN.md §3 JSON, the Keras-style summary, and exit 1 on bad input.
+ * `percept models` as a process: the docs/ARCHITECTURE.md §3 JSON, the Keras-style summary, and exit 1 on bad input.
  * (keras_parity.test.ts checks the numbers against Keras.)
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { projectRoot } from '../setup/paths.ts';
+import { projectRoot } from '../paths.ts';
 import { ARCHITECTURES, architectures, buildArchitecture, countParams, type ArchitectureOption } from '../models/index.ts';
 
 function percept(...args: string[]) {

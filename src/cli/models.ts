@@ -11,7 +11,7 @@ import { parseCommandArgs, positiveIntFlag, printJson } from './args.ts';
 
 const USAGE = 'percept models [NAME] [--input N] [--classes N] [--no-top [--pooling avg|max]] [--alpha A] [--minimalistic] [--summary] [--json]';
 
-/** One line of `percept models --json` (DESIGN.md §3). */
+/** One line of `percept models --json` (docs/ARCHITECTURE.md §3). */
 export interface ModelInfo {
   name: string;
   /** Input side in pixels (time steps for recurrent models). */

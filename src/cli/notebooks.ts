@@ -11,7 +11,7 @@ import { UserError } from '../errors.ts';
 import { ensureBundle } from '../notebook/bundle.ts';
 import { PROFILES, type Profile } from '../notebook/params.ts';
 import { checkRunnerPrerequisites, failureReport, findNotebooks, runNotebook, type NotebookResult } from '../notebook/runner.ts';
-import { projectRoot } from '../setup/paths.ts';
+import { projectRoot } from '../paths.ts';
 
 const USAGE = 'percept notebooks [PATH...] [--profile quick|full] [--set NAME=VALUE]... [--only GLOB] [--timeout S] [--out DIR] [--json]';
 /** Seconds a cell may run by default: a quick profile trains for seconds, a full one for up to an hour per cell. */

@@ -1,6 +1,6 @@
 /**
  * `percept report RUN... [-o FILE.pdf] [--template T] [--html] [--json] [--meta FILE] [--title ... --author ...]`:
- * renders a report over run directories (DESIGN.md §3) into `-o` (default reports/report.pdf). `--json` prints {pdf,
+ * renders a report over run directories (docs/ARCHITECTURE.md §3) into `-o` (default reports/report.pdf). `--json` prints {pdf,
  * html, pages, figures, tables, seconds, gaps}; the gaps are the values shown as 'not measured'.
  */
 import { UserError } from '../errors.ts';

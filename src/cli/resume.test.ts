@@ -5,7 +5,7 @@ import { cpSync, readFileSync, rmSync, truncateSync, statSync, writeFileSync } f
 import { join } from 'node:path';
 import { synthesizeFaces } from '../data/index.ts';
 import { tempDir } from '../data/test_fixtures.ts';
-import { seededRandom } from '../metrics/bootstrap.ts';
+import { seededRandom } from '../random.ts';
 import { readRun } from '../runs/run_files.ts';
 
 const root = tempDir('percept-resume-cli-');

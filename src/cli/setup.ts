@@ -18,7 +18,7 @@ import { noGpuReason, nvidiaDriver } from '../device.ts';
 import { ensurePythonEnv, venvOf, type PythonGroup } from '../setup/python_env.ts';
 import { ensureSystemPackages } from '../setup/system_packages.ts';
 import { UserError, errorMessage } from '../errors.ts';
-import { projectRoot } from '../setup/paths.ts';
+import { projectRoot } from '../paths.ts';
 
 const USAGE = 'percept setup [--rebuild] [--require-native] [--gpu] [--system] [--python keras|jupyter|torch|keras-gpu]... [--for-tests] [--quiet]';
 const PYTHON_GROUPS: readonly PythonGroup[] = ['keras', 'jupyter', 'torch', 'keras-gpu'];
@@ -81,7 +81,7 @@ export async function run(args: string[]): Promise<number> {
     const registered = registerKernel();
     if (!values.quiet) log(`tslab kernel: ${registered}`);
   }
-  // Notebooks import 'percept' from the CommonJS bundle (tslab cannot load the ESM sources: DESIGN.md §7).
+  // Notebooks import 'percept' from the CommonJS bundle (tslab cannot load the ESM sources: docs/ARCHITECTURE.md §7).
   const { ensureBundle } = await import('../notebook/bundle.ts');
   const bundle = await ensureBundle(projectRoot());
   if (bundle.rebuilt && !values.quiet) log(`notebook bundle built (${bundle.reason}) in ${bundle.seconds.toFixed(1)} s`);

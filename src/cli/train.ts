@@ -1,6 +1,6 @@
 /**
  * `percept train CONFIG [--out DIR] [--profile P] [--resume] [--force] [--json]`: trains and evaluates one experiment
- * into `<DIR>/<name>/` (DESIGN.md §3), a thin wrapper over `runExperiment` (src/runs/experiment.ts). Ctrl-C (SIGINT) or
+ * into `<DIR>/<name>/` (docs/ARCHITECTURE.md §3), a thin wrapper over `runExperiment` (src/runs/experiment.ts). Ctrl-C (SIGINT) or
  * SIGTERM stops it at once, says which checkpoint was kept and prints the command that resumes it.
  */
 import { parseCommandArgs, printJson } from './args.ts';

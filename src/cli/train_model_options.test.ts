@@ -14,7 +14,7 @@ import { tf } from '../tf.ts';
 import { buildArchitecture, countParams } from '../models/index.ts';
 import { parseExperimentConfig } from '../runs/config.ts';
 import { buildExperimentModel } from '../runs/experiment_model.ts';
-import { loadLayersModel } from '../runs/model_files.ts';
+import { loadLayersModel } from '../models/model_files.ts';
 import { readRun } from '../runs/run_files.ts';
 
 const root = tempDir('percept-model-options-');

@@ -1,5 +1,5 @@
 /**
- * The AffectNet layout (DESIGN.md §3): `DIR/images/<id>.(jpg|png)` with `DIR/annotations/<id>_exp.npy` (class
+ * The AffectNet layout (docs/ARCHITECTURE.md §3): `DIR/images/<id>.(jpg|png)` with `DIR/annotations/<id>_exp.npy` (class
  * 0..7), `<id>_val.npy` and `<id>_aro.npy` (in [-1, 1], or -2 for 'uncertain'). Also its pre-split form,
  * `DIR/{train_set,val_set,test_set}/` (as the Kaggle release ships it) or `DIR/{train,val,test}/`, each in that layout.
  */

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { seededRandom } from '../metrics/bootstrap.ts';
+import { seededRandom } from '../random.ts';
 import { adjustBrightness, adjustContrast, augmentImage, flipHorizontal, resizedCrop, rotate } from './augment.ts';
 import type { RawImage } from './image.ts';
 

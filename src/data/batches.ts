@@ -8,8 +8,7 @@
 import { availableParallelism } from 'node:os';
 import type { Tensor3D, Tensor4D } from '@tensorflow/tfjs';
 import { tf } from '../tf.ts';
-import { seededRandom } from '../metrics/bootstrap.ts';
-import { seededPermutation } from '../train/tensor_source.ts';
+import { seededPermutation, seededRandom } from '../random.ts';
 import { augmentImage, type AugmentOptions } from './augment.ts';
 import { decodePixels, decodeReason, type Pixels, type RawImage } from './image.ts';
 import { idxRecord } from './idx.ts';

@@ -1,5 +1,5 @@
 /**
- * The CSV manifest (DESIGN.md §3): a header `path,label[,valence,arousal][,split]`, paths relative to the CSV.
+ * The CSV manifest (docs/ARCHITECTURE.md §3): a header `path,label[,valence,arousal][,split]`, paths relative to the CSV.
  * Labels are class names, or integers (then the classes are named '0'..'max').
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';

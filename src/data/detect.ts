@@ -1,5 +1,5 @@
 /**
- * Format auto-detection from what is on disk (DESIGN.md §3 layouts).
+ * Format auto-detection from what is on disk (docs/ARCHITECTURE.md §3 layouts).
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { extname } from 'node:path';

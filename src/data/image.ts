@@ -1,7 +1,7 @@
 /**
  * Image decoding with sharp (libvips): JPEG/PNG/WebP, EXIF orientation applied, grayscale or alpha turned into the
  * requested channels, resized to a square model input. Pixels stay 0..255: each model applies its own
- * preprocessing (DESIGN.md §4), the reader does not.
+ * preprocessing (docs/ARCHITECTURE.md §4), the reader does not.
  */
 import { readFile } from 'node:fs/promises';
 import sharp, { type Sharp } from 'sharp';

@@ -1,5 +1,5 @@
 /**
- * The image-folder layout (DESIGN.md §3, as Keras's `image_dataset_from_directory` reads it): `DIR/<class>/*.(jpg|png)`,
+ * The image-folder layout (docs/ARCHITECTURE.md §3, as Keras's `image_dataset_from_directory` reads it): `DIR/<class>/*.(jpg|png)`,
  * or pre-split `DIR/{train,val,test}/<class>/`. Classes are the sorted folder names, the same in every split.
  */
 import { existsSync } from 'node:fs';

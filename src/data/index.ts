@@ -1,5 +1,5 @@
 /**
- * percept's data API: open a dataset in any DESIGN.md §3 format, split it, stream batches, load time series,
+ * percept's data API: open a dataset in any docs/ARCHITECTURE.md §3 format, split it, stream batches, load time series,
  * inspect, and generate the synthetic AffectNet-style set.
  */
 export * from './types.ts';

@@ -1,6 +1,6 @@
 /**
  * What `percept data inspect` reports: counts, class distribution, valence/arousal ranges, image sizes and every
- * problem, in the DESIGN.md §3 JSON shape `{format, count, usable, classes:{name:n}, problems:[{file, reason}]}`.
+ * problem, in the docs/ARCHITECTURE.md §3 JSON shape `{format, count, usable, classes:{name:n}, problems:[{file, reason}]}`.
  * Every image is decoded once, so truncated or corrupt files show up here rather than mid-training.
  */
 import { detectFormat } from './detect.ts';

@@ -1,5 +1,5 @@
 /**
- * Opening an image dataset in any DESIGN.md §3 format, detected from its layout or forced.
+ * Opening an image dataset in any docs/ARCHITECTURE.md §3 format, detected from its layout or forced.
  */
 import { UserError } from '../errors.ts';
 import { readAffectNet } from './affectnet.ts';

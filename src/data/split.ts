@@ -3,7 +3,7 @@
  * from sorted listings and a seeded integer PRNG, never from the file system or Math.random.
  */
 import { UserError } from '../errors.ts';
-import { seededPermutation } from '../train/tensor_source.ts';
+import { seededPermutation } from '../random.ts';
 import { SPLIT_NAMES, type DataItem, type Dataset, type SplitName } from './types.ts';
 
 /** Fractions of each split (normalised to sum 1) and how to draw them. */

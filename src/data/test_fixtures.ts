@@ -1,5 +1,5 @@
 /**
- * Test-only: small datasets written into a temporary folder, in each DESIGN.md §3 layout, with bad items on request.
+ * Test-only: small datasets written into a temporary folder, in each docs/ARCHITECTURE.md §3 layout, with bad items on request.
  */
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../errors.ts';
-import { projectRoot } from '../setup/paths.ts';
+import { projectRoot } from '../paths.ts';
 import { tempDir } from './test_fixtures.ts';
 import { chronologicalSplit, createScaler, loadSeries, prepareSeries, windowSeries } from './timeseries.ts';
 

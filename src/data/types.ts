@@ -3,7 +3,7 @@
  * Items are plain JSON-serialisable records, so a run can save its split and a report can show it.
  */
 
-/** Formats of DESIGN.md §3 that hold images. */
+/** Formats of docs/ARCHITECTURE.md §3 that hold images. */
 export const IMAGE_FORMATS = ['affectnet', 'imagefolder', 'csv', 'idx'] as const;
 export type ImageFormat = (typeof IMAGE_FORMATS)[number];
 /** Every format `percept data inspect --format` accepts. */

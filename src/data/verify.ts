@@ -1,7 +1,7 @@
 /**
  * Decoding every image of a dataset once before it is used, so that what is counted, split and trained on are the
  * same items: a reader only lists files, and a file named `.jpg` can be text, truncated or empty. `percept data
- * inspect` and training both go through here (DESIGN.md §3: a bad item is skipped and listed; a dataset with no
+ * inspect` and training both go through here (docs/ARCHITECTURE.md §3: a bad item is skipped and listed; a dataset with no
  * usable item is a user error).
  */
 import { statSync } from 'node:fs';

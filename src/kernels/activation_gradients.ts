@@ -4,7 +4,7 @@
  * 35 ReLU6 layers, so these alone were ~15% of a training step (tf.profile, train/mobilenet_v2/96).
  */
 import type { Tensor } from '@tensorflow/tfjs';
-import type { Tf } from '../tf.ts';
+import type { Tf } from '../tf_type.ts';
 import type { NativeOps } from './native_op.ts';
 
 /** Replaces tfjs's gradients of the `Relu` and `Relu6` kernels by the fused TensorFlow ones. */

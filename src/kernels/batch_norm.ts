@@ -13,7 +13,7 @@
  *   one kernel each way instead of tfjs's ~30 small ops (moments, normalise, and their gradients).
  */
 import type { Tensor, Tensor4D, Variable } from '@tensorflow/tfjs';
-import type { Tf } from '../tf.ts';
+import type { Tf } from '../tf_type.ts';
 import type { NativeOps } from './native_op.ts';
 
 export interface BatchNormTrainingResult {

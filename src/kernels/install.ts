@@ -3,7 +3,7 @@
  * right after the backend is chosen). `PERCEPT_FUSED_KERNELS=0` keeps Keras's batch-norm and optimizer semantics but
  * uses tfjs's own composite ops everywhere (src/train/optimizers.ts reads `fused` too), for comparison and debugging.
  */
-import type { Tf } from '../tf.ts';
+import type { Tf } from '../tf_type.ts';
 import { registerNativeActivationGradients } from './activation_gradients.ts';
 import { installBatchNormalization } from './batch_norm.ts';
 import { nativeOps } from './native_op.ts';

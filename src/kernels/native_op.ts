@@ -5,7 +5,7 @@
  * Typed here because tfjs-node does not export these internals from its public API.
  */
 import type { Tensor } from '@tensorflow/tfjs';
-import type { Tf } from '../tf.ts';
+import type { Tf } from '../tf_type.ts';
 
 /** One attribute of a TensorFlow op, as tfjs-node's binding takes it. */
 export interface OpAttr {

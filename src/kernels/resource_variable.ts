@@ -4,7 +4,7 @@
  * can be passed back as an op input; the variable itself lives in TensorFlow until `DestroyResourceOp`.
  */
 import type { Tensor } from '@tensorflow/tfjs';
-import type { Tf } from '../tf.ts';
+import type { Tf } from '../tf_type.ts';
 import type { NativeOps } from './native_op.ts';
 
 /** Resources with the same shared_name alias each other: every variable of the process gets its own. */

@@ -3,8 +3,9 @@
  * item was drawn), so every metric is written once as a weighted statistic and runs both on the data (all weights 1)
  * and on each resample without copying the data.
  */
+import { seededRandom } from '../random.ts';
 
-/** A metric value with its bootstrap confidence interval, the shape of every scalar in metrics.json (DESIGN.md §3). */
+/** A metric value with its bootstrap confidence interval, the shape of every scalar in metrics.json (docs/ARCHITECTURE.md §3). */
 export interface Estimate {
   value: number;
   /**
@@ -21,23 +22,6 @@ export interface BootstrapOptions {
   seed?: number;
   /** Confidence level of the interval. Default 0.95. */
   level?: number;
-}
-
-/**
- * mulberry32: a small, fast 32-bit PRNG with good statistical quality for resampling; returns floats in [0, 1).
- *
- * @example
- * const random = seededRandom(42); random(); // 0.6011037519201636
- */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Linear-interpolated quantile of sorted values (numpy's default 'linear' method). */

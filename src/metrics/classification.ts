@@ -236,7 +236,7 @@ function checkData(data: ClassificationData): void {
 }
 
 /**
- * Every classification metric of DESIGN.md §3 with its 95% bootstrap interval.
+ * Every classification metric of docs/ARCHITECTURE.md §3 with its 95% bootstrap interval.
  *
  * @example
  * const metrics = classificationMetrics({ labels: [0, 1, 1], predicted: [0, 1, 0], classNames: ['cat', 'dog'] });

@@ -1,6 +1,6 @@
 /**
  * Scores prediction records (the lines of predictions.jsonl) into one split's metrics in the metrics.json shape of
- * DESIGN.md §3: `classification`, `valence`, `arousal`, `series`, each present only when the records carry that task.
+ * docs/ARCHITECTURE.md §3: `classification`, `valence`, `arousal`, `series`, each present only when the records carry that task.
  */
 import type { BootstrapOptions } from './bootstrap.ts';
 import { classificationMetrics, type ClassificationMetrics } from './classification.ts';
@@ -43,7 +43,7 @@ export interface EvaluateOptions extends BootstrapOptions {
   classNames?: readonly string[];
 }
 
-/** AffectNet marks an uncertain valence/arousal with -2 (DESIGN.md §3); it is left out of the regression scores. */
+/** AffectNet marks an uncertain valence/arousal with -2 (docs/ARCHITECTURE.md §3); it is left out of the regression scores. */
 const UNCERTAIN = -2;
 
 function affect(value: number | null | undefined): number {

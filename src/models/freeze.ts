@@ -1,7 +1,7 @@
 /**
  * Freezing with Keras's layer counting (`model.layers`, the input layer included, as in
  * `for layer in base.layers[:-N]: layer.trainable = False`), made block-aware: a cut through a residual,
- * inverted-residual or dense block leaves its two halves (and a batch norm) on different sides (DESIGN.md §7), so
+ * inverted-residual or dense block leaves its two halves (and a batch norm) on different sides (docs/ARCHITECTURE.md §7), so
  * `trainableBlocks` counts whole blocks and `trainableTop` / `fromLayer` say when their cut falls inside one.
  * Batch norm in a frozen layer runs in inference mode (src/kernels/batch_norm.ts), as in Keras.
  */

@@ -13,7 +13,7 @@ import { closeSync, existsSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { MessageChannel, Worker, receiveMessageOnPort } from 'node:worker_threads';
 import { UserError } from '../errors.ts';
-import { projectRoot } from '../setup/paths.ts';
+import { projectRoot } from '../paths.ts';
 
 /** One weight as the file stores it; `name` is the file's own (it may carry `_1` suffixes: match by position). */
 export interface StoredWeight {

@@ -1,5 +1,5 @@
 /**
- * The architecture registry (DESIGN.md §6): an explicit array, the name type derived from it.
+ * The architecture registry (docs/ARCHITECTURE.md §6): an explicit array, the name type derived from it.
  *
  * @example
  * const model = buildArchitecture('mobilenet_v2', { inputSize: 96, includeTop: false, seed: 1 });

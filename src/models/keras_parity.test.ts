@@ -14,7 +14,7 @@ import { promisify } from 'node:util';
 import type { LayersModel, Tensor } from '@tensorflow/tfjs';
 import { tf } from '../tf.ts';
 import { needsPython } from '../testing.ts';
-import { projectRoot } from '../setup/paths.ts';
+import { projectRoot } from '../paths.ts';
 import { venvPython } from '../setup/python_env.ts';
 import { architectures, buildArchitecture, countParams, preprocess, type BuildOptions } from './index.ts';
 import { kerasClassName } from './summary.ts';

@@ -1,5 +1,5 @@
 /**
- * One test over the whole architecture registry (DESIGN.md §6): adding an architecture adds its checks.
+ * One test over the whole architecture registry (docs/ARCHITECTURE.md §6): adding an architecture adds its checks.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -45,7 +45,7 @@ export type ArchitectureOption = 'pooling' | 'minimalistic';
 export type PreprocessName = 'mobilenet' | 'caffe' | 'torch' | 'unit' | 'none';
 
 /**
- * One entry of the architecture registry (DESIGN.md §6).
+ * One entry of the architecture registry (docs/ARCHITECTURE.md §6).
  *
  * @example
  * const spec = architectures.get('mobilenet_v2');

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { LayersModel } from '@tensorflow/tfjs';
 import { tf } from '../tf.ts';
 import { UserError } from '../errors.ts';
-import { saveLayersModel } from '../runs/model_files.ts';
+import { saveLayersModel } from './model_files.ts';
 import { buildArchitecture } from './index.ts';
 import { loadWeights, loadWeightsSync, resolveWeightSource } from './weights.ts';
 

@@ -1,5 +1,5 @@
 /**
- * Weights from local files into a built model (DESIGN.md §4; never a download):
+ * Weights from local files into a built model (docs/ARCHITECTURE.md §4; never a download):
  * - Keras `.h5` (`save_weights` files, keras.applications' `*_notop.h5`, full `model.save` files): matched by layer
  *   name, then by position inside the layer, since weight names may carry `_1` suffixes (tfjs#755) — as Keras's own
  *   `load_weights(by_name=True)` does (keras/saving/legacy/hdf5_format.py);
@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import type { LayersModel, Tensor } from '@tensorflow/tfjs';
 import { tf } from '../tf.ts';
 import { UserError } from '../errors.ts';
-import { readLayersWeights } from '../runs/model_files.ts';
+import { readLayersWeights } from './model_files.ts';
 import { readKerasH5, readKerasH5Sync, type StoredLayer } from './h5_file.ts';
 
 /** Where weights come from: a Keras .h5 file, a tfjs layers model, or an earlier percept run's model. */

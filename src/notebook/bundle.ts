@@ -1,5 +1,5 @@
 /**
- * Builds the CommonJS bundle that notebooks import as `percept` (DESIGN.md §7): tslab compiles each cell with its
+ * Builds the CommonJS bundle that notebooks import as `percept` (docs/ARCHITECTURE.md §7): tslab compiles each cell with its
  * own TypeScript 5.0 to CommonJS and `require`s it, so the ESM-only vega, vega-lite and h5wasm cannot load there.
  * esbuild bundles `src/notebook/index.ts` with them into `dist/percept.cjs`; `vega-canvas` (top-level await) is
  * replaced by a stub, since SVG needs no canvas. TensorFlow.js (native binding), tslab (whose running instance the
@@ -12,7 +12,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, readlinkSync, renameSync, rmSync, symlinkSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import * as esbuild from 'esbuild';
-import { writeFileAtomic, writeJsonAtomic } from '../runs/atomic.ts';
+import { writeFileAtomic, writeJsonAtomic } from '../atomic.ts';
 import { BUNDLE_PATHS, staleReason, type BundleStamp } from './bundle_stamp.ts';
 
 /** Packages left to Node's `require` at run time; h5wasm (ESM-only) is reached by a dynamic import, never bundled. */
@@ -31,7 +31,7 @@ export interface BundleResult {
 }
 
 function emitDeclarations(root: string, outDir: string): Promise<void> {
-  // The project's TypeScript by path: tslab puts its own tsc (5.0) at node_modules/.bin/tsc (DESIGN.md §7).
+  // The project's TypeScript by path: tslab puts its own tsc (5.0) at node_modules/.bin/tsc (docs/ARCHITECTURE.md §7).
   const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
   const args = [tsc, '-p', join(root, 'src', 'notebook', 'tsconfig.types.json'), '--outDir', outDir];
   return new Promise((resolve, reject) => {

@@ -15,7 +15,7 @@ import type { TopLevelSpec } from 'vega-lite';
 import { UserError } from '../errors.ts';
 import { vegaLiteToSvg } from './vega_svg.ts';
 
-/** A Jupyter MIME bundle: MIME type -> content. JSON types carry objects, never JSON strings (DESIGN.md §7). */
+/** A Jupyter MIME bundle: MIME type -> content. JSON types carry objects, never JSON strings (docs/ARCHITECTURE.md §7). */
 export type MimeBundle = Record<string, unknown>;
 
 /** The content of a display_data / update_display_data message. */

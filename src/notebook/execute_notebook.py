@@ -5,7 +5,7 @@ JOB_JSON: {"notebook", "output", "cwd", "kernel", "timeout", "startupTimeout", "
 Prints one JSON line on stdout: {"ok", "seconds", "failedCell"?: {"index", "kind", "stderr", "ename"?, "evalue"?},
 "error"?}. The executed copy is written to "output" in every case, with the outputs up to the failure.
 
-Why the details (DESIGN.md §7):
+Why the details (docs/ARCHITECTURE.md §7):
 - tslab reports a failing cell as stderr text and an execute_reply with status "error" but no `error` output;
   nbclient raises CellExecutionError from the reply status, and the `on_cell_error` hook gives the cell index that
   the exception lacks.

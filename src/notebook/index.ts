@@ -1,8 +1,8 @@
 /**
  * What a notebook gets from `import { ... } from 'percept'`: the entry of the CommonJS bundle that tslab loads
- * (src/notebook/bundle.ts builds it into dist/). Notebooks stay thin over these functions (DESIGN.md §6).
+ * (src/notebook/bundle.ts builds it into dist/). Notebooks stay thin over these functions (docs/ARCHITECTURE.md §6).
  */
-import { projectRoot } from '../setup/paths.ts';
+import { projectRoot } from '../paths.ts';
 import { staleReason } from './bundle_stamp.ts';
 
 export { display, DisplayHandle, showImageGrid, showTable, showVegaLite, imageGridBundle, tableBundle, vegaLiteBundle, VEGA_LITE_MIME } from './display.ts';

@@ -4,8 +4,8 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeJsonAtomic } from '../runs/atomic.ts';
-import { projectRoot } from '../setup/paths.ts';
+import { writeJsonAtomic } from '../atomic.ts';
+import { projectRoot } from '../paths.ts';
 import { venvDir } from '../setup/python_env.ts';
 
 /** The kernel's name in Jupyter (the folder under `share/jupyter/kernels/`) and in a notebook's metadata. */

@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { needsPython } from '../testing.ts';
-import { projectRoot } from '../setup/paths.ts';
+import { projectRoot } from '../paths.ts';
 import { VEGA_LITE_MIME } from './display.ts';
 import type { NotebookResult } from './runner.ts';
 
@@ -87,7 +87,7 @@ test('a passing notebook gets its parameters, a native Vega-Lite chart with SVG 
   const table = outputs(2)[0]!.data!;
   assert.match(String(table['text/html']), /<caption>fixture<\/caption>.*<td>a&#60;b<\/td>/);
   const chart = outputs(3)[0]!.data!;
-  // A JSON object, not a string: a string is double-encoded and does not render (DESIGN.md §7).
+  // A JSON object, not a string: a string is double-encoded and does not render (docs/ARCHITECTURE.md §7).
   assert.equal(typeof chart[VEGA_LITE_MIME], 'object');
   assert.equal((chart[VEGA_LITE_MIME] as { title: string }).title, 'fixture chart');
   assert.match(String(chart['image/svg+xml']), /^<svg[^>]*>.*<path/s);

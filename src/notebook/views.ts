@@ -1,6 +1,6 @@
 /**
  * What the notebooks show about runs and data, one function per view, so that a notebook cell is one call and the
- * same code serves every notebook (DESIGN.md §6: no logic lives only in a notebook).
+ * same code serves every notebook (docs/ARCHITECTURE.md §6: no logic lives only in a notebook).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -1,5 +1,5 @@
 /**
- * The plot registry (DESIGN.md §6): every plot a report template can name in a figure directive, with what it needs
+ * The plot registry (docs/ARCHITECTURE.md §6): every plot a report template can name in a figure directive, with what it needs
  * from a run. A plot is a pure function of run data to a Vega-Lite spec; compiling to SVG is the report's job.
  */
 import type { TopLevelSpec } from 'vega-lite';

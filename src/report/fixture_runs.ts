@@ -6,12 +6,12 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { seededRandom } from '../metrics/bootstrap.ts';
+import { seededRandom } from '../random.ts';
 import { evaluatePredictions, type MetricsFile } from '../metrics/evaluate.ts';
 import { parseExperimentConfig } from '../runs/config.ts';
 import { writePredictions, writeRunFile, type EpochRecord, type Prediction, type RunSplit } from '../runs/run_files.ts';
 
-/** AffectNet's classes (DESIGN.md §3). */
+/** AffectNet's classes (docs/ARCHITECTURE.md §3). */
 const EXPRESSIONS = ['Neutral', 'Happy', 'Sad', 'Surprise', 'Fear', 'Disgust', 'Anger', 'Contempt'];
 /** Class frequencies shaped like AffectNet's imbalance (many Happy/Neutral, few Contempt). */
 const CLASS_WEIGHTS = [0.24, 0.3, 0.1, 0.08, 0.06, 0.05, 0.12, 0.05];
@@ -148,7 +148,7 @@ async function thumbnail(file: string, label: number, seed: number): Promise<voi
 }
 
 /**
- * Writes one fixture run directory with every run file (DESIGN.md §3).
+ * Writes one fixture run directory with every run file (docs/ARCHITECTURE.md §3).
  *
  * @example
  * await writeFixtureRun('/tmp/runs', FIXTURE_SPECS[0], { seed: 1 });

@@ -4,7 +4,7 @@
  */
 import type { Estimate } from '../metrics/bootstrap.ts';
 
-/** The text of a value a run does not have (DESIGN.md: never a blank cell, never a zero for an absent task). */
+/** The text of a value a run does not have (docs/ARCHITECTURE.md: never a blank cell, never a zero for an absent task). */
 export const NOT_MEASURED = 'not measured';
 
 /** Escapes text for HTML element content and attribute values. */

@@ -1,5 +1,5 @@
 /**
- * Golden-file comparison for tests (DESIGN.md §6): the expected text lives in a file; a mismatch writes
+ * Golden-file comparison for tests (docs/ARCHITECTURE.md §6): the expected text lives in a file; a mismatch writes
  * `<name>-changed.<ext>` beside it for review and fails. PERCEPT_UPDATE_GOLDEN=1 rewrites the golden files instead.
  */
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

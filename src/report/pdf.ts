@@ -5,8 +5,8 @@
  */
 import puppeteer from 'puppeteer-core';
 import { UserError } from '../errors.ts';
-import { writeFileAtomic } from '../runs/atomic.ts';
-import { CHROMIUM_FIX, findChromium } from './chromium.ts';
+import { writeFileAtomic } from '../atomic.ts';
+import { CHROMIUM_FIX, findChromium } from '../setup/chromium.ts';
 
 export interface PdfOptions {
   /** Chromium binary; default `findChromium()` (PERCEPT_CHROMIUM, then PATH). */
@@ -47,7 +47,7 @@ export async function htmlToPdf(html: string, file: string, options: PdfOptions 
   const executablePath = options.chromium ?? findChromium();
   if (executablePath === undefined) throw new UserError(`report: no Chromium found to print the PDF. Fix: ${CHROMIUM_FIX}, or use --html.`);
   const started = performance.now();
-  // Long reports can exceed puppeteer's 180 s protocol timeout (DESIGN.md §7).
+  // Long reports can exceed puppeteer's 180 s protocol timeout (docs/ARCHITECTURE.md §7).
   const browser = await puppeteer.launch({ executablePath, headless: true, args: chromiumArgs(), protocolTimeout: 600_000 });
   try {
     const page = await browser.newPage();

@@ -9,7 +9,7 @@ import MarkdownIt from 'markdown-it';
 import { UserError } from '../errors.ts';
 import { PLOTS, type PlotDefinition } from '../plots/index.ts';
 import type { Run } from '../runs/run_files.ts';
-import { projectRoot } from '../setup/paths.ts';
+import { projectRoot } from '../paths.ts';
 import { ReportContext, type Gap } from './context.ts';
 import { directives, type Directive } from './directives.ts';
 import { discussion, summary } from './discussion.ts';

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import MarkdownIt from 'markdown-it';
 import { UserError } from '../errors.ts';
 import { readRun } from '../runs/run_files.ts';
-import { projectRoot } from '../setup/paths.ts';
+import { projectRoot } from '../paths.ts';
 import { needsChromium } from '../testing.ts';
 import { directives, parseAttrs, type Directive } from './directives.ts';
 import { FIXTURE_SPECS, writeFixtureRuns } from './fixture_runs.ts';

@@ -2,7 +2,7 @@
  * The report pipeline: read the runs, render the template to one self-contained HTML file, print it to PDF.
  * `percept report` and the notebooks call `renderReport`.
  */
-import { writeFileAtomic } from '../runs/atomic.ts';
+import { writeFileAtomic } from '../atomic.ts';
 import { readRun, type Run } from '../runs/run_files.ts';
 import type { Gap } from './context.ts';
 import type { ReportMeta } from './meta.ts';

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join, relative } from 'node:path';
-import { projectRoot } from '../setup/paths.ts';
+import { projectRoot } from '../paths.ts';
 import { resultSourceFiles } from './cache_key.ts';
 
 test('the code version covers code that can change results, not reports, plots, notebooks, setup or tests', () => {

@@ -1,12 +1,12 @@
 /**
- * What decides whether a finished run can be reused (DESIGN.md §3): the resolved config, a hash of the data manifest
+ * What decides whether a finished run can be reused (docs/ARCHITECTURE.md §3): the resolved config, a hash of the data manifest
  * the run trained on, and the code version. Any difference means the results could differ, so the run is retrained.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import { projectRoot } from '../setup/paths.ts';
+import { projectRoot } from '../paths.ts';
 import { RUN_FILES } from './run_files.ts';
 
 /**

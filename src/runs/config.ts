@@ -1,5 +1,5 @@
 /**
- * The experiment config of DESIGN.md §3, as a zod schema with every default filled in: parsed once, trusted after.
+ * The experiment config of docs/ARCHITECTURE.md §3, as a zod schema with every default filled in: parsed once, trusted after.
  * Errors name the path and what is allowed (`train.optimizer.lr: expected a number > 0`).
  */
 import { readFileSync } from 'node:fs';
@@ -51,7 +51,7 @@ const TASK = z.enum(['expression', 'valence_arousal', 'forecast']);
 const HEAD = z.strictObject({
   /**
    * How image features reach the dense layers: global average or max pooling (the transfer heads: the same layer as
-   * keras.applications' `pooling='avg'|'max'`, kept in the head; src/runs/experiment_model.ts says why) or flatten (a
+   * keras.applications' `pooling='avg'|'max'`, kept in the head; src/models/head.ts says why) or flatten (a
    * small CNN's classic top, which keeps where a feature is).
    */
   pooling: z.enum(['avg', 'max', 'flatten']).default('avg'),
@@ -197,7 +197,7 @@ export function parseExperimentConfig(raw: unknown, source: string, profile?: st
   }
   const parsed = EXPERIMENT_CONFIG.safeParse(value);
   if (!parsed.success) {
-    throw new UserError(`${parsed.error.issues.map((issue) => describeIssue(source, issue)).join('\n')}\nFix: correct the field(s) above (DESIGN.md §3 lists the config).`);
+    throw new UserError(`${parsed.error.issues.map((issue) => describeIssue(source, issue)).join('\n')}\nFix: correct the field(s) above (docs/ARCHITECTURE.md §3 lists the config).`);
   }
   return parsed.data;
 }

@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { imageBatches, type DataItem } from '../data/index.ts';
-import { writeFileAtomic } from './atomic.ts';
+import { writeFileAtomic } from '../atomic.ts';
 import type { ExamplesIndex, Prediction } from './run_files.ts';
 
 export interface ExampleOptions {

@@ -11,7 +11,7 @@ import { preprocess } from '../models/index.ts';
 import type { ProgressEvent } from '../train/progress.ts';
 import { PROBLEMS_FILE, runExperiment } from './experiment.ts';
 import { buildExperimentModel } from './experiment_model.ts';
-import { loadLayersModel, readLayersWeights } from './model_files.ts';
+import { loadLayersModel, readLayersWeights } from '../models/model_files.ts';
 import { parseExperimentConfig } from './config.ts';
 import { readRun } from './run_files.ts';
 

@@ -1,5 +1,5 @@
 /**
- * `runExperiment`: one experiment config end to end (DESIGN.md §3): data -> model -> trainer -> run directory. The CLI's
+ * `runExperiment`: one experiment config end to end (docs/ARCHITECTURE.md §3): data -> model -> trainer -> run directory. The CLI's
  * `percept train`, the demo and the notebooks all call it. A finished run of the same config, data and code is reused;
  * `resume` continues an interrupted run from its last checkpoint; every result file is written atomically and
  * summary.json last, so a directory with a summary is a finished run.
@@ -16,14 +16,15 @@ import { EarlyStopping, type Callback } from '../train/callbacks.ts';
 import { hasCheckpoint, publishedCheckpoint } from '../train/checkpoint.ts';
 import { ProgressCallback, type ProgressEvent } from '../train/progress.ts';
 import { train } from '../train/trainer.ts';
-import { writeJsonAtomic } from './atomic.ts';
+import { writeJsonAtomic } from '../atomic.ts';
 import { codeVersion, isReusable, type RunKey } from './cache_key.ts';
 import { parseExperimentConfig, readExperimentConfig, type ExperimentConfig } from './config.ts';
 import { readProblemsFile } from './problems_file.ts';
 import { writeExamples } from './examples.ts';
 import { buildExperimentModel, initialTrainableTop, type ExperimentModel } from './experiment_model.ts';
-import { cachesFeatures, imageTraining, loadImageData, ProblemLog, type ImageData } from './image_pipeline.ts';
-import { saveLayersModel } from './model_files.ts';
+import { cachesFeatures, imageTraining, loadImageData, type ImageData } from './image_pipeline.ts';
+import { ProblemLog } from '../data/problem_log.ts';
+import { saveLayersModel } from '../models/model_files.ts';
 import { assertWritableFolder, overlap } from './output_path.ts';
 import { clearRunFolder, openRunFolder } from './run_folder.ts';
 import { parseRunFile, PROBLEMS_FILE, RUN_FILES, writePredictions, writeRunFile, type Prediction, type RunSummary } from './run_files.ts';

@@ -5,32 +5,21 @@
 import type { LayersModel, Tensor } from '@tensorflow/tfjs';
 import { tf } from '../tf.ts';
 import { UserError } from '../errors.ts';
-import { imageBatches, openDataset, splitDataset, splitCounts, type Batch as DataBatch, type DataItem, type Dataset, type DatasetSplit, type Problem } from '../data/index.ts';
+import { imageBatches, openDataset, splitDataset, splitCounts, type Batch as DataBatch, type DataItem, type Dataset, type DatasetSplit } from '../data/index.ts';
 import type { AugmentOptions } from '../data/augment.ts';
 import { describeProblems, verifyDataset } from '../data/verify.ts';
+import type { ProblemLog } from '../data/problem_log.ts';
 import { preprocess } from '../models/index.ts';
 import { canCacheFeatures } from '../train/feature_cache.ts';
-import { seededPermutation, tensorSource } from '../train/tensor_source.ts';
+import { tensorSource } from '../train/tensor_source.ts';
+import { seededPermutation } from '../random.ts';
 import { predictorFor } from '../train/traced_predict.ts';
-import type { Batch, BatchSource } from '../train/trainer.ts';
+import type { Batch, BatchSource } from '../train/types.ts';
 import { hashJson } from './cache_key.ts';
 import type { ExperimentConfig } from './config.ts';
 import type { ExperimentModel, Task } from './experiment_model.ts';
 import { predictBatches, tensorBatches, type InputBatch, type Outputs } from './predict_batches.ts';
 import type { Prediction, RunSplit } from './run_files.ts';
-
-/** Items skipped while reading or decoding, once per file. */
-export class ProblemLog {
-  private readonly byFile = new Map<string, string>();
-
-  add(problems: readonly Problem[]): void {
-    for (const problem of problems) if (!this.byFile.has(problem.file)) this.byFile.set(problem.file, problem.reason);
-  }
-
-  list(): Problem[] {
-    return [...this.byFile].map(([file, reason]) => ({ file, reason }));
-  }
-}
 
 export interface ImageData {
   dataset: Dataset;

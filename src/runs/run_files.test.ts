@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { seededRandom } from '../metrics/bootstrap.ts';
+import { seededRandom } from '../random.ts';
 import { evaluatePredictions } from '../metrics/evaluate.ts';
 import { UserError } from '../errors.ts';
 import { parseExperimentConfig } from './config.ts';

@@ -1,5 +1,5 @@
 /**
- * The files of a run directory (DESIGN.md §3) as zod schemas and TypeScript types, and `readRun` that parses them
+ * The files of a run directory (docs/ARCHITECTURE.md §3) as zod schemas and TypeScript types, and `readRun` that parses them
  * once with messages naming the file and the field. The trainer writes these shapes; reports, plots and notebooks
  * read them back through `readRun` and trust the types after.
  *
@@ -19,7 +19,7 @@ import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { UserError } from '../errors.ts';
 import type { MetricsFile, PredictionRecord } from '../metrics/evaluate.ts';
-import { writeFileAtomic } from './atomic.ts';
+import { writeFileAtomic } from '../atomic.ts';
 import { EXPERIMENT_CONFIG, type ExperimentConfig } from './config.ts';
 
 /** File names inside a run directory, in one place so writers and readers agree. */
@@ -263,7 +263,7 @@ function describe(file: string, error: z.ZodError, prefix = ''): string {
 
 function parseWith<T extends z.ZodType>(schema: T, raw: unknown, file: string, prefix = ''): z.output<T> {
   const parsed = schema.safeParse(raw);
-  if (!parsed.success) throw new UserError(`${describe(file, parsed.error, prefix)}\nFix: rewrite the file with the current percept (DESIGN.md §3 lists the run files).`);
+  if (!parsed.success) throw new UserError(`${describe(file, parsed.error, prefix)}\nFix: rewrite the file with the current percept (docs/ARCHITECTURE.md §3 lists the run files).`);
   return parsed.data;
 }
 

@@ -8,7 +8,7 @@ import { readdirSync, readFileSync, rmdirSync, rmSync, statSync, type Dirent } f
 import { basename, join } from 'node:path';
 import { z } from 'zod';
 import { UserError } from '../errors.ts';
-import { TEMP_FILE, writeJsonAtomic } from './atomic.ts';
+import { TEMP_FILE, writeJsonAtomic } from '../atomic.ts';
 import { LOCK_FILE, lockRunFolder, type RunLock } from './run_lock.ts';
 import { PROBLEMS_FILE, RUN_FILES } from './run_files.ts';
 
@@ -37,7 +37,7 @@ const RUN_ENTRIES: readonly Entry[] = [
   { name: PROBLEMS_FILE },
   // Thumbnails as src/runs/examples.ts names them.
   { name: 'examples', inside: [{ name: basename(RUN_FILES.examples) }, { name: /^\d+_[\w.-]+\.png$/ }] },
-  // src/runs/model_files.ts: tfjs layers format in one shard.
+  // src/models/model_files.ts: tfjs layers format in one shard.
   { name: 'model', inside: [{ name: 'model.json' }, { name: 'weights.bin' }] },
   // src/train/checkpoint.ts: latest.json publishes one epoch-NNNN folder of weight files (.json specs, .bin data) and state.json.
   { name: 'checkpoint', inside: [{ name: 'run_key.json' }, { name: 'latest.json' }, { name: /^epoch-\d+$/, inside: [{ name: /^[\w-]+\.(json|bin)$/ }] }] },

@@ -8,11 +8,11 @@ import { tf } from '../tf.ts';
 import { UserError } from '../errors.ts';
 import { loadSeries, prepareSeries, type PreparedSeries, type Series, type Windows } from '../data/timeseries.ts';
 import { tensorSource } from '../train/tensor_source.ts';
-import type { BatchSource } from '../train/trainer.ts';
+import type { BatchSource } from '../train/types.ts';
 import { hashJson } from './cache_key.ts';
 import type { ExperimentConfig } from './config.ts';
 import type { ExperimentModel } from './experiment_model.ts';
-import type { ProblemLog } from './image_pipeline.ts';
+import type { ProblemLog } from '../data/problem_log.ts';
 import type { Prediction, RunSplit } from './run_files.ts';
 
 /** Window length when the config gives no `data.imageSize`. */

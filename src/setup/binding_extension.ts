@@ -9,7 +9,7 @@
  */
 import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { projectRoot } from './paths.ts';
+import { projectRoot } from '../paths.ts';
 
 /** In every edited file. */
 const MARKER = 'percept graph functions';

@@ -11,7 +11,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureNativePackage, downloadWheels, EXTRACT_MEMBER, GPU_PACKAGE, extractLibtensorflow, run, tail, type Libtensorflow, type NativeStatus, type Python, type SetupLog } from './native_backend.ts';
-import { userCacheDir } from './paths.ts';
+import { userCacheDir } from '../paths.ts';
 
 /** The `tensorflow` wheel the GPU build takes its libtensorflow from. */
 export const GPU_TENSORFLOW_VERSION = '2.16.2';

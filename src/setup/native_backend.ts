@@ -1,5 +1,5 @@
 /**
- * The offline install path of the native backend (DESIGN.md §5), for tfjs-node and, with src/setup/gpu_backend.ts,
+ * The offline install path of the native backend (docs/ARCHITECTURE.md §5), for tfjs-node and, with src/setup/gpu_backend.ts,
  * for tfjs-node-gpu (the same package but for its name and install script).
  *
  * tfjs-node's install script downloads libtensorflow 2.9.1 from a host this workplace (and many firewalled
@@ -15,7 +15,7 @@ import { copyFileSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSyn
 import { dirname, join, resolve } from 'node:path';
 import { UserError } from '../errors.ts';
 import { addBindingExtension } from './binding_extension.ts';
-import { projectRoot, userCacheDir } from './paths.ts';
+import { projectRoot, userCacheDir } from '../paths.ts';
 
 /** The libtensorflow that tfjs-node 4.x was built for; wheels closest to it are preferred. */
 export const TFJS_NODE_LIBTENSORFLOW = '2.9.1';

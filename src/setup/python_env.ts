@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { UserError } from '../errors.ts';
 import { findPython, wheelVersionFor, type SetupLog } from './native_backend.ts';
 import { GPU_TENSORFLOW_VERSION } from './gpu_backend.ts';
-import { projectRoot } from './paths.ts';
+import { projectRoot } from '../paths.ts';
 
 /** Named groups of pinned requirements; a feature asks for the groups it needs. */
 export type PythonGroup = 'keras' | 'jupyter' | 'torch' | 'keras-gpu';

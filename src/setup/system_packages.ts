@@ -4,7 +4,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { findChromium } from '../report/chromium.ts';
+import { findChromium } from './chromium.ts';
 import type { SetupLog } from './native_backend.ts';
 
 export interface SystemPackage {

@@ -1,11 +1,11 @@
 /**
- * Training callbacks (DESIGN.md §6): a base class with do-nothing async hooks, and one shared `Monitor`
+ * Training callbacks (docs/ARCHITECTURE.md §6): a base class with do-nothing async hooks, and one shared `Monitor`
  * (`monitor`, `mode`, `minDelta`) that early stopping and the plateau schedule reuse, as Keras's callbacks do
  * (keras/callbacks.py). A callback with state that must survive `--resume` implements `state()`/`restore()`.
  */
 import type { LayersModel } from '@tensorflow/tfjs';
 import { tf } from '../tf.ts';
-import { assignWeights, snapshotWeights, type NamedTensor } from './weights_io.ts';
+import { assignWeights, snapshotWeights, type NamedTensor } from '../models/weights_io.ts';
 
 /** Numbers logged for one batch or epoch: `loss`, `acc`, `val_loss`, `lr`, ... */
 export type Logs = Record<string, number>;

@@ -1,5 +1,5 @@
 /**
- * The run's checkpoint after every epoch (DESIGN.md §3 `checkpoint/`): model weights, optimizer slots, the best
+ * The run's checkpoint after every epoch (docs/ARCHITECTURE.md §3 `checkpoint/`): model weights, optimizer slots, the best
  * weights early stopping holds, and the JSON state of the loop and its callbacks. Each epoch is written into its own
  * folder, whose `manifest.json` (the size and SHA-256 of every file) is written last, and only then published by
  * rewriting `latest.json` atomically. A kill at any moment therefore leaves the previous complete checkpoint readable,
@@ -11,8 +11,8 @@ import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { UserError, errorMessage } from '../errors.ts';
-import { writeFileAtomic, writeJsonAtomic } from '../runs/atomic.ts';
-import { encodedFiles, parseEncodedFiles, type EncodedWeights } from './weights_io.ts';
+import { writeFileAtomic, writeJsonAtomic } from '../atomic.ts';
+import { encodedFiles, parseEncodedFiles, type EncodedWeights } from '../models/weights_io.ts';
 
 /** One epoch's record in history.json. */
 export interface EpochRecord {

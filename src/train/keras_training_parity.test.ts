@@ -17,15 +17,16 @@ import { promisify } from 'node:util';
 import type { layers as tfLayers, LayersModel } from '@tensorflow/tfjs';
 import { tf } from '../tf.ts';
 import { needsPython } from '../testing.ts';
-import { projectRoot } from '../setup/paths.ts';
+import { projectRoot } from '../paths.ts';
 import { venvPython } from '../setup/python_env.ts';
 import { parseExperimentConfig } from '../runs/config.ts';
 import { buildExperimentModel } from '../runs/experiment_model.ts';
 import { Callback, type Logs } from './callbacks.ts';
-import type { OptimizerConfig } from './optimizers.ts';
-import { train, type Batch, type OutputSpec } from './trainer.ts';
+import type { OptimizerConfig } from './update_rules.ts';
+import { train } from './trainer.ts';
+import { type Batch, type OutputSpec } from './types.ts';
 import type { StepMode } from './train_step.ts';
-import { assignWeights, snapshotWeights, type NamedTensor } from './weights_io.ts';
+import { assignWeights, snapshotWeights, type NamedTensor } from '../models/weights_io.ts';
 
 type Layer = tfLayers.Layer;
 

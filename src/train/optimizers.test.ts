@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import type { Tensor, Variable } from '@tensorflow/tfjs';
 import { tf } from '../tf.ts';
 import { needsNative } from '../testing.ts';
-import { TrainOptimizer, type OptimizerConfig, type OptimizerKernels } from './optimizers.ts';
+import { TrainOptimizer, type OptimizerKernels } from './optimizers.ts';
+import type { OptimizerConfig } from './update_rules.ts';
 
 const START = [0.5, -1.5, 2];
 const GRADIENTS = [[0.1, -0.2, 0.3], [-0.4, 0.05, 0.2], [0.3, 0.3, -0.1]];

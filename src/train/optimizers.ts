@@ -10,22 +10,8 @@ import type { NamedTensorMap, Scalar, Tensor, Variable } from '@tensorflow/tfjs'
 import { backendInfo, tf } from '../tf.ts';
 import { nativeOps, type NativeOps } from '../kernels/native_op.ts';
 import { ResourceVariable } from '../kernels/resource_variable.ts';
-import { Constants, updateRule, type UpdateRule, type VariableUpdate } from './update_rules.ts';
-import { decodeNamed, encodeNamed, type EncodedWeights, type NamedTensor } from './weights_io.ts';
-
-export interface OptimizerConfig {
-  name: 'adam' | 'adamw' | 'sgd' | 'rmsprop';
-  /** Base learning rate. */
-  lr: number;
-  /** AdamW's decoupled weight decay. Default 0.004 (Keras's AdamW default) for adamw, ignored otherwise. */
-  weightDecay?: number;
-  /** SGD and RMSprop momentum. Default 0 (Keras's default). */
-  momentum?: number;
-  /** SGD with Nesterov momentum. Default false. */
-  nesterov?: boolean;
-  /** Adam, AdamW and RMSprop's epsilon. Default 1e-7 (Keras's; tfjs's is 1e-8). */
-  epsilon?: number;
-}
+import { Constants, updateRule, type OptimizerConfig, type UpdateRule, type VariableUpdate } from './update_rules.ts';
+import { decodeNamed, encodeNamed, type EncodedWeights, type NamedTensor } from '../models/weights_io.ts';
 
 /** Where the updates run: TensorFlow's kernels when the fused native kernels are installed, else tfjs ops. */
 export type OptimizerKernels = 'auto' | 'composite';

@@ -4,8 +4,8 @@
  */
 import type { Tensor } from '@tensorflow/tfjs';
 import { tf } from '../tf.ts';
-import { seededRandom } from '../metrics/bootstrap.ts';
-import type { Batch, BatchSource } from './trainer.ts';
+import { seededPermutation } from '../random.ts';
+import type { Batch, BatchSource } from './types.ts';
 
 export interface TensorSourceOptions {
   batchSize: number;
@@ -13,17 +13,6 @@ export interface TensorSourceOptions {
   shuffle?: boolean;
   /** Seed of the shuffles; epoch e uses seed + e, so a resumed run sees the same order. Default 0. */
   seed?: number;
-}
-
-/** Fisher-Yates permutation of 0..n-1 from a seed. */
-export function seededPermutation(n: number, seed: number): Int32Array {
-  const random = seededRandom(seed);
-  const order = Int32Array.from({ length: n }, (_, i) => i);
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [order[i], order[j]] = [order[j]!, order[i]!];
-  }
-  return order;
 }
 
 /**

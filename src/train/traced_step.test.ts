@@ -12,7 +12,8 @@ import { needsNative } from '../testing.ts';
 import { ARCHITECTURES, buildArchitecture } from '../models/index.ts';
 import { seedWeights } from '../models/init.ts';
 import { Callback, type Logs } from './callbacks.ts';
-import { train, type Batch, type TrainOptions, type TrainResult } from './trainer.ts';
+import { train, type TrainOptions, type TrainResult } from './trainer.ts';
+import type { Batch } from './types.ts';
 
 const TOLERANCE = 1e-5;
 const CLASSES = 3;

@@ -19,7 +19,7 @@ import { recordOps, type RecordableBackend, type Recording, type TensorMetadata 
 import { hasGraphFunctions, TracedFunction, type FunctionBackend, type FunctionInput } from '../native/traced_function.ts';
 import type { Logs } from './callbacks.ts';
 import { EagerSteps, figureLogs, scalarInputs, scalarList, stepTensors, trainableVariables, type StepContext, type StepRunner, type StepScalars } from './train_step.ts';
-import type { Batch } from './trainer.ts';
+import type { Batch } from './types.ts';
 
 /** Why the step cannot be traced on this backend at all, or undefined when it can. */
 export function tracingUnavailable(): string | undefined {

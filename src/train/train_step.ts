@@ -9,7 +9,7 @@ import { forward } from './forward.ts';
 import { batchMetric, computeLoss, type OutputValue } from './losses.ts';
 import type { OptimizerKernels, TrainOptimizer } from './optimizers.ts';
 import { SeededDropout } from './seeded_dropout.ts';
-import type { Batch, OutputSpec } from './trainer.ts';
+import type { Batch, OutputSpec } from './types.ts';
 
 /** How the trainer runs its steps: `auto` traces each step into one TensorFlow function where it can, `eager` never does. */
 export type StepMode = 'auto' | 'eager';

@@ -1,44 +1,23 @@
 /**
  * The training loop: a custom loop over `tf.variableGrads` (not `model.fit`), so that multi-task weighted losses
  * with NaN-masked targets, learning-rate schedules, stages, early stopping that restores the best weights and
- * per-epoch checkpoints with optimizer state are all under percept's control (tfjs lacks each: DESIGN.md §7).
+ * per-epoch checkpoints with optimizer state are all under percept's control (tfjs lacks each: docs/ARCHITECTURE.md §7).
  */
-import type { LayersModel, Tensor } from '@tensorflow/tfjs';
+import type { LayersModel } from '@tensorflow/tfjs';
 import { tf } from '../tf.ts';
 import { nativeOps } from '../kernels/native_op.ts';
 import { UserError } from '../errors.ts';
 import { Callback, EarlyStopping, ReduceLrOnPlateau, type Logs, type TrainingContext } from './callbacks.ts';
 import { checkpointMismatch, loadCheckpoint, saveCheckpoint, type CheckpointState, type EpochRecord } from './checkpoint.ts';
 import { forward } from './forward.ts';
-import type { LossName } from './losses.ts';
-import { TrainOptimizer, type OptimizerConfig, type OptimizerKernels } from './optimizers.ts';
+import type { BatchSource, OutputSpec } from './types.ts';
+import { TrainOptimizer, type OptimizerKernels } from './optimizers.ts';
+import type { OptimizerConfig } from './update_rules.ts';
 import { scheduledRate, type ScheduleConfig } from './schedules.ts';
 import { SeededDropout } from './seeded_dropout.ts';
 import { TracedSteps, tracingUnavailable } from './traced_step.ts';
 import { EagerSteps, figureLogs, figureTensor, type StepContext, type StepMode, type StepRunner } from './train_step.ts';
-import { assignWeights, decodeNamed, encodeNamed, snapshotWeights } from './weights_io.ts';
-
-/** One model output and how it is trained. */
-export interface OutputSpec {
-  /** Name used in the logs ('expression', 'valence_arousal'). */
-  name: string;
-  loss: LossName;
-  /** Weight of this output's loss in the total. Default 1. */
-  weight?: number;
-}
-
-/** One batch: inputs and one target per output. The trainer disposes both after use. */
-export interface Batch {
-  x: Tensor;
-  targets: Tensor[];
-}
-
-/** Where batches come from; `batches(epoch)` must give the same order for the same epoch (seeded shuffles). */
-export interface BatchSource {
-  batches(epoch: number): AsyncIterable<Batch> | Iterable<Batch>;
-  /** Batches per epoch, when known (progress ETA). */
-  batchCount?: number;
-}
+import { assignWeights, decodeNamed, encodeNamed, snapshotWeights } from '../models/weights_io.ts';
 
 /** One training stage, e.g. 5 epochs with the base frozen at 1e-4, then the top 20 layers at 1e-5. */
 export interface StageConfig {

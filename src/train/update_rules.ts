@@ -12,7 +12,21 @@ import type { Scalar, Tensor, Variable } from '@tensorflow/tfjs';
 import { tf } from '../tf.ts';
 import type { NativeOps } from '../kernels/native_op.ts';
 import type { ResourceVariable } from '../kernels/resource_variable.ts';
-import type { OptimizerConfig } from './optimizers.ts';
+
+/** An optimizer and its hyper-parameters, with Keras's names and defaults. */
+export interface OptimizerConfig {
+  name: 'adam' | 'adamw' | 'sgd' | 'rmsprop';
+  /** Base learning rate. */
+  lr: number;
+  /** AdamW's decoupled weight decay. Default 0.004 (Keras's AdamW default) for adamw, ignored otherwise. */
+  weightDecay?: number;
+  /** SGD and RMSprop momentum. Default 0 (Keras's default). */
+  momentum?: number;
+  /** SGD with Nesterov momentum. Default false. */
+  nesterov?: boolean;
+  /** Adam, AdamW and RMSprop's epsilon. Default 1e-7 (Keras's; tfjs's is 1e-8). */
+  epsilon?: number;
+}
 
 /** One step's update of one variable, with the step's shared scalars already computed. */
 export interface VariableUpdate {

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { seededRandom } from '../../metrics/bootstrap.ts';
+import { seededRandom } from '../../random.ts';
 import { openDataset } from '../open.ts';
 import { tempDir } from '../test_fixtures.ts';
 import { annotate, classCounts, NEIGHBOURS, sampleAffect } from './expressions.ts';

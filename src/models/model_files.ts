@@ -8,8 +8,8 @@ import { dirname, join } from 'node:path';
 import type { LayersModel, io } from '@tensorflow/tfjs';
 import { tf } from '../tf.ts';
 import { UserError } from '../errors.ts';
-import { decodeNamed, type NamedTensor } from '../train/weights_io.ts';
-import { writeFileAtomic, writeJsonAtomic } from './atomic.ts';
+import { decodeNamed, type NamedTensor } from './weights_io.ts';
+import { writeFileAtomic, writeJsonAtomic } from '../atomic.ts';
 
 const MODEL_JSON = 'model.json';
 const WEIGHTS_BIN = 'weights.bin';

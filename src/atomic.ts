@@ -9,7 +9,7 @@ export const TEMP_FILE = /\.tmp-\d+-\d+$/;
 
 /**
  * Writes a file so that readers see the old content or the new, never half of it (temp file + rename,
- * DESIGN.md §3): a killed run never leaves a truncated result.
+ * docs/ARCHITECTURE.md §3): a killed run never leaves a truncated result.
  *
  * @example
  * writeFileAtomic('runs/a/metrics.json', JSON.stringify(metrics));
