@@ -1,7 +1,7 @@
 """Where a training step's time goes, per op: the profile behind the train/* cases that stay below their faster peer.
 
 `--framework percept --graph FILE.pb` replays percept's own traced training step under TensorFlow's profiler
-(`.venv`'s python, the same TensorFlow 2.12.1 as percept's libtensorflow): the GraphDef and input shapes that
+(`.venv`'s python, the same TensorFlow release as percept's libtensorflow): the GraphDef and input shapes that
 `PERCEPT_TRACE_DUMP=<folder>` makes percept write when it compiles a step, run as a function without grappler as
 percept calls it, on random inputs. `--framework tensorflow` profiles Keras's train_on_batch the same way.
 `--framework torch` profiles the PyTorch peer's Adam step with torch.profiler (`.venv-torch`'s python,

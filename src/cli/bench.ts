@@ -64,9 +64,8 @@ export async function run(args: string[]): Promise<number> {
   let python: string | undefined;
   if (!perceptOnly) {
     try {
-      // On the GPU, Keras runs on the GPU build's TensorFlow (2.16: tf-keras keeps Keras 2's semantics).
+      // On the GPU, Keras runs on the GPU build's TensorFlow wheel with its CUDA libraries (.venv-gpu).
       const onGpu = parseDeviceRequest(process.env['PERCEPT_DEVICE']) === 'gpu';
-      if (onGpu) process.env['TF_USE_LEGACY_KERAS'] = '1';
       python = ensurePythonEnv([onGpu ? 'keras-gpu' : 'keras'], log);
     } catch (error) {
       log(`Python peers unavailable: ${errorMessage(error)}`);

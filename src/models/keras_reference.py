@@ -1,4 +1,4 @@
-"""Reference values from keras.applications (Keras 2.12, tensorflow-cpu 2.12.1) for percept's model tests.
+"""Reference values from keras.applications (Keras 2: tf-keras 2.16 on tensorflow-cpu 2.16.2) for percept's model tests.
 
 Run by keras_parity.test.ts as `.venv/bin/python keras_reference.py OUT`, once per test run, into a temporary folder:
 - OUT/counts.json: per build, every layer's name, class and parameter count, and the model's total / trainable /

@@ -3,24 +3,16 @@
  * and NVIDIA's CUDA wheels, never through the package's own install script (which always downloads a CUDA 11.2
  * libtensorflow 2.9.1 from a host many networks cannot reach, and which has no kernels for Hopper, sm_90).
  *
- * `tensorflow` 2.16.2 is the first wheel with native sm_90 code; its libtensorflow_cc.so.2 exports the same C API as
- * 2.12's. CUDA is loaded at run time (dlopen), so the build also loads on a machine without a GPU and computes on
+ * `tensorflow` 2.16.2 (the release of the CPU build too) is the first wheel with native sm_90 code. CUDA is loaded at
+ * run time (dlopen), so the build also loads on a machine without a GPU and computes on
  * the CPU there. The CUDA libraries are the ones libtensorflow's RUNPATH looks for (`$ORIGIN/../nvidia/<name>/lib`),
  * at the versions the wheel's `and-cuda` extra pins, read from the wheel itself.
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { ensureNativePackage, downloadWheels, EXTRACT_MEMBER, GPU_PACKAGE, extractLibtensorflow, run, tail, type Libtensorflow, type NativeStatus, type Python, type SetupLog } from './native_backend.ts';
+import { ensureNativePackage, downloadWheels, EXTRACT_MEMBER, GPU_PACKAGE, LIBRARY_WHEEL_PYTHON, TENSORFLOW_VERSION, extractLibtensorflow, run, tail, type Libtensorflow, type NativeStatus, type Python, type SetupLog } from './native_backend.ts';
 import { userCacheDir } from '../paths.ts';
 
-/** The `tensorflow` wheel the GPU build takes its libtensorflow from. */
-export const GPU_TENSORFLOW_VERSION = '2.16.2';
-
-/**
- * Its wheels are fetched for this CPython whatever Python runs pip: the C library does not need libpython, and one
- * pinned wheel keeps every machine on the same bytes.
- */
-const GPU_WHEEL_PYTHON = '3.11';
 
 /** The CUDA libraries libtensorflow finds through its RUNPATH (the rest of `and-cuda` it never loads). */
 export const CUDA_LIBRARIES = ['cublas', 'cuda_cupti', 'cuda_runtime', 'cudnn', 'cufft', 'cusolver', 'cusparse', 'nvjitlink'] as const;
@@ -60,9 +52,9 @@ with zipfile.ZipFile(wheel) as z:
  * nvidia/<library>/lib into the per-user cache (about 3.8 GB); returns that folder.
  */
 export function ensureGpuLibtensorflow(python: Python, log: SetupLog): Libtensorflow {
-  const wheel = `tensorflow==${GPU_TENSORFLOW_VERSION}`;
-  const dir = userCacheDir('libtensorflow', `tensorflow-${GPU_TENSORFLOW_VERSION}-gpu`);
-  const [tensorflowWheel] = downloadWheels(python, [wheel], `${wheel} (about 590 MB) for its CUDA libtensorflow`, log, GPU_WHEEL_PYTHON);
+  const wheel = `tensorflow==${TENSORFLOW_VERSION}`;
+  const dir = userCacheDir('libtensorflow', `tensorflow-${TENSORFLOW_VERSION}-gpu`);
+  const [tensorflowWheel] = downloadWheels(python, [wheel], `${wheel} (about 590 MB) for its CUDA libtensorflow`, log, LIBRARY_WHEEL_PYTHON);
   const metadata = run(python.command, ['-c', READ_METADATA, tensorflowWheel!]);
   if (metadata.status !== 0) throw new Error(`reading ${tensorflowWheel}'s METADATA failed: ${tail(metadata.output)}`);
   const pins = cudaPins(metadata.output);
@@ -75,8 +67,8 @@ export function ensureGpuLibtensorflow(python: Python, log: SetupLog): Libtensor
   );
   if (existsSync(join(dir, 'lib', 'libtensorflow_cc.so.2')) && CUDA_LIBRARIES.every((library) => existsSync(join(dir, 'nvidia', library, 'lib')))) return { dir, wheel, cuda };
   const specs = Object.entries(cuda).map(([name, version]) => `${name}==${version}`);
-  const cudaWheels = downloadWheels(python, specs, `CUDA ${cuda['nvidia-cuda-runtime-cu12']} and cuDNN ${cuda['nvidia-cudnn-cu12']} (about 1.5 GB)`, log, GPU_WHEEL_PYTHON);
-  log(`extracting libtensorflow ${GPU_TENSORFLOW_VERSION}, its C headers and ${CUDA_LIBRARIES.length} CUDA libraries`);
+  const cudaWheels = downloadWheels(python, specs, `CUDA ${cuda['nvidia-cuda-runtime-cu12']} and cuDNN ${cuda['nvidia-cudnn-cu12']} (about 1.5 GB)`, log, LIBRARY_WHEEL_PYTHON);
+  log(`extracting libtensorflow ${TENSORFLOW_VERSION}, its C headers and ${CUDA_LIBRARIES.length} CUDA libraries`);
   extractLibtensorflow(python, tensorflowWheel!, dir, (staging) => {
     mkdirSync(staging, { recursive: true });
     CUDA_LIBRARIES.forEach((library, i) => {

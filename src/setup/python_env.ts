@@ -1,9 +1,9 @@
 /**
  * The project-local Python environments (git-ignored) that hold the Python peers and tools:
- * - `.venv`: Keras on the same tensorflow-cpu wheel as the native backend (benchmarks, parity tests) and, for the
- *   notebook runner, Jupyter's execution client;
+ * - `.venv`: Keras 2 (tf-keras) on the same tensorflow-cpu release as the native backend (benchmarks, parity tests)
+ *   and, for the notebook runner, Jupyter's execution client;
  * - `.venv-torch`: PyTorch and torchvision, the benchmarks' second peer, on demand only. It is a venv of its own because
- *   torch 2.15 needs typing_extensions>=4.13 while tensorflow-cpu 2.12 pins typing_extensions<4.6;
+ *   it pulls NVIDIA's CUDA libraries, several GB, that the CPU peers do not need;
  * - `.venv-gpu`: Keras 2 (tf-keras) on the GPU build's TensorFlow with its CUDA wheels, the Keras peer of
  *   `percept bench --device gpu`, on demand only (several GB).
  * pip's own cache (~/.cache/pip) is reused between runs.
@@ -12,8 +12,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../errors.ts';
-import { findPython, wheelVersionFor, type SetupLog } from './native_backend.ts';
-import { GPU_TENSORFLOW_VERSION } from './gpu_backend.ts';
+import { findPython, kerasTensorflowFor, TENSORFLOW_VERSION, type SetupLog } from './native_backend.ts';
 import { projectRoot } from '../paths.ts';
 
 /** Named groups of pinned requirements; a feature asks for the groups it needs. */
@@ -34,10 +33,10 @@ function requirements(group: PythonGroup, pythonVersion: () => string): string[]
     case 'keras':
       // The same wheel the native backend's libtensorflow comes from, so peers run the same kernels.
       // scikit-learn and krippendorff regenerate the metric tests' reference values (src/metrics/metrics.test.ts).
-      return [`tensorflow-cpu==${wheelVersionFor(pythonVersion())}`, 'h5py==3.16.0', 'scikit-learn==1.9.1', 'krippendorff==0.9.0'];
+      // tf-keras keeps Keras 2's semantics on TensorFlow 2.16 (tf.keras is Keras 3 there unless TF_USE_LEGACY_KERAS=1,
+      // which the venv sets for every process: LEGACY_KERAS_PTH).
+      return [kerasTensorflowFor(pythonVersion()), TF_KERAS, 'h5py==3.16.0', 'scikit-learn==1.9.1', 'krippendorff==0.9.0'];
     case 'jupyter':
-      // IPython 8.23+ imports typing_extensions.TypeAliasType (4.6+), but tensorflow-cpu 2.12 pins typing_extensions<4.6
-      // in the same venv: a newer IPython breaks jupyter_client's kernelspec lookup (it imports IPython.paths).
       return ['nbclient==0.10.2', 'nbformat==5.10.4', 'jupyter_client==8.6.3', 'jupyterlab==4.4.10', 'ipython==8.22.2'];
     case 'torch':
       // PyPI's Linux wheel is the CUDA build: its NVIDIA libraries make the venv several GB though the bench runs on
@@ -46,9 +45,21 @@ function requirements(group: PythonGroup, pythonVersion: () => string): string[]
     case 'keras-gpu':
       // The wheel the GPU build's libtensorflow comes from (src/setup/gpu_backend.ts), with the CUDA wheels it pins;
       // tf-keras keeps Keras 2's semantics (the peers run with TF_USE_LEGACY_KERAS=1).
-      return [`tensorflow[and-cuda]==${GPU_TENSORFLOW_VERSION}`, 'tf-keras==2.16.0'];
+      return [`tensorflow[and-cuda]==${TENSORFLOW_VERSION}`, TF_KERAS];
   }
 }
+
+/** Keras 2 for TensorFlow 2.16. */
+const TF_KERAS = 'tf-keras==2.16.0';
+
+/**
+ * Installed without their dependencies: tf-keras requires the `tensorflow` distribution, which `tensorflow-cpu`
+ * provides under another name (the same `tensorflow` module); with its dependencies pip would add the 590 MB GPU wheel.
+ */
+const WITHOUT_DEPENDENCIES = new Set([TF_KERAS]);
+
+/** A .pth file (run by Python at start-up) that makes `tf.keras` Keras 2 in every process of the venv. */
+const LEGACY_KERAS_PTH = { name: 'percept_legacy_keras.pth', text: "import os; os.environ.setdefault('TF_USE_LEGACY_KERAS', '1')\n" };
 
 /** What a group's first install fetches, for the log line before it starts. */
 const DOWNLOAD_NOTE: Partial<Record<PythonGroup, string>> = {
@@ -89,6 +100,24 @@ export function installedPython(group: PythonGroup, root = projectRoot()): strin
   return wanted.every((requirement) => installed.includes(requirement)) ? venvPython(root, venv) : undefined;
 }
 
+function pipInstall(python: string, requirements: readonly string[], flags: readonly string[]): void {
+  if (requirements.length === 0) return;
+  const result = spawnSync(python, ['-m', 'pip', 'install', '--disable-pip-version-check', '--quiet', ...flags, ...requirements], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'inherit', 'pipe'],
+  });
+  if (result.status !== 0) {
+    throw new UserError(`pip install ${requirements.join(' ')} failed: ${result.stderr.trim().split('\n').slice(-3).join(' ')}. Fix: check access to PyPI, then rerun`);
+  }
+}
+
+/** Writes LEGACY_KERAS_PTH into the venv's site-packages. */
+function writeLegacyKerasPth(python: string): void {
+  const found = spawnSync(python, ['-c', "import sysconfig; print(sysconfig.get_paths()['purelib'])"], { encoding: 'utf8' });
+  if (found.status !== 0) throw new Error(`cannot find the site-packages of ${python}: ${found.stderr.trim()}`);
+  writeFileSync(join(found.stdout.trim(), LEGACY_KERAS_PTH.name), LEGACY_KERAS_PTH.text);
+}
+
 /**
  * Creates each group's venv if needed and installs the groups' pinned requirements into it (skipped when its marker
  * says they are in). Returns the python of the groups' venv; groups from different venvs are installed by one call each.
@@ -119,13 +148,9 @@ export function ensurePythonEnv(groups: readonly PythonGroup[], log: SetupLog): 
       if (note !== undefined && requirements(group, () => python.version).some((requirement) => missing.includes(requirement))) log(note);
     }
     log(`pip install ${missing.join(' ')} (into ${dir}; pip's cache is reused)`);
-    const result = spawnSync(venvPython(root, venv), ['-m', 'pip', 'install', '--disable-pip-version-check', '--quiet', ...missing], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'inherit', 'pipe'],
-    });
-    if (result.status !== 0) {
-      throw new UserError(`pip install ${missing.join(' ')} failed: ${result.stderr.trim().split('\n').slice(-3).join(' ')}. Fix: check access to PyPI, then rerun`);
-    }
+    pipInstall(venvPython(root, venv), missing.filter((requirement) => !WITHOUT_DEPENDENCIES.has(requirement)), []);
+    pipInstall(venvPython(root, venv), missing.filter((requirement) => WITHOUT_DEPENDENCIES.has(requirement)), ['--no-deps']);
+    if (missing.includes(TF_KERAS)) writeLegacyKerasPth(venvPython(root, venv));
     writeFileSync(markerFile(root, venv), [...new Set([...installed, ...missing])].sort().join('\n') + '\n');
   }
   return venvPython(root, venv);
