@@ -19,7 +19,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import h5py  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
-from keras.saving.legacy import hdf5_format  # noqa: E402
+from tf_keras.src.saving.legacy import hdf5_format  # noqa: E402  (Keras 2: tf-keras, as tf.keras in this venv)
 
 apps = tf.keras.applications
 
