@@ -7,10 +7,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cudaPins, CUDA_LIBRARIES } from './gpu_backend.ts';
-import { probeAnswer } from './native_backend.ts';
+import { GPU_INSTALL_SCRIPT, GPU_PACKAGE, packageDir, probeAnswer, probeNative, TENSORFLOW_VERSION } from './native_backend.ts';
+import { projectRoot } from '../paths.ts';
 import { backendCandidates } from '../tf.ts';
 import { noGpuReason, nvidiaDriver } from '../device.ts';
 import { needsGpuBuild } from '../testing.ts';
@@ -97,4 +98,13 @@ test('percept train runs through the GPU build on a machine without a GPU, on th
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
+});
+
+test('npm rebuild keeps the GPU build: its install script is percept\'s no-op, and the binding still loads', { ...needsGpuBuild(), timeout: 300_000 }, () => {
+  const manifest = JSON.parse(readFileSync(join(packageDir(projectRoot(), GPU_PACKAGE), 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+  assert.equal(manifest.scripts['install'], GPU_INSTALL_SCRIPT);
+  const rebuilt = spawnSync('npm', ['rebuild', GPU_PACKAGE], { cwd: projectRoot(), encoding: 'utf8' });
+  assert.equal(rebuilt.status, 0, rebuilt.stderr);
+  const status = probeNative(projectRoot(), GPU_PACKAGE);
+  assert.deepEqual({ ok: status.ok, tfVersion: status.tfVersion, extension: status.extension }, { ok: true, tfVersion: TENSORFLOW_VERSION, extension: true });
 });

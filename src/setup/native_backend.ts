@@ -166,15 +166,23 @@ function ensureTfjsPackage(root: string, packageName: NativePackage, log: SetupL
   mkdirSync(staging, { recursive: true });
   const extracted = run('tar', ['xzf', tarball, '-C', staging, '--strip-components=1']);
   if (extracted.status !== 0) throw new Error(`tar failed on ${tarball}: ${extracted.output}`);
-  if (packageName === GPU_PACKAGE) removeInstallScript(staging);
+  if (packageName === GPU_PACKAGE) keepGpuBuildOnRebuild(staging);
   renameSync(staging, target);
 }
 
-/** tfjs-node-gpu's `install` script wipes deps/ and downloads CUDA 11 libtensorflow on every `npm rebuild`. */
-function removeInstallScript(target: string): void {
+/** The install script percept gives its copy of tfjs-node-gpu: it says where the build comes from and does nothing. */
+export const GPU_INSTALL_SCRIPT = 'echo "@tensorflow/tfjs-node-gpu: built by npx percept setup --gpu from PyPI wheels; nothing to do"';
+
+/**
+ * Replaces tfjs-node-gpu's `install` script, which wipes deps/ and downloads a CUDA 11 libtensorflow on every
+ * `npm rebuild`. Removing it is not enough: npm then runs `node-gyp rebuild` for a package with a binding.gyp, which
+ * fails without node-pre-gyp's variables.
+ */
+function keepGpuBuildOnRebuild(target: string): void {
   const file = join(target, 'package.json');
   const manifest = JSON.parse(readFileSync(file, 'utf8')) as { scripts?: Record<string, string> };
-  delete manifest.scripts?.['install'];
+  if (manifest.scripts?.['install'] === GPU_INSTALL_SCRIPT) return;
+  manifest.scripts = { ...manifest.scripts, install: GPU_INSTALL_SCRIPT };
   writeFileSync(file, JSON.stringify(manifest, null, 2) + '\n');
 }
 
@@ -389,6 +397,7 @@ export function ensureNativeBackend({ rebuild = false, log }: EnsureNativeOption
  */
 export function ensureNativePackage(packageName: NativePackage, libtensorflow: (python: Python, log: SetupLog) => Libtensorflow, { rebuild = false, log }: EnsureNativeOptions): NativeStatus {
   const root = projectRoot();
+  if (packageName === GPU_PACKAGE && existsSync(join(packageDir(root, packageName), 'package.json'))) keepGpuBuildOnRebuild(packageDir(root, packageName));
   if (!rebuild) {
     const status = probeNative(root, packageName);
     if (status.ok && status.extension === true && status.tfVersion === TENSORFLOW_VERSION) return status;
