@@ -159,7 +159,8 @@ test('early stopping stops after patience epochs without improvement and restore
   // A rate this high makes validation loss bounce, so the last epoch is rarely the best one.
   const result = await train(options(model, { epochs: 30, optimizer: { name: 'sgd', lr: 3, momentum: 0.9 }, callbacks: [new Watch(), earlyStopping({ patience: 2 })] }));
   const last = result.history.length;
-  if (last < 30) assert.match(result.stopReason ?? '', /early stopping: val_loss did not improve for 2 epochs/);
+  // Stopped before the 30th epoch exactly when early stopping says so (never silently, never without the reason).
+  assert.equal(/early stopping: val_loss did not improve for 2 epochs/.test(result.stopReason ?? ''), last < 30, `${last} epochs, stop reason: ${result.stopReason}`);
   assert.deepEqual(Array.from(model.getLayer('expression').getWeights()[0]!.dataSync()), bestKernel);
   model.dispose();
 });
