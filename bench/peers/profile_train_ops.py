@@ -147,6 +147,8 @@ def profile_torch(args):
 
     import torch_common
 
+    # As many threads as TensorFlow uses, as the torch peers run (torch_common.parse_args).
+    torch.set_num_threads(len(os.sched_getaffinity(0)))
     fmt = torch_common.MEMORY_FORMATS[args.memory_format]
     model = torch_common.build_model(args).to(memory_format=fmt).train()
     x, y = torch_common.random_batch(args, args.batch)
@@ -162,7 +164,6 @@ def profile_torch(args):
     per_op = collections.Counter()
     for event in profiler.events():
         per_op[torch_op_name(event)] += event.self_cpu_time_total / 1000 / PROFILED_STEPS
-    del torch
     return summary("torch", args, per_op, step_ms)
 
 
@@ -196,10 +197,6 @@ def main():
     parser.add_argument("--memory-format", choices=["channels_last", "contiguous"], default="channels_last")
     args = parser.parse_args()
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    if args.framework == "torch":
-        import torch
-
-        torch.set_num_threads(len(os.sched_getaffinity(0)))
     if args.framework == "percept" and not args.graph:
         parser.error("--framework percept needs --graph FILE.pb (see PERCEPT_TRACE_DUMP above)")
     profilers = {"percept": profile_percept, "tensorflow": profile_tensorflow, "torch": profile_torch}

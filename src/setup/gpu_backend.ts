@@ -8,11 +8,10 @@
  * the CPU there. The CUDA libraries are the ones libtensorflow's RUNPATH looks for (`$ORIGIN/../nvidia/<name>/lib`),
  * at the versions the wheel's `and-cuda` extra pins, read from the wheel itself.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureNativePackage, downloadWheels, EXTRACT_MEMBER, GPU_PACKAGE, LIBRARY_WHEEL_PYTHON, TENSORFLOW_VERSION, extractLibtensorflow, run, tail, type Libtensorflow, type NativeStatus, type Python, type SetupLog } from './native_backend.ts';
 import { userCacheDir } from '../paths.ts';
-
 
 /** The CUDA libraries libtensorflow finds through its RUNPATH (the rest of `and-cuda` it never loads). */
 export const CUDA_LIBRARIES = ['cublas', 'cuda_cupti', 'cuda_runtime', 'cudnn', 'cufft', 'cusolver', 'cusparse', 'nvjitlink'] as const;
@@ -47,13 +46,19 @@ with zipfile.ZipFile(wheel) as z:
         extract(z, name, os.path.join(out, name))
 `;
 
+/** Beside the extracted libraries: the CUDA wheels they came with (PyPI name to version), written last. */
+const CUDA_FILE = 'cuda.json';
+
 /**
  * Downloads the tensorflow wheel and its CUDA wheels once (pip's cache) and extracts lib/, include/ and
- * nvidia/<library>/lib into the per-user cache (about 3.8 GB); returns that folder.
+ * nvidia/<library>/lib into the per-user cache (about 3.4 GB); returns that folder. A complete cache is used without
+ * asking PyPI anything, so a rebuild works offline.
  */
 export function ensureGpuLibtensorflow(python: Python, log: SetupLog): Libtensorflow {
   const wheel = `tensorflow==${TENSORFLOW_VERSION}`;
   const dir = userCacheDir('libtensorflow', `tensorflow-${TENSORFLOW_VERSION}-gpu`);
+  const cached = join(dir, CUDA_FILE);
+  if (existsSync(join(dir, 'lib', 'libtensorflow_cc.so.2')) && existsSync(cached)) return { dir, wheel, cuda: JSON.parse(readFileSync(cached, 'utf8')) as Record<string, string> };
   const [tensorflowWheel] = downloadWheels(python, [wheel], `${wheel} (about 590 MB) for its CUDA libtensorflow`, log, LIBRARY_WHEEL_PYTHON);
   const metadata = run(python.command, ['-c', READ_METADATA, tensorflowWheel!]);
   if (metadata.status !== 0) throw new Error(`reading ${tensorflowWheel}'s METADATA failed: ${tail(metadata.output)}`);
@@ -65,7 +70,6 @@ export function ensureGpuLibtensorflow(python: Python, log: SetupLog): Libtensor
       return [pypiName(library), version];
     }),
   );
-  if (existsSync(join(dir, 'lib', 'libtensorflow_cc.so.2')) && CUDA_LIBRARIES.every((library) => existsSync(join(dir, 'nvidia', library, 'lib')))) return { dir, wheel, cuda };
   const specs = Object.entries(cuda).map(([name, version]) => `${name}==${version}`);
   const cudaWheels = downloadWheels(python, specs, `CUDA ${cuda['nvidia-cuda-runtime-cu12']} and cuDNN ${cuda['nvidia-cudnn-cu12']} (about 1.5 GB)`, log, LIBRARY_WHEEL_PYTHON);
   log(`extracting libtensorflow ${TENSORFLOW_VERSION}, its C headers and ${CUDA_LIBRARIES.length} CUDA libraries`);
@@ -75,6 +79,7 @@ export function ensureGpuLibtensorflow(python: Python, log: SetupLog): Libtensor
       const extracted = run(python.command, ['-c', EXTRACT_CUDA_LIBRARY, cudaWheels[i]!, library, staging]);
       if (extracted.status !== 0) throw new Error(`extracting ${cudaWheels[i]} failed: ${tail(extracted.output)}`);
     });
+    writeFileSync(join(staging, CUDA_FILE), JSON.stringify(cuda, null, 2) + '\n');
   });
   return { dir, wheel, cuda };
 }

@@ -141,7 +141,7 @@ function npmCommand(): { command: string; prefix: string[] } {
 /**
  * Puts the package in node_modules when it is not there: npm removes an optional dependency whose install script
  * failed, and tfjs-node-gpu is never a dependency (its install script always downloads). Both come as the registry's
- * tarball at tfjs-node's pinned version; tfjs-node-gpu's copy loses its install script, so that `npm rebuild` keeps
+ * tarball at tfjs-node's pinned version; tfjs-node-gpu's copy gets a no-op install script, so that `npm rebuild` keeps
  * the library percept placed.
  */
 function ensureTfjsPackage(root: string, packageName: NativePackage, log: SetupLog): void {
