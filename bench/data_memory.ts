@@ -10,6 +10,8 @@ import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import { measuredValue } from './harness.ts';
 
 const SIZES = [2000, 20000];
 
@@ -39,7 +41,7 @@ async function main(): Promise<void> {
     if (!existsSync(join(dir, 'synth.json'))) await synthesizeFaces({ out: dir, n, size: 96, seed: 1 });
     const child = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--epoch', dir], { encoding: 'utf8', env: { ...process.env, PERCEPT_QUIET_BACKEND: '1' } });
     if (child.status !== 0) throw new Error(child.stderr);
-    results[n] = JSON.parse(child.stdout.trim().split('\n').pop()!);
+    results[n] = measuredValue('the data-memory epoch', child.stdout, z.looseObject({ images: z.number(), maxRssMB: z.number() }));
     process.stdout.write(`${n} images: peak RSS ${results[n]!.maxRssMB.toFixed(0)} MB\n`);
   }
   const growth = results[SIZES[1]!]!.maxRssMB - results[SIZES[0]!]!.maxRssMB;

@@ -7,7 +7,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BenchCase, BenchContext } from './case.ts';
+import { z } from 'zod';
 import { errorMessage } from '../src/errors.ts';
+import { parseJson, parseJsonText } from '../src/json_file.ts';
 import { projectRoot } from '../src/paths.ts';
 
 export interface CaseResult {
@@ -144,8 +146,7 @@ export function perceptOnPureJs(caseName: string): (context: BenchContext) => Pr
     const args = [bin, 'bench', '--only', caseName, '--percept-only', '--json', '--profile', context.profile, '--repeats', '1'];
     const result = spawnSync(process.execPath, args, { encoding: 'utf8', env: { ...process.env, PERCEPT_BACKEND: 'js', PERCEPT_QUIET_BACKEND: '1' }, maxBuffer: 16 * 1024 * 1024 });
     if (result.status !== 0) throw new Error(`pure-JS run failed: ${result.stderr.trim().split('\n').slice(-2).join(' ')}`);
-    const parsed = JSON.parse(result.stdout) as { cases: CaseResult[] };
-    return parsed.cases[0]!.percept;
+    return measuredValue('the pure-JS run', result.stdout, PERCEPT_ONLY_RESULT).cases[0]!.percept;
   };
 }
 
@@ -159,8 +160,22 @@ export function perceptOnPureJs(caseName: string): (context: BenchContext) => Pr
 export function runMeasurementProcess(name: string, command: string, args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string }): number {
   const result = spawnSync(command, args, { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024, ...options });
   if (result.status !== 0) throw new Error(`${name} failed: ${(result.stderr ?? String(result.error)).trim().split('\n').slice(-3).join(' ')}`);
-  const lastLine = result.stdout.trim().split('\n').pop() ?? '';
-  return (JSON.parse(lastLine) as { value: number }).value;
+  return measuredValue(name, result.stdout, MEASUREMENT).value;
+}
+
+/** What a measurement process prints last: its figure. */
+const MEASUREMENT = z.looseObject({ value: z.number() });
+/** What `percept bench --percept-only --json` prints: one case measured. */
+const PERCEPT_ONLY_RESULT = z.looseObject({ cases: z.tuple([z.looseObject({ percept: z.number() })]) });
+
+/**
+ * The last line of a measurement's stdout, as JSON validated against `schema`: a peer that prints something else
+ * (a crash after its figure, a changed format) fails here, naming the process, not as an undefined ratio.
+ */
+export function measuredValue<T extends z.ZodType>(name: string, stdout: string, schema: T): z.output<T> {
+  const lastLine = stdout.trim().split('\n').pop() ?? '';
+  const fix = `run ${name} by hand: its last line of stdout must be one JSON object`;
+  return parseJson(schema, parseJsonText(lastLine, `${name}'s output`, fix), `${name}'s output`, fix);
 }
 
 /** The Python peers' families: each runs with its own venv's python, installed by its setup group. */

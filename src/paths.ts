@@ -1,7 +1,8 @@
-import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import { readJsonOrUndefined } from './json_file.ts';
 
 // __dirname in the CommonJS notebook bundle; import.meta.url in the ESM sources (`node -e` has a relative global __dirname).
 const here = typeof __dirname === 'string' && isAbsolute(__dirname) ? __dirname : dirname(fileURLToPath(import.meta.url));
@@ -11,7 +12,7 @@ export function projectRoot(): string {
   let folder = here;
   for (;;) {
     const manifest = join(folder, 'package.json');
-    if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === 'percept') return folder;
+    if (readJsonOrUndefined(manifest, z.looseObject({ name: z.literal('percept') })) !== undefined) return folder;
     const parent = dirname(folder);
     if (parent === folder) throw new Error(`cannot find percept's package.json above ${here}`);
     folder = parent;

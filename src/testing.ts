@@ -28,9 +28,9 @@ export function needsNative(): SkipOption {
   return requirement(nativeAvailable, 'the native backend', 'npx percept setup');
 }
 
-/** Skip unless `.venv` has the given Python module (keras, nbclient, jupyterlab). */
-export function needsPython(module: 'tensorflow' | 'nbclient' | 'jupyterlab'): SkipOption {
-  const group = module === 'tensorflow' ? 'keras' : 'jupyter';
+/** Skip unless `.venv` has the given Python module (tensorflow and sklearn: the keras group; nbclient, jupyterlab: jupyter). */
+export function needsPython(module: 'tensorflow' | 'sklearn' | 'nbclient' | 'jupyterlab'): SkipOption {
+  const group = module === 'tensorflow' || module === 'sklearn' ? 'keras' : 'jupyter';
   return requirement(existsSync(venvPython()) && pythonHas(module), `Python module ${module} in .venv`, `npx percept setup --python ${group}`);
 }
 

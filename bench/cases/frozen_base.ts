@@ -48,7 +48,7 @@ async function measurePercept(context: BenchContext): Promise<number> {
   const model = head(features.shape.slice(1));
   await train({
     model,
-    outputs: [{ name: 'expression', loss: 'sparse_categorical_crossentropy' }],
+    outputs: [{ name: 'classification', loss: 'sparse_categorical_crossentropy' }],
     train: tensorSource(features, [labels], { batchSize: BATCH, shuffle: true, seed: 3 }),
     epochs,
     optimizer: { name: 'adam', lr: 1e-3 },

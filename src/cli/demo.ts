@@ -6,26 +6,26 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseCommandArgs, printJson } from './args.ts';
 import { UserError } from '../errors.ts';
+import { parseJsonText } from '../json_file.ts';
+import type { Estimate } from '../metrics/bootstrap.ts';
+import { parseRunFile, RUN_FILES } from '../runs/run_files.ts';
 import { DEMO_PROFILES } from '../demo/plan.ts';
 import { runDemo, type DemoRun } from '../demo/run_demo.ts';
 import { formatDuration } from '../train/progress.ts';
 
 const USAGE = 'percept demo [--profile demo|quick] [--out runs/demo] [--report reports/demo.pdf] [--force] [--json] [--device auto|cpu|gpu]';
 
-interface Estimate {
-  value: number | null;
-  ci: [number | null, number | null];
-}
-
 /** The headline figure of a run's test split: accuracy, valence CCC or forecast MSE against the naive one. */
 function headline(run: DemoRun): string {
-  const metrics = JSON.parse(readFileSync(join(run.dir, 'metrics.json'), 'utf8')) as Record<string, Record<string, Record<string, Estimate>>>;
+  const file = join(run.dir, RUN_FILES.metrics);
+  const metrics = parseRunFile('metrics', parseJsonText(readFileSync(file, 'utf8'), file, 'rerun the demo with --force'), file);
   const test = metrics['test'] ?? metrics['val'] ?? {};
-  const format = (estimate: Estimate | undefined, digits = 3): string => (estimate?.value == null ? 'not measured' : estimate.value.toFixed(digits));
+  // A metric undefined on this split is NaN (null in the file).
+  const format = (estimate: Estimate | undefined, digits = 3): string => (estimate === undefined || Number.isNaN(estimate.value) ? 'not measured' : estimate.value.toFixed(digits));
   const parts: string[] = [];
-  if (test['classification'] !== undefined) parts.push(`accuracy ${format(test['classification']['accuracy'])}`);
-  if (test['valence'] !== undefined) parts.push(`valence CCC ${format(test['valence']['ccc'])}`);
-  if (test['series'] !== undefined) parts.push(`MSE ${format(test['series']['mse'])} (naive ${format(test['series']['naive_mse'])})`);
+  if (test.classification !== undefined) parts.push(`accuracy ${format(test.classification.accuracy)}`);
+  if (test.valence !== undefined) parts.push(`valence CCC ${format(test.valence.ccc)}`);
+  if (test.series !== undefined) parts.push(`MSE ${format(test.series.mse)} (naive ${format(test.series.naive_mse)})`);
   return parts.join(', ');
 }
 

@@ -1,19 +1,22 @@
 /**
  * `percept notebooks [PATH...] [--profile quick|full] [--set NAME=VALUE]... [--only GLOB] [--timeout S] [--out DIR] [--json]`
+ * `percept notebooks --generate` (`npm run notebooks:generate`): rewrites the architecture notebooks 01-07 from their
+ * one template (src/notebook/architecture_notebooks.ts).
  *
  * Reruns notebooks headless on the tslab kernel (src/notebook/runner.ts), after rebuilding the notebook bundle when
  * src/ changed. Stops at the first failing cell: exit 1 with the notebook, the cell index, its first line and the
  * error; the executed copy keeps the outputs up to the failure.
  */
-import { resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { parseCommandArgs, printJson } from './args.ts';
 import { UserError } from '../errors.ts';
+import { writeArchitectureNotebooks } from '../notebook/architecture_notebooks.ts';
 import { ensureBundle } from '../notebook/bundle.ts';
 import { PROFILES, type Profile } from '../notebook/params.ts';
 import { checkRunnerPrerequisites, failureReport, findNotebooks, runNotebook, type NotebookResult } from '../notebook/runner.ts';
 import { projectRoot } from '../paths.ts';
 
-const USAGE = 'percept notebooks [PATH...] [--profile quick|full] [--set NAME=VALUE]... [--only GLOB] [--timeout S] [--out DIR] [--json]';
+const USAGE = 'percept notebooks [PATH...] [--profile quick|full] [--set NAME=VALUE]... [--only GLOB] [--timeout S] [--out DIR] [--json] | --generate';
 /** Seconds a cell may run by default: a quick profile trains for seconds, a full one for up to an hour per cell. */
 const DEFAULT_TIMEOUT: Record<Profile, number> = { quick: 600, full: 3600 };
 
@@ -48,12 +51,17 @@ export async function run(args: string[]): Promise<number> {
     timeout: { type: 'string' },
     out: { type: 'string' },
     json: { type: 'boolean' },
+    generate: { type: 'boolean' },
   }, USAGE);
   if (values.help) {
     process.stdout.write(`Usage: ${USAGE}\n`);
     return 0;
   }
   const root = projectRoot();
+  if (values.generate) {
+    for (const file of writeArchitectureNotebooks(join(root, 'notebooks'))) process.stdout.write(`wrote ${relative(root, file)}\n`);
+    return 0;
+  }
   const profile = parseProfile(values.profile);
   const options = {
     root,

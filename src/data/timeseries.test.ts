@@ -36,6 +36,11 @@ test('JSON records, unsorted rows and bad rows', () => {
   assert.deepEqual(Array.from(series.values), [1, 3]);
   assert.deepEqual(series.problems.map((problem) => problem.reason), ["date 'soon' is not a date", "v 'x' is not a number"]);
   assert.throws(() => loadSeries(file, { valueColumn: 'nope' }), /no value column 'nope'/);
+  // A JSON file that is not an array of records names the file, the record and the layout to write.
+  writeFileSync(file, JSON.stringify([{ date: '2020-01-01', v: 1 }, 7]));
+  assert.throws(() => loadSeries(file), (error) => error instanceof UserError && /series\.json: 1: .*record/.test(error.message) && /Fix: write an array of records/.test(error.message));
+  writeFileSync(file, '[{"date": ');
+  assert.throws(() => loadSeries(file), (error) => error instanceof UserError && /series\.json: not valid JSON/.test(error.message));
 });
 
 test('windows, chronological split and a scaler fitted on train only', () => {

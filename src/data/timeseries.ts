@@ -5,7 +5,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
+import { z } from 'zod';
 import { UserError } from '../errors.ts';
+import { parseJson, parseJsonText } from '../json_file.ts';
 import { parseCsv } from './csv_text.ts';
 import type { Problem, SplitName } from './types.ts';
 
@@ -35,9 +37,8 @@ type Row = Record<string, unknown>;
 function readRecords(file: string): Row[] {
   const text = readFileSync(file, 'utf8');
   if (extname(file).toLowerCase() === '.json') {
-    const parsed: unknown = JSON.parse(text);
-    if (!Array.isArray(parsed)) throw new UserError(`${file}: a JSON time series must be an array of records. Fix: write [{"date": ..., "value": ...}, ...]`);
-    return parsed as Row[];
+    const fix = 'write an array of records, [{"date": ..., "value": ...}, ...]';
+    return parseJson(z.array(z.record(z.string(), z.unknown())), parseJsonText(text, file, fix), file, fix);
   }
   const table = parseCsv(text);
   return table.rows.map(({ cells }) => Object.fromEntries(table.header.map((name, i) => [name, cells[i]])));

@@ -97,11 +97,11 @@ function faceExperiments(profile: DemoProfile, data: DemoData): DemoExperiment[]
   return imageArchitectures.map((spec) => ({
     section: 'faces',
     config: {
-      $comment: `demo: ${spec.name} from scratch on the synthetic faces, expression + valence/arousal`,
+      $comment: `demo: ${spec.name} from scratch on the synthetic faces, classification (expression) + valence/arousal`,
       name: `faces_${spec.name}`,
       seed: 1,
       data: { format: 'affectnet', path: data.faces, imageSize: profile.faces.size, split: SPLIT, augment: { flip: true } },
-      model: { arch: spec.name, ...fromScratch(spec.name), ...SHORT_RUN, head: { dense: [128], dropout: 0.3, tasks: ['expression', 'valence_arousal'] } },
+      model: { arch: spec.name, ...fromScratch(spec.name), ...SHORT_RUN, head: { dense: [128], dropout: 0.3, tasks: ['classification', 'valence_arousal'] } },
       train: { batchSize: profile.faces.batchSize, epochs: profile.faces.epochs, optimizer: { name: 'adam', lr: learningRate(spec.name) }, earlyStopping: EARLY_STOPPING },
     },
   }));
@@ -118,7 +118,7 @@ function transferExperiments(profile: DemoProfile, data: DemoData): DemoExperime
       name,
       seed: 2,
       data: { format: 'affectnet', path: data.transferTarget, imageSize, split: SPLIT },
-      model: { arch, head: { dense: [128], dropout: 0.3, tasks: ['expression'] }, ...model },
+      model: { arch, head: { dense: [128], dropout: 0.3, tasks: ['classification'] }, ...model },
       train: { batchSize: 32, epochs: targetEpochs, optimizer: { name: 'adam', lr: 1e-3 }, ...train },
     },
   });
@@ -163,7 +163,7 @@ function fashionExperiments(profile: DemoProfile): DemoExperiment[] {
           ...(profile.fashion.limit === undefined ? {} : { limit: profile.fashion.limit }),
         },
         // The blocks' own dropout (0.25) regularises enough for 13 epochs; the head's 0.5 slowed learning (92.3% at 14).
-        model: { arch: 'simple_cnn', ...fromScratch('simple_cnn'), head: { pooling: 'flatten', dense: [128], dropout: 0.25, tasks: ['expression'] } },
+        model: { arch: 'simple_cnn', ...fromScratch('simple_cnn'), head: { pooling: 'flatten', dense: [128], dropout: 0.25, tasks: ['classification'] } },
         train: { batchSize: profile.fashion.batchSize, epochs: profile.fashion.epochs, optimizer: { name: 'adam', lr: 1e-3 }, schedule: { name: 'cosine', minLr: 1e-5 } },
       },
     },

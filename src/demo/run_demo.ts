@@ -2,8 +2,10 @@
  * Runs the embedded default end to end: synthetic data, every experiment of the plan (reusing finished runs),
  * then the report. The CLI (`percept demo`) and the tests call this.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { z } from 'zod';
+import { readJsonOrUndefined } from '../json_file.ts';
 import { SYNTH_GENERATOR_VERSION, synthesizeFaces } from '../data/index.ts';
 import { resolveMeta } from '../report/meta.ts';
 import { renderReport, type ReportResult } from '../report/report.ts';
@@ -38,13 +40,15 @@ export interface DemoResult {
   seconds: number;
 }
 
+/** What synthesizeFaces writes to synth.json that tells one face set from another. */
+const FACES_MARKER = z.looseObject({ generator: z.number(), count: z.number(), size: z.number(), seed: z.number() });
+
 /** Synthesizes a face set unless the folder already holds one made by this generator with the same count, size and seed. */
 export async function ensureFaces(out: string, n: number, size: number, seed: number, log: (line: string) => void): Promise<void> {
   const marker = join(out, 'synth.json');
-  if (existsSync(marker)) {
-    const made = JSON.parse(readFileSync(marker, 'utf8')) as { generator?: number; count?: number; size?: number; seed?: number };
-    if (made.generator === SYNTH_GENERATOR_VERSION && made.count === n && made.size === size && made.seed === seed) return;
-  }
+  // A marker from another generator, count, size or seed, or a damaged one, means the faces are made again.
+  const made = existsSync(marker) ? readJsonOrUndefined(marker, FACES_MARKER) : undefined;
+  if (made?.generator === SYNTH_GENERATOR_VERSION && made.count === n && made.size === size && made.seed === seed) return;
   log(`synthesizing ${n} faces at ${size}px (seed ${seed}) into ${out}`);
   await synthesizeFaces({ out, n, size, seed });
 }

@@ -5,13 +5,20 @@
 import type { Estimate } from './bootstrap.ts';
 import type { SplitMetrics } from './evaluate.ts';
 import { classificationReport } from './report.ts';
+import { metricSpec, type MetricTask } from './registry.ts';
+
+/** Decimals of a figure the registry does not declare. */
+const DEFAULT_DIGITS = 4;
 
 function isEstimate(value: unknown): value is Estimate {
   return typeof value === 'object' && value !== null && 'value' in value && 'ci' in value;
 }
 
-function estimateText(estimate: Estimate): string {
-  const f = (x: number): string => (Number.isFinite(x) ? x.toFixed(4) : 'n/a');
+/** The registry's task of each section of a split's metrics. */
+const SECTION_TASK: Record<keyof SplitMetrics, MetricTask> = { classification: 'classification', valence: 'regression', arousal: 'regression', series: 'series' };
+
+function estimateText(estimate: Estimate, digits: number): string {
+  const f = (x: number): string => (Number.isFinite(x) ? x.toFixed(digits) : 'n/a');
   return `${f(estimate.value)}  [${f(estimate.ci[0])}, ${f(estimate.ci[1])}]`;
 }
 
@@ -25,10 +32,10 @@ function estimateText(estimate: Estimate): string {
  */
 export function formatMetrics(metrics: SplitMetrics): string {
   const lines: string[] = [];
-  for (const [task, values] of Object.entries(metrics) as [string, Record<string, unknown> & { n: number }][]) {
-    lines.push(`${task} (n=${values.n}, 95% bootstrap CI)`);
+  for (const [section, values] of Object.entries(metrics) as [keyof SplitMetrics, Record<string, unknown> & { n: number }][]) {
+    lines.push(`${section} (n=${values.n}, 95% bootstrap CI)`);
     for (const [name, value] of Object.entries(values)) {
-      if (isEstimate(value)) lines.push(`  ${name.padEnd(20)}${estimateText(value)}`);
+      if (isEstimate(value)) lines.push(`  ${name.padEnd(20)}${estimateText(value, metricSpec(SECTION_TASK[section], name)?.digits ?? DEFAULT_DIGITS)}`);
     }
     lines.push('');
   }

@@ -34,7 +34,7 @@ export interface HeadOptions {
  * The head's output tensors on `features` (the base's output), one per `options.outputs`.
  *
  * @example
- * const outputs = buildHead(base.outputs[0]!, { pooling: 'avg', dense: [256], batchNorm: false, activation: 'relu', dropout: 0.3, outputs: [{ name: 'expression', units: 8, activation: 'softmax' }] });
+ * const outputs = buildHead(base.outputs[0]!, { pooling: 'avg', dense: [256], batchNorm: false, activation: 'relu', dropout: 0.3, outputs: [{ name: 'classification', units: 8, activation: 'softmax' }] });
  */
 export function buildHead(features: SymbolicTensor, options: HeadOptions): SymbolicTensor[] {
   let x = features;

@@ -7,7 +7,9 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { LayersModel, io } from '@tensorflow/tfjs';
 import { tf } from '../tf.ts';
+import { z } from 'zod';
 import { UserError } from '../errors.ts';
+import { readJsonFile } from '../json_file.ts';
 import { decodeNamed, type NamedTensor } from './weights_io.ts';
 import { writeFileAtomic, writeJsonAtomic } from '../atomic.ts';
 
@@ -47,22 +49,29 @@ export async function saveLayersModel(model: LayersModel, dir: string): Promise<
   );
 }
 
-interface ModelJson {
-  modelTopology?: unknown;
-  weightsManifest?: { paths: string[]; weights: io.WeightsManifestEntry[] }[];
-}
+/** The parts of a tfjs layers model.json that percept reads (tfjs's own loader checks the topology). */
+const MODEL_JSON_SCHEMA = z.looseObject({
+  modelTopology: z.unknown().optional(),
+  weightsManifest: z.array(
+    z.looseObject({
+      paths: z.array(z.string()),
+      weights: z.array(z.looseObject({ name: z.string(), shape: z.array(z.number().int().min(0)), dtype: z.enum(['float32', 'int32', 'bool', 'string', 'complex64']) })),
+    }),
+  ),
+});
+
+type ModelJson = Omit<z.infer<typeof MODEL_JSON_SCHEMA>, 'weightsManifest'> & { weightsManifest: { paths: string[]; weights: io.WeightsManifestEntry[] }[] };
 
 function readModelJson(path: string): { file: string; json: ModelJson } {
   const file = existsSync(path) && statSync(path).isDirectory() ? join(path, MODEL_JSON) : path;
   if (!existsSync(file)) throw new UserError(`${file}: no such file. Fix: give a tfjs layers model.json (or a run folder whose model/ holds one)`);
-  const json = JSON.parse(readFileSync(file, 'utf8')) as ModelJson;
-  if (!Array.isArray(json.weightsManifest)) throw new UserError(`${file}: no weightsManifest, so not a tfjs layers model.json. Fix: save the model with tfjs's model.save()`);
+  const json = readJsonFile(file, MODEL_JSON_SCHEMA, "give a tfjs layers model.json, as tfjs's model.save() writes it") as ModelJson;
   return { file, json };
 }
 
 function readWeightData(file: string, json: ModelJson): { specs: io.WeightsManifestEntry[]; data: ArrayBuffer } {
-  const specs = json.weightsManifest!.flatMap((group) => group.weights);
-  const buffers = json.weightsManifest!.flatMap((group) => group.paths.map((shard) => readFileSync(join(dirname(file), shard))));
+  const specs = json.weightsManifest.flatMap((group) => group.weights);
+  const buffers = json.weightsManifest.flatMap((group) => group.paths.map((shard) => readFileSync(join(dirname(file), shard))));
   const data = joinBuffers(buffers.map((buffer) => buffer.buffer.slice(buffer.byteOffset, buffer.byteOffset + buffer.byteLength) as ArrayBuffer));
   return { specs, data: data.buffer as ArrayBuffer };
 }

@@ -77,5 +77,10 @@ test('sources resolve by form; unknown runs, missing files and non-HDF5 .h5 file
   writeFileSync(join(root, 'text.h5'), 'not hdf5');
   await assert.rejects(loadWeights(model, join(root, 'text.h5')), (error: unknown) => error instanceof UserError && /text\.h5: not an HDF5 file/.test(error.message));
   assert.throws(() => loadWeightsSync(model, join(root, 'text.h5')), (error: unknown) => error instanceof UserError && /not an HDF5 file/.test(error.message));
+  // A model.json that is not tfjs's: the error names the field that is wrong and how to write the file.
+  writeFileSync(join(root, 'model.json'), JSON.stringify({ modelTopology: {}, weightsManifest: [{ paths: ['w.bin'], weights: [{ name: 'k', shape: [2], dtype: 'float64' }] }] }));
+  assert.throws(() => loadWeightsSync(model, join(root, 'model.json')), (error: unknown) => error instanceof UserError && /model\.json: weightsManifest\.0\.weights\.0\.dtype: .*\nFix: give a tfjs layers model\.json/.test(error.message));
+  writeFileSync(join(root, 'model.json'), '{"modelTopology": ');
+  assert.throws(() => loadWeightsSync(model, join(root, 'model.json')), (error: unknown) => error instanceof UserError && /model\.json: not valid JSON/.test(error.message));
   model.dispose();
 });

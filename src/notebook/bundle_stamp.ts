@@ -2,8 +2,10 @@
  * Whether the notebook bundle (dist/) is older than what it was built from. Kept apart from the builder so that the
  * bundle itself can check at load without carrying esbuild.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { z } from 'zod';
+import { readJsonOrUndefined } from '../json_file.ts';
 
 /** The bundle's files, relative to the project root. */
 export const BUNDLE_PATHS = {
@@ -16,9 +18,8 @@ export const BUNDLE_PATHS = {
 } as const;
 
 /** Contents of the stamp file. */
-export interface BundleStamp {
-  inputs: string[];
-}
+const BUNDLE_STAMP = z.looseObject({ inputs: z.array(z.string()) });
+export type BundleStamp = z.infer<typeof BUNDLE_STAMP>;
 
 /**
  * Why the bundle must be rebuilt (the first reason found), or undefined when it is fresh: a file missing, or an input
@@ -32,7 +33,8 @@ export function staleReason(root: string): string | undefined {
     if (!existsSync(join(root, file))) return `${file} missing`;
   }
   const built = Math.min(statSync(join(root, BUNDLE_PATHS.bundle)).mtimeMs, statSync(join(root, BUNDLE_PATHS.types)).mtimeMs);
-  const stamp = JSON.parse(readFileSync(join(root, BUNDLE_PATHS.stamp), 'utf8')) as BundleStamp;
+  const stamp = readJsonOrUndefined(join(root, BUNDLE_PATHS.stamp), BUNDLE_STAMP);
+  if (stamp === undefined) return `${BUNDLE_PATHS.stamp} damaged`;
   for (const input of stamp.inputs) {
     const file = join(root, input);
     if (!existsSync(file)) return `${input} removed`;

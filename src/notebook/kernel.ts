@@ -2,8 +2,10 @@
  * The tslab kernelspec, registered inside the project's own Python environment so that no global Jupyter state is
  * touched and no IPython is needed (tslab's own `tslab install` runs a Python script that imports IPython).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { z } from 'zod';
+import { readJsonOrUndefined } from '../json_file.ts';
 import { writeJsonAtomic } from '../atomic.ts';
 import { projectRoot } from '../paths.ts';
 import { venvDir } from '../setup/python_env.ts';
@@ -68,13 +70,16 @@ export interface KernelCheck {
   fix?: string;
 }
 
+/** The part of a Jupyter kernelspec (kernel.json) percept checks: the command that starts the kernel. */
+const KERNEL_SPEC = z.looseObject({ argv: z.array(z.string()).optional() });
+
 /** Whether Jupyter (in .venv) and the tslab kernelspec pointing at this project's tslab and an existing Node are in place. */
 export function checkKernel(): KernelCheck {
   const jupyter = join(venvDir(), 'bin', 'jupyter');
   const spec = kernelSpecFile();
   if (!existsSync(jupyter)) return { found: false, fix: 'npx percept setup --python jupyter (creates .venv with Jupyter)' };
   if (!existsSync(spec)) return { found: false, fix: 'npm run kernel (registers the tslab kernel)' };
-  const argv = (JSON.parse(readFileSync(spec, 'utf8')) as { argv?: string[] }).argv ?? [];
+  const argv = readJsonOrUndefined(spec, KERNEL_SPEC)?.argv ?? [];
   const tslab = argv.find((arg) => arg.includes('tslab'));
   if (tslab === undefined || !existsSync(tslab)) return { found: false, spec, fix: 'npm run kernel (the kernelspec points at a tslab that is gone)' };
   const node = argv[0];

@@ -4,14 +4,17 @@
  * profile and overrides in the kernel's environment, and the executed copy written whatever happens.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
+import { z } from 'zod';
 import { UserError } from '../errors.ts';
+import { parseJsonOrUndefined, readJsonFile } from '../json_file.ts';
 import { venvPython } from '../setup/python_env.ts';
 import { checkKernel, KERNEL_NAME } from './kernel.ts';
 import { PARAMS_ENV, PROFILE_ENV, type Profile } from './params.ts';
 
-export type FailureKind = 'error' | 'timeout' | 'dead-kernel';
+const FAILURE_KINDS = ['error', 'timeout', 'dead-kernel'] as const;
+export type FailureKind = (typeof FAILURE_KINDS)[number];
 
 export interface FailedCell {
   /** 0-based position in the notebook's cells (markdown cells count). */
@@ -46,13 +49,17 @@ export interface RunOptions {
   outDir: string;
 }
 
-/** What execute_notebook.py prints. */
-interface DriverResult {
-  ok: boolean;
-  seconds: number;
-  failedCell?: { index: number; kind: FailureKind; stderr: string; ename?: string; evalue?: string };
-  error?: string;
-}
+/** The last line execute_notebook.py prints. */
+const DRIVER_RESULT = z.object({
+  ok: z.boolean(),
+  seconds: z.number(),
+  failedCell: z.object({ index: z.number().int().min(0).nullable(), kind: z.enum(FAILURE_KINDS), stderr: z.string(), ename: z.string().optional(), evalue: z.string().optional() }).optional(),
+  error: z.string().optional(),
+});
+type DriverResult = z.infer<typeof DRIVER_RESULT>;
+
+/** The part of a notebook file (nbformat 4) that a failure report quotes. */
+const NOTEBOOK_CELLS = z.looseObject({ cells: z.array(z.looseObject({ source: z.union([z.string(), z.array(z.string())]) })) });
 
 const STARTUP_TIMEOUT_S = 60;
 
@@ -155,8 +162,8 @@ function runDriver(root: string, job: object, env: NodeJS.ProcessEnv): Promise<D
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.on('error', reject);
     child.on('close', (code) => {
-      const last = stdout.trim().split('\n').at(-1) ?? '';
-      if (code === 0 && last.startsWith('{')) resolvePromise(JSON.parse(last) as DriverResult);
+      const result = code === 0 ? parseJsonOrUndefined(stdout.trim().split('\n').at(-1) ?? '', DRIVER_RESULT) : undefined;
+      if (result !== undefined) resolvePromise(result);
       else reject(new Error(`execute_notebook.py exited ${code}: ${stderr.trim().split('\n').slice(-8).join('\n')}`));
     });
   });
@@ -190,16 +197,19 @@ export async function runNotebook(notebook: string, options: RunOptions): Promis
   const env = { ...process.env, [PROFILE_ENV]: options.profile, [PARAMS_ENV]: JSON.stringify(options.params) };
   const result = await runDriver(options.root, job, env);
   const base = { path, ok: result.ok, seconds: Math.round(result.seconds * 100) / 100, executed: displayPath(options.root, executed) };
-  if (result.failedCell !== undefined) {
-    const cells = (JSON.parse(readFileSync(resolve(notebook), 'utf8')) as { cells: { source: string | string[] }[] }).cells;
-    const source = cells[result.failedCell.index]?.source ?? '';
+  const failed = result.failedCell;
+  // No index: the kernel died or timed out before any cell ran.
+  if (failed !== undefined && failed.index === null) return { ...base, error: `${failed.kind}: ${failed.evalue ?? failed.ename ?? 'before the first cell'}` };
+  if (failed !== undefined && failed.index !== null) {
+    const { cells } = readJsonFile(resolve(notebook), NOTEBOOK_CELLS, 'give a Jupyter notebook (.ipynb, nbformat 4)');
+    const source = cells[failed.index]?.source ?? '';
     return {
       ...base,
       failedCell: {
-        index: result.failedCell.index,
-        kind: result.failedCell.kind,
+        index: failed.index,
+        kind: failed.kind,
         firstLine: firstLine(Array.isArray(source) ? source.join('') : source),
-        error: failureText(result.failedCell, options.timeout),
+        error: failureText(failed, options.timeout),
       },
     };
   }

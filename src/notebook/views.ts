@@ -5,6 +5,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DataItem } from '../data/types.ts';
+import type { SplitMetrics } from '../metrics/evaluate.ts';
+import { metricSpec, type MetricTask } from '../metrics/registry.ts';
 import { PLOTS } from '../plots/index.ts';
 import type { Run } from '../runs/run_files.ts';
 import { showImageGrid, showTable, showVegaLite, type TableCell } from './display.ts';
@@ -31,24 +33,26 @@ export function showRunSummaries(runs: readonly Run[]): void {
   );
 }
 
-/** Test-split metrics of each run with their 95% intervals (absent tasks are left out). */
+/** The columns of showMetrics: a section of metrics.json, the metric and the column's prefix (the target, if any). */
+const SHOWN_METRICS: readonly { section: keyof SplitMetrics; task: MetricTask; key: string; prefix: string }[] = [
+  { section: 'classification', task: 'classification', key: 'accuracy', prefix: '' },
+  { section: 'classification', task: 'classification', key: 'f1_macro', prefix: '' },
+  { section: 'classification', task: 'classification', key: 'kappa', prefix: '' },
+  { section: 'valence', task: 'regression', key: 'ccc', prefix: 'valence ' },
+  { section: 'valence', task: 'regression', key: 'rmse', prefix: 'valence ' },
+  { section: 'arousal', task: 'regression', key: 'ccc', prefix: 'arousal ' },
+  { section: 'series', task: 'series', key: 'mse', prefix: '' },
+  { section: 'series', task: 'series', key: 'naive_mse', prefix: '' },
+];
+
+/** Test-split metrics of each run with their 95% intervals, labelled as the metric registry labels them (absent tasks are left out). */
 export function showMetrics(runs: readonly Run[], split = 'test'): void {
   const rows = runs.map((run) => {
     const metrics = run.metrics?.[split];
     const row: Record<string, TableCell> = { run: run.summary.name };
-    if (metrics?.classification !== undefined) {
-      row['accuracy'] = metrics.classification['accuracy'] as TableCell;
-      row['f1 macro'] = metrics.classification['f1_macro'] as TableCell;
-      row['kappa'] = metrics.classification['kappa'] as TableCell;
-    }
-    if (metrics?.valence !== undefined) {
-      row['valence CCC'] = metrics.valence['ccc'] as TableCell;
-      row['valence RMSE'] = metrics.valence['rmse'] as TableCell;
-    }
-    if (metrics?.arousal !== undefined) row['arousal CCC'] = metrics.arousal['ccc'] as TableCell;
-    if (metrics?.series !== undefined) {
-      row['MSE'] = metrics.series['mse'] as TableCell;
-      row['naive MSE'] = metrics.series['naive_mse'] as TableCell;
+    for (const { section, task, key, prefix } of SHOWN_METRICS) {
+      const values = metrics?.[section] as Record<string, unknown> | undefined;
+      if (values !== undefined) row[`${prefix}${metricSpec(task, key)!.label}`] = values[key] as TableCell;
     }
     return row;
   });

@@ -1,6 +1,7 @@
 /** Comparison of architectures: one metric per model on validation and test, bars with their 95% intervals. */
 import type { TopLevelSpec } from 'vega-lite';
 import type { Estimate } from '../metrics/bootstrap.ts';
+import { metricSpec } from '../metrics/registry.ts';
 import type { Run } from '../runs/run_files.ts';
 import { FULL_WIDTH, PLOT_CONFIG, round, runLabel, SPLIT_NAMES } from './common.ts';
 
@@ -45,20 +46,24 @@ export function intervalBars(values: IntervalRow[], title: string): TopLevelSpec
   };
 }
 
+/** The classification metrics a comparison chart can show: the registry's, except top-k (its k differs by class count). */
+export type ComparedMetric = 'accuracy' | 'precision_macro' | 'recall_macro' | 'f1_macro' | 'f1_weighted' | 'kappa' | 'krippendorff_alpha' | 'auc_roc_macro' | 'auc_pr_macro';
+
 /**
- * Classification metric (default accuracy) of every run on validation and test.
+ * Classification metric (default accuracy) of every run on validation and test, labelled as the metric registry
+ * labels it.
  *
  * @example
  * const spec = comparisonChart(runs, 'f1_macro');
  */
-export function comparisonChart(runs: readonly Run[], metric: 'accuracy' | 'f1_macro' | 'kappa' = 'accuracy'): TopLevelSpec {
+export function comparisonChart(runs: readonly Run[], metric: ComparedMetric = 'accuracy'): TopLevelSpec {
   const values = runs.flatMap((run) =>
     ['val', 'test'].flatMap((split) => {
       const estimate = run.metrics?.[split]?.classification?.[metric];
       return estimate !== undefined && Number.isFinite(estimate.value) ? [row(runLabel(run), split, estimate)] : [];
     }),
   );
-  return intervalBars(values, metric.replace('_', ' '));
+  return intervalBars(values, metricSpec('classification', metric)!.label);
 }
 
 /**

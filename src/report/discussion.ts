@@ -3,6 +3,7 @@
  * ranking says whether the 95% intervals overlap (overlap: not a clear difference at this sample size).
  */
 import type { Estimate } from '../metrics/bootstrap.ts';
+import { metricSpec, type MetricTask } from '../metrics/registry.ts';
 import type { Run } from '../runs/run_files.ts';
 import type { ReportContext } from './context.ts';
 import { basename } from 'node:path';
@@ -47,6 +48,11 @@ export function bestSentence(runs: readonly Run[], get: Getter, label: string, h
     ? 'the intervals overlap, so this ranking is not conclusive at this test-set size'
     : 'the intervals do not overlap, so the difference is clear';
   return `${head}, ${num(margin)} ${higherIsBetter ? 'above' : 'below'} the runner-up ${name(second.run)} (${estimateText(second.estimate)}); ${verdict}.`;
+}
+
+/** Which way a metric ranks, from the metric registry. */
+function higherIsBetter(task: MetricTask, key: string): boolean {
+  return metricSpec(task, key)!.better === 'higher';
 }
 
 const test = (key: 'accuracy' | 'f1_macro' | 'kappa' | 'auc_roc_macro'): Getter => (run) => run.metrics?.['test']?.classification?.[key];
@@ -134,13 +140,13 @@ export function discussion(context: ReportContext): string {
   const datasets = byDataset(images);
   const best = datasets.map((group) =>
     paragraph(`Best model per metric (test split)${datasets.length > 1 ? `, on ${datasetName(group)}` : ''}`, [
-      bestSentence(group, test('accuracy'), 'test accuracy', true),
-      bestSentence(group, test('f1_macro'), 'test macro F1', true),
-      bestSentence(group, test('kappa'), 'test Cohen κ', true),
-      bestSentence(group, test('auc_roc_macro'), 'test macro AUC-ROC', true),
-      bestSentence(group, v('valence', 'ccc'), 'valence CCC', true),
-      bestSentence(group, v('arousal', 'ccc'), 'arousal CCC', true),
-      bestSentence(group, v('valence', 'rmse'), 'valence RMSE', false),
+      bestSentence(group, test('accuracy'), 'test accuracy', higherIsBetter('classification', 'accuracy')),
+      bestSentence(group, test('f1_macro'), 'test macro F1', higherIsBetter('classification', 'f1_macro')),
+      bestSentence(group, test('kappa'), 'test Cohen κ', higherIsBetter('classification', 'kappa')),
+      bestSentence(group, test('auc_roc_macro'), 'test macro AUC-ROC', higherIsBetter('classification', 'auc_roc_macro')),
+      bestSentence(group, v('valence', 'ccc'), 'valence CCC', higherIsBetter('regression', 'ccc')),
+      bestSentence(group, v('arousal', 'ccc'), 'arousal CCC', higherIsBetter('regression', 'ccc')),
+      bestSentence(group, v('valence', 'rmse'), 'valence RMSE', higherIsBetter('regression', 'rmse')),
     ], true),
   );
   const parts = [

@@ -169,7 +169,7 @@ export async function writeFixtureRun(root: string, spec: FixtureRunSpec, option
   for (const split of Object.keys(counts)) {
     metrics[split] = evaluatePredictions(predictions.filter((p) => p.split === split), { ...(classNames ? { classNames } : {}), seed, resamples: options.resamples ?? 200 });
   }
-  const tasks = series ? ['forecast'] : ['expression', 'valence_arousal'];
+  const tasks = series ? ['forecast'] : ['classification', 'valence_arousal'];
   const config = parseExperimentConfig(
     {
       name: spec.name,
@@ -193,7 +193,7 @@ export async function writeFixtureRun(root: string, spec: FixtureRunSpec, option
     params: { total: spec.params, trainable: spec.params - frozen, frozen },
     layers: { total: layerCount, trainable: layerCount - frozenLayers, frozen: frozenLayers },
     ...(frozenLayers > 0 ? { freezeCut: `base frozen: first ${frozenLayers} layers` } : {}),
-    losses: series ? { forecast: 'mse' } : { expression: 'categorical_crossentropy', valence_arousal: 'mse' },
+    losses: series ? { forecast: 'mse' } : { classification: 'categorical_crossentropy', valence_arousal: 'mse' },
     ...(classNames ? { classNames } : {}),
     weights: spec.weights,
     backend: 'fixture',

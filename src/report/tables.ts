@@ -4,6 +4,7 @@
  */
 import type { Estimate } from '../metrics/bootstrap.ts';
 import type { SplitMetrics } from '../metrics/evaluate.ts';
+import { metricsOf, TOP_K_KEY, type MetricSpec } from '../metrics/registry.ts';
 import { Registry } from '../registry.ts';
 import type { Run } from '../runs/run_files.ts';
 import type { ReportContext } from './context.ts';
@@ -60,25 +61,34 @@ function rates(run: Run): string {
   return `${seen.map((lr) => lr.toExponential(0)).join(' → ')} (${schedule})`;
 }
 
-function classificationRows(context: ReportContext, keys: [string, string][]): TableContent | undefined {
+function classificationRows(context: ReportContext, metrics: readonly MetricSpec[]): TableContent | undefined {
   const runs = context.imageRuns;
   if (runs.length === 0) return undefined;
   return {
-    head: ['Model', ...keys.map(([, label]) => label)],
-    numeric: keys.map((_, i) => i + 1),
+    head: ['Model', ...metrics.map((metric) => metric.label)],
+    numeric: metrics.map((_, i) => i + 1),
     rows: runs.map((run) => {
       const c = splitMetrics(run, 'test')?.classification;
-      const topKey = c === undefined ? undefined : Object.keys(c).find((k) => /^top\d+$/.test(k));
+      const values = (c ?? {}) as unknown as Record<string, Estimate | undefined>;
+      // Top-k is stored under its k (`top5`); the registry declares it once as `topK`.
+      const stored = (metric: MetricSpec): string | undefined => (metric.key === 'topK' ? Object.keys(values).find((key) => TOP_K_KEY.test(key)) : metric.key);
       return [
         text(run.summary.name),
-        ...keys.map(([key, label]) => {
-          const resolved = key === 'topK' ? topKey : key;
-          const estimate = c === undefined || resolved === undefined ? undefined : (c as unknown as Record<string, Estimate | undefined>)[resolved];
-          return estimateCell(context, run, 'test', label, estimate);
+        ...metrics.map((metric) => {
+          const key = stored(metric);
+          return estimateCell(context, run, 'test', metric.label, key === undefined ? undefined : values[key]);
         }),
       ];
     }),
   };
+}
+
+/** The regression metrics' labels whose better direction is `better`: 'RMSE, MAE'. */
+function labelsWhere(better: MetricSpec['better']): string {
+  return metricsOf('regression')
+    .filter((metric) => metric.better === better)
+    .map((metric) => metric.label)
+    .join(', ');
 }
 
 /** Every table, by the name templates use. */
@@ -147,27 +157,28 @@ export const TABLES = new Registry<TableDefinition>('table', [
   {
     name: 'classification',
     caption: 'Classification on the test split, with 95% bootstrap confidence intervals.',
-    build: (context) => classificationRows(context, [['accuracy', 'Accuracy'], ['topK', 'Top-k'], ['precision_macro', 'Precision (macro)'], ['recall_macro', 'Recall (macro)'], ['f1_macro', 'F1 (macro)'], ['f1_weighted', 'F1 (weighted)']]),
+    build: (context) => classificationRows(context, metricsOf('classification', 'scores')),
   },
   {
     name: 'agreement',
     caption: 'Agreement and ranking on the test split: Cohen\'s κ, Krippendorff\'s α, one-vs-rest AUC-ROC and AUC-PR (macro), with 95% intervals.',
-    build: (context) => classificationRows(context, [['kappa', 'Cohen κ'], ['krippendorff_alpha', 'Krippendorff α'], ['auc_roc_macro', 'AUC-ROC'], ['auc_pr_macro', 'AUC-PR']]),
+    build: (context) => classificationRows(context, metricsOf('classification', 'agreement')),
   },
   {
     name: 'regression',
-    caption: 'Valence and arousal regression on the test split (RMSE, MAE lower is better; CORR, SAGR, CCC higher), with 95% intervals.',
+    caption: `Valence and arousal regression on the test split (${labelsWhere('lower')} lower is better; ${labelsWhere('higher')} higher), with 95% intervals.`,
     build: (context) => {
       const runs = context.imageRuns.filter((run) => run.config.model.head.tasks.includes('valence_arousal') || splitMetrics(run, 'test')?.valence !== undefined);
       if (runs.length === 0) return undefined;
-      const keys = ['rmse', 'mae', 'corr', 'sagr', 'ccc'] as const;
+      const metrics = metricsOf('regression');
       return {
-        head: ['Model', 'Target', 'RMSE', 'MAE', 'CORR', 'SAGR', 'CCC'],
-        numeric: [2, 3, 4, 5, 6],
+        head: ['Model', 'Target', ...metrics.map((metric) => metric.label)],
+        numeric: metrics.map((_, i) => i + 2),
         rows: runs.flatMap((run) =>
           (['valence', 'arousal'] as const).map((target) => {
             const m = splitMetrics(run, 'test')?.[target];
-            return [text(run.summary.name), target, ...keys.map((k) => estimateCell(context, run, 'test', `${target} ${k.toUpperCase()}`, m?.[k]))];
+            const values = m as unknown as Record<string, Estimate | undefined> | undefined;
+            return [text(run.summary.name), target, ...metrics.map((metric) => estimateCell(context, run, 'test', `${target} ${metric.label}`, values?.[metric.key]))];
           }),
         ),
       };

@@ -6,6 +6,8 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
+import { z } from 'zod';
+import { readJsonFile, readJsonOrUndefined } from '../json_file.ts';
 import { projectRoot } from '../paths.ts';
 import { RUN_FILES } from './run_files.ts';
 
@@ -50,7 +52,7 @@ let cachedVersion: string | undefined;
 export function codeVersion(): string {
   if (cachedVersion !== undefined) return cachedVersion;
   const root = projectRoot();
-  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { name: string; version: string };
+  const pkg = readJsonFile(join(root, 'package.json'), z.looseObject({ name: z.string(), version: z.string() }), 'reinstall percept (its package.json names its version)');
   const src = join(root, 'src');
   const hash = createHash('sha256');
   // An installed package without its sources is identified by its version alone.
@@ -61,12 +63,13 @@ export function codeVersion(): string {
 }
 
 /** What a reusable run must match. */
-export interface RunKey {
+export const RUN_KEY = z.looseObject({
   /** The resolved config, as config.json holds it. */
-  config: unknown;
-  dataHash: string;
-  codeVersion: string;
-}
+  config: z.unknown(),
+  dataHash: z.string(),
+  codeVersion: z.string(),
+});
+export type RunKey = z.infer<typeof RUN_KEY>;
 
 /**
  * True when `dir` holds a finished run (summary.json is written last) of the same config, data and code.
@@ -78,12 +81,8 @@ export function isReusable(dir: string, key: RunKey): boolean {
   const summaryFile = join(dir, RUN_FILES.summary);
   const configFile = join(dir, RUN_FILES.config);
   if (!existsSync(summaryFile) || !existsSync(configFile) || !statSync(summaryFile).isFile()) return false;
-  try {
-    const summary = JSON.parse(readFileSync(summaryFile, 'utf8')) as { dataHash?: unknown; codeVersion?: unknown };
-    const config: unknown = JSON.parse(readFileSync(configFile, 'utf8'));
-    // Compare through JSON so that undefined fields and key order do not matter.
-    return summary.dataHash === key.dataHash && summary.codeVersion === key.codeVersion && isDeepStrictEqual(config, JSON.parse(JSON.stringify(key.config)));
-  } catch {
-    return false;
-  }
+  const summary = readJsonOrUndefined(summaryFile, RUN_KEY.omit({ config: true }));
+  const config = readJsonOrUndefined(configFile, z.unknown());
+  // Compare through JSON so that undefined fields and key order do not matter.
+  return summary?.dataHash === key.dataHash && summary.codeVersion === key.codeVersion && config !== undefined && isDeepStrictEqual(config, JSON.parse(JSON.stringify(key.config)));
 }

@@ -5,6 +5,8 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { UserError } from '../errors.ts';
+import { describeIssues, parseJsonText } from '../json_file.ts';
+import { monitorMode } from '../metrics/registry.ts';
 
 const positiveInt = z.number().int().positive();
 const fraction = z.number().min(0).max(1);
@@ -46,7 +48,7 @@ const DATA = z.strictObject({
   augment: AUGMENT.default(AUGMENT.parse({})),
 });
 
-const TASK = z.enum(['expression', 'valence_arousal', 'forecast']);
+const TASK = z.enum(['classification', 'valence_arousal', 'forecast']);
 
 const HEAD = z.strictObject({
   /**
@@ -60,7 +62,7 @@ const HEAD = z.strictObject({
   /** BatchNorm + LeakyReLU after each dense layer (the AdamW assignment's head). */
   batchNorm: z.boolean().default(false),
   activation: z.enum(['relu', 'leaky_relu']).default('relu'),
-  tasks: z.array(TASK).min(1).default(['expression']),
+  tasks: z.array(TASK).min(1).default(['classification']),
   /** Loss weight per task; a task left out weighs 1. */
   lossWeights: z.partialRecord(TASK, z.number().min(0)).default({}),
 });
@@ -104,13 +106,20 @@ const OPTIMIZER = z.strictObject({
   epsilon: z.number().positive().optional(),
 });
 
+/** A logged figure to watch: a loss, or a metric of the registry whose direction (min or max) it knows. */
+const MONITOR = z
+  .string()
+  .refine((name) => monitorMode(name) !== undefined, {
+    error: (issue) => `'${String(issue.input)}' is neither a loss nor a metric percept knows (src/metrics/registry.ts). Fix: monitor val_loss, val_acc or val_<task>_loss / _acc / _mae, e.g. "val_classification_acc"`,
+  });
+
 const SCHEDULE = z.discriminatedUnion('name', [
   z.strictObject({ name: z.literal('constant') }),
   z.strictObject({ name: z.literal('step'), stepSize: positiveInt, gamma: z.number().positive().default(0.1) }),
   z.strictObject({ name: z.literal('cosine'), minLr: z.number().min(0).default(0) }),
   z.strictObject({
     name: z.literal('plateau'),
-    monitor: z.string().default('val_loss'),
+    monitor: MONITOR.default('val_loss'),
     factor: z.number().positive().lt(1).default(0.1),
     patience: positiveInt.default(3),
     minLr: z.number().min(0).default(0),
@@ -118,7 +127,7 @@ const SCHEDULE = z.discriminatedUnion('name', [
 ]);
 
 const EARLY_STOPPING = z.strictObject({
-  monitor: z.string().default('val_loss'),
+  monitor: MONITOR.default('val_loss'),
   mode: z.enum(['min', 'max', 'auto']).default('auto'),
   minDelta: z.number().min(0).default(0),
   patience: positiveInt.default(5),
@@ -174,14 +183,50 @@ export function deepMerge(base: unknown, override: unknown): unknown {
   return merged;
 }
 
-/** `train.optimizer.lr: Too small: expected number to be >0` from a zod issue, with the file. */
-function describeIssue(source: string, issue: z.core.$ZodIssue): string {
-  const path = issue.path.length > 0 ? issue.path.join('.') : '(top level)';
-  return `${source}: ${path}: ${issue.message}`;
+/** `value` with `update` applied at `path` (plain objects copied on the way down); `value` itself where the path is absent. */
+function updateAt(value: unknown, path: readonly string[], update: (found: unknown) => unknown): unknown {
+  if (path.length === 0) return update(value);
+  const [key, ...rest] = path as [string, ...string[]];
+  if (!isPlainObject(value) || !(key in value)) return value;
+  return { ...value, [key]: updateAt(value[key], rest, update) };
 }
 
 /**
- * Validates a config object, applies a profile's overrides, and fills in the defaults.
+ * A config object with the names of earlier releases upgraded, and one deprecation line per upgraded name, naming
+ * the file, the field and the fix. The classification task was called `expression` (after AffectNet's labels): in
+ * model.head.tasks and lossWeights, and in a monitored log such as `val_expression_loss`.
+ *
+ * @example
+ * upgradeDeprecatedNames({ model: { head: { tasks: ['expression'] } } }, 'a.json').deprecations;
+ * // ["a.json: model.head.tasks: 'expression' is deprecated and read as 'classification'. Fix: write 'classification'"]
+ */
+export function upgradeDeprecatedNames(raw: unknown, source: string): { value: unknown; deprecations: string[] } {
+  const deprecations: string[] = [];
+  const renamer = (field: string) => (name: string): string => {
+    const renamed = name.replace(/^(val_)?expression(_|$)/, '$1classification$2');
+    if (renamed !== name) deprecations.push(`${source}: ${field}: '${name}' is deprecated and read as '${renamed}'. Fix: write '${renamed}'`);
+    return renamed;
+  };
+  const names = (field: string) => (found: unknown): unknown => (Array.isArray(found) ? found.map((name: unknown) => (typeof name === 'string' ? renamer(field)(name) : name)) : found);
+  const keys = (field: string) => (found: unknown): unknown => (isPlainObject(found) ? Object.fromEntries(Object.entries(found).map(([key, entry]) => [renamer(field)(key), entry])) : found);
+  const text = (field: string) => (found: unknown): unknown => (typeof found === 'string' ? renamer(field)(found) : found);
+  let value = updateAt(raw, ['model', 'head', 'tasks'], names('model.head.tasks'));
+  value = updateAt(value, ['model', 'head', 'lossWeights'], keys('model.head.lossWeights'));
+  value = updateAt(value, ['train', 'earlyStopping', 'monitor'], text('train.earlyStopping.monitor'));
+  value = updateAt(value, ['train', 'schedule', 'monitor'], text('train.schedule.monitor'));
+  return { value, deprecations };
+}
+
+/** upgradeDeprecatedNames, with each deprecation line on stderr (`percept: ...`). */
+export function upgradeWithWarnings(raw: unknown, source: string): unknown {
+  const { value, deprecations } = upgradeDeprecatedNames(raw, source);
+  for (const line of deprecations) console.warn(`percept: ${line}`);
+  return value;
+}
+
+/**
+ * Validates a config object, applies a profile's overrides, and fills in the defaults. Names of earlier releases are
+ * read with a deprecation warning on stderr (upgradeDeprecatedNames).
  *
  * @example
  * const config = parseExperimentConfig(JSON.parse(text), 'configs/mobilenetv2.json', 'quick');
@@ -195,20 +240,20 @@ export function parseExperimentConfig(raw: unknown, source: string, profile?: st
     }
     value = deepMerge(raw, profiles[profile]);
   }
-  const parsed = EXPERIMENT_CONFIG.safeParse(value);
+  const parsed = EXPERIMENT_CONFIG.safeParse(upgradeWithWarnings(value, source));
   if (!parsed.success) {
-    throw new UserError(`${parsed.error.issues.map((issue) => describeIssue(source, issue)).join('\n')}\nFix: correct the field(s) above (docs/ARCHITECTURE.md §3 lists the config).`);
+    throw new UserError(`${describeIssues(source, parsed.error)}\nFix: correct the field(s) above (docs/ARCHITECTURE.md §3 lists the config).`);
   }
   return parsed.data;
 }
 
 /** Reads and validates a config file. */
 export function readExperimentConfig(file: string, profile?: string): ExperimentConfig {
-  let raw: unknown;
+  let text: string;
   try {
-    raw = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (error) {
-    throw new UserError(`${file}: ${error instanceof SyntaxError ? `not valid JSON (${error.message})` : 'cannot be read'}. Fix: give the path of an experiment config .json`);
+    text = readFileSync(file, 'utf8');
+  } catch {
+    throw new UserError(`${file}: cannot be read. Fix: give the path of an experiment config .json`);
   }
-  return parseExperimentConfig(raw, file, profile);
+  return parseExperimentConfig(parseJsonText(text, file, 'give the path of an experiment config .json'), file, profile);
 }

@@ -26,7 +26,7 @@ function tinyConfig(name: string, overrides: Record<string, unknown> = {}) {
       name,
       seed: 3,
       data: { format: 'affectnet', path: synth, imageSize: 16 },
-      model: { arch: 'simple_cnn', head: { dense: [16], dropout: 0.2, tasks: ['expression', 'valence_arousal'] } },
+      model: { arch: 'simple_cnn', head: { dense: [16], dropout: 0.2, tasks: ['classification', 'valence_arousal'] } },
       train: { batchSize: 16, epochs: 2, optimizer: { name: 'adam', lr: 0.003 }, earlyStopping: { patience: 2 } },
       profiles: { override: overrides },
     },
@@ -173,7 +173,7 @@ test('Fashion-MNIST-style idx data trains through the same path, and a later run
   assert.equal(run.split!.splits['test']!.count, 20);
   assert.equal(run.metrics!['test']!.classification!.n, 20);
 
-  const target = await runExperiment(tinyConfig('transfer', { data: { imageSize: 28 }, model: { weights: 'run:fashion', freeze: 'base', head: { tasks: ['expression'] } }, train: { epochs: 1 } }), { out: runs });
+  const target = await runExperiment(tinyConfig('transfer', { data: { imageSize: 28 }, model: { weights: 'run:fashion', freeze: 'base', head: { tasks: ['classification'] } }, train: { epochs: 1 } }), { out: runs });
   const from = new Map(readLayersWeights(join(source.dir, 'model')).map((entry) => [entry.name, entry.tensor]));
   const to = new Map(readLayersWeights(join(target.dir, 'model')).map((entry) => [entry.name, entry.tensor]));
   assert.deepEqual(to.get('block2_conv2/kernel')!.dataSync(), from.get('block2_conv2/kernel')!.dataSync());

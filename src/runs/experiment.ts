@@ -17,7 +17,8 @@ import { hasCheckpoint, publishedCheckpoint } from '../train/checkpoint.ts';
 import { ProgressCallback, type ProgressEvent } from '../train/progress.ts';
 import { train } from '../train/trainer.ts';
 import { writeJsonAtomic } from '../atomic.ts';
-import { codeVersion, isReusable, type RunKey } from './cache_key.ts';
+import { codeVersion, isReusable, RUN_KEY, type RunKey } from './cache_key.ts';
+import { parseJsonText, readJsonOrUndefined } from '../json_file.ts';
 import { parseExperimentConfig, readExperimentConfig, type ExperimentConfig } from './config.ts';
 import { readProblemsFile } from './problems_file.ts';
 import { writeExamples } from './examples.ts';
@@ -129,12 +130,7 @@ function assertApartFromInputs(dir: string, config: ExperimentConfig, runsRoot: 
 
 /** The run key a checkpoint was made for; undefined when the file is missing or damaged (the checkpoint then cannot be trusted). */
 function readRunKey(file: string): RunKey | undefined {
-  if (!existsSync(file)) return undefined;
-  try {
-    return JSON.parse(readFileSync(file, 'utf8')) as RunKey;
-  } catch {
-    return undefined;
-  }
+  return readJsonOrUndefined(file, RUN_KEY);
 }
 
 function countLayers(model: ExperimentModel): RunSummary['layers'] {
@@ -179,7 +175,8 @@ async function runLocked(config: ExperimentConfig, dir: string, runsRoot: string
   if (previous !== undefined && 'error' in previous) log(`${join(dir, PROBLEMS_FILE)}: ${previous.error}; retraining instead of reusing the finished run`);
   if (previous !== undefined && 'items' in previous) {
     log(`reusing the finished run ${dir} (same config, data and code; --force retrains)`);
-    const summary = parseRunFile('summary', JSON.parse(readFileSync(join(dir, RUN_FILES.summary), 'utf8')), join(dir, RUN_FILES.summary));
+    const summaryFile = join(dir, RUN_FILES.summary);
+    const summary = parseRunFile('summary', parseJsonText(readFileSync(summaryFile, 'utf8'), summaryFile, 'rerun with --force'), summaryFile);
     return { dir, summary, reused: true, resumedFrom: 0, cachedFeatures: cachesFeatures(config), skipped: previous.items };
   }
   prepareDirectory(dir, config, key, options, log);
@@ -250,7 +247,7 @@ async function runLocked(config: ExperimentConfig, dir: string, runsRoot: string
   writeRunFile(dir, 'metrics', metrics);
   writePredictions(dir, records);
   writeRunFile(dir, 'split', loaded.data.splitFile);
-  if (loaded.kind === 'image' && config.model.head.tasks.includes('expression')) {
+  if (loaded.kind === 'image' && config.model.head.tasks.includes('classification')) {
     const byId = new Map(loaded.data.dataset.items.map((item) => [item.id, item]));
     writeRunFile(dir, 'examples', await writeExamples(join(dir, 'examples'), records, byId, classNames));
   }

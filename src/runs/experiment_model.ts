@@ -22,7 +22,7 @@ export type Task = ExperimentConfig['model']['head']['tasks'][number];
 
 /** Loss and output units of each task (valence/arousal: 2 linear units; forecast: one step ahead). */
 const TASKS: Record<Task, { loss: LossName; units: (classes: number) => number; activation: 'softmax' | 'linear' }> = {
-  expression: { loss: 'sparse_categorical_crossentropy', units: (classes) => classes, activation: 'softmax' },
+  classification: { loss: 'sparse_categorical_crossentropy', units: (classes) => classes, activation: 'softmax' },
   valence_arousal: { loss: 'mse', units: () => 2, activation: 'linear' },
   forecast: { loss: 'mse', units: () => 1, activation: 'linear' },
 };
@@ -63,7 +63,7 @@ function loadBaseWeights(model: ExperimentModel, weights: string, runsRoot: stri
 }
 
 /**
- * Builds the experiment's model. `classes` is the dataset's class count (expression task); `inputSize` the image side or
+ * Builds the experiment's model. `classes` is the dataset's class count (classification task); `inputSize` the image side or
  * the series window; `runsRoot` resolves 'run:NAME' weights.
  *
  * @example

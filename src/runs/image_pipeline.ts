@@ -38,13 +38,13 @@ function limitItems(items: DataItem[], limit: number | undefined, seed: number):
 
 /** Refuses a classification task on fewer than two classes among the usable items (a one-class softmax learns nothing). */
 function checkClasses(config: ExperimentConfig, dataset: Dataset): void {
-  if (!config.model.head.tasks.includes('expression')) return;
+  if (!config.model.head.tasks.includes('classification')) return;
   const found = [...new Set(dataset.items.map((item) => item.label!))];
   if (found.length >= 2) return;
   const name = dataset.classes[found[0]!] ?? String(found[0]);
   throw new UserError(
-    `${config.data.path}: only one class found ('${name}', all ${dataset.items.length} usable items); model.head.tasks 'expression' needs at least 2. ` +
-      `Fix: add items of other classes (for imagefolder, one folder per class), or drop 'expression' from model.head.tasks`,
+    `${config.data.path}: only one class found ('${name}', all ${dataset.items.length} usable items); model.head.tasks 'classification' needs at least 2. ` +
+      `Fix: add items of other classes (for imagefolder, one folder per class), or drop 'classification' from model.head.tasks`,
   );
 }
 
@@ -79,9 +79,9 @@ export async function loadImageData(config: ExperimentConfig, problems: ProblemL
   const { dataset } = await verifyDataset({ ...opened, items: limitItems(opened.items, config.data.limit, config.seed) });
   problems.add(dataset.problems);
   const tasks = config.model.head.tasks;
-  if (tasks.includes('forecast')) throw new UserError(`model.head.tasks: 'forecast' needs data.format 'timeseries', not '${dataset.format}'. Fix: use 'expression' or 'valence_arousal'`);
-  if (tasks.includes('expression') && dataset.items.some((item) => item.label === undefined)) {
-    throw new UserError(`${config.data.path}: some items have no class label, which model.head.tasks 'expression' needs. Fix: label every item or drop the task`);
+  if (tasks.includes('forecast')) throw new UserError(`model.head.tasks: 'forecast' needs data.format 'timeseries', not '${dataset.format}'. Fix: use 'classification' or 'valence_arousal'`);
+  if (tasks.includes('classification') && dataset.items.some((item) => item.label === undefined)) {
+    throw new UserError(`${config.data.path}: some items have no class label, which model.head.tasks 'classification' needs. Fix: label every item or drop the task`);
   }
   if (tasks.includes('valence_arousal') && !dataset.items.some((item) => item.valence !== undefined)) {
     throw new UserError(`${config.data.path}: no item has valence/arousal, which model.head.tasks 'valence_arousal' needs. Fix: use an affectnet or csv dataset with valence and arousal`);
@@ -125,7 +125,7 @@ export function cachesFeatures(config: ExperimentConfig): boolean {
 function targetsOf(batch: DataBatch, tasks: readonly Task[]): Tensor[] {
   const n = batch.ids.length;
   return tasks.map((task) => {
-    if (task === 'expression') return tf.tensor1d(batch.labels!, 'int32');
+    if (task === 'classification') return tf.tensor1d(batch.labels!, 'int32');
     const pairs = new Float32Array(2 * n);
     for (let i = 0; i < n; i++) {
       pairs[2 * i] = batch.valence?.[i] ?? NaN;
@@ -204,7 +204,7 @@ function predictionRecords(split: string, outputs: Outputs, tasks: readonly Task
     const record: Prediction = { id, split };
     tasks.forEach((task, i) => {
       const values = outputs.values[i]![row]!;
-      if (task === 'expression') {
+      if (task === 'classification') {
         record.true = item.label ?? null;
         record.pred = values.indexOf(Math.max(...values));
         record.probs = values;

@@ -19,7 +19,7 @@ const SUMMARY: RunSummary = {
   input: [32, 32, 3],
   params: { total: 1000, trainable: 800, frozen: 200 },
   layers: { total: 10, trainable: 6, frozen: 4 },
-  losses: { expression: 'categorical_crossentropy' },
+  losses: { classification: 'categorical_crossentropy' },
   classNames: ['a', 'b', 'c'],
   weights: 'none',
   backend: 'cpu',

@@ -19,8 +19,10 @@ import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { UserError } from '../errors.ts';
 import type { MetricsFile, PredictionRecord } from '../metrics/evaluate.ts';
+import { metricsOf, TOP_K_KEY, type MetricTask } from '../metrics/registry.ts';
 import { writeFileAtomic } from '../atomic.ts';
-import { EXPERIMENT_CONFIG, type ExperimentConfig } from './config.ts';
+import { parseJson, parseJsonText } from '../json_file.ts';
+import { EXPERIMENT_CONFIG, upgradeWithWarnings, type ExperimentConfig } from './config.ts';
 
 /** File names inside a run directory, in one place so writers and readers agree. */
 export const RUN_FILES = {
@@ -52,47 +54,43 @@ const CURVES = z.strictObject({
   pr: z.strictObject({ recall: z.array(z.number()), precision: z.array(z.number()), ap: nanable }),
 });
 
-const TOP_K = /^top\d+$/;
+/** Each registry metric of `task` as an estimate; those that need class probabilities may be absent. */
+function metricShape(task: MetricTask): Record<string, z.ZodType> {
+  return Object.fromEntries(metricsOf(task).filter((metric) => metric.key !== 'topK').map((metric) => [metric.key, metric.needsProbabilities === true ? ESTIMATE.optional() : ESTIMATE]));
+}
+
+/** What a classification section holds besides its scalar metrics. */
+const CLASSIFICATION_PARTS = {
+  n: count,
+  per_class: z.record(z.string(), PER_CLASS),
+  confusion_matrix: z.strictObject({ labels: z.array(z.string()), matrix: z.array(z.array(z.number().min(0))) }),
+  curves: z.record(z.string(), CURVES).optional(),
+};
 
 /**
- * Classification metrics (src/metrics/classification.ts). `topK` (k = min(5, classes - 1)) is the one key whose name
- * varies, so unknown keys are let through the object and then checked to be `top<k>` estimates.
+ * Classification metrics (src/metrics/classification.ts), one key per metric of the registry (src/metrics/registry.ts).
+ * Top-k (k = min(5, classes - 1)) is the one key whose name varies, so unknown keys are let through the object and
+ * then checked to be `top<k>` estimates.
  */
-const CLASSIFICATION = z
-  .looseObject({
-    n: count,
-    accuracy: ESTIMATE,
-    precision_macro: ESTIMATE,
-    recall_macro: ESTIMATE,
-    f1_macro: ESTIMATE,
-    f1_weighted: ESTIMATE,
-    kappa: ESTIMATE,
-    auc_roc_macro: ESTIMATE.optional(),
-    auc_pr_macro: ESTIMATE.optional(),
-    krippendorff_alpha: ESTIMATE,
-    per_class: z.record(z.string(), PER_CLASS),
-    confusion_matrix: z.strictObject({ labels: z.array(z.string()), matrix: z.array(z.array(z.number().min(0))) }),
-    curves: z.record(z.string(), CURVES).optional(),
-  })
-  .transform((value, context) => {
-    const known = new Set(['n', 'accuracy', 'precision_macro', 'recall_macro', 'f1_macro', 'f1_weighted', 'kappa', 'auc_roc_macro', 'auc_pr_macro', 'krippendorff_alpha', 'per_class', 'confusion_matrix', 'curves']);
-    const out: Record<string, unknown> = { ...value };
-    for (const key of Object.keys(value)) {
-      if (known.has(key)) continue;
-      if (!TOP_K.test(key)) {
-        context.addIssue({ code: 'custom', path: [key], message: `unknown metric (valid: ${[...known].join(', ')}, top<k>)` });
-        continue;
-      }
-      const parsed = ESTIMATE.safeParse(value[key]);
-      if (parsed.success) out[key] = parsed.data;
-      else for (const issue of parsed.error.issues) context.addIssue({ ...issue, path: [key, ...issue.path] } as z.core.$ZodRawIssue);
+const CLASSIFICATION = z.looseObject({ ...CLASSIFICATION_PARTS, ...metricShape('classification') }).transform((value, context) => {
+  const known = new Set([...Object.keys(CLASSIFICATION_PARTS), ...Object.keys(metricShape('classification'))]);
+  const out: Record<string, unknown> = { ...value };
+  for (const key of Object.keys(value)) {
+    if (known.has(key)) continue;
+    if (!TOP_K_KEY.test(key)) {
+      context.addIssue({ code: 'custom', path: [key], message: `unknown metric (valid: ${[...known].join(', ')}, top<k>)` });
+      continue;
     }
-    return out;
-  });
+    const parsed = ESTIMATE.safeParse(value[key]);
+    if (parsed.success) out[key] = parsed.data;
+    else for (const issue of parsed.error.issues) context.addIssue({ ...issue, path: [key, ...issue.path] } as z.core.$ZodRawIssue);
+  }
+  return out;
+});
 
-const REGRESSION = z.strictObject({ n: count, rmse: ESTIMATE, mae: ESTIMATE, corr: ESTIMATE, sagr: ESTIMATE, ccc: ESTIMATE });
+const REGRESSION = z.strictObject({ n: count, ...metricShape('regression') });
 
-const SERIES = z.strictObject({ n: count, mse: ESTIMATE, mae: ESTIMATE, naive_mse: ESTIMATE, naive_mae: ESTIMATE });
+const SERIES = z.strictObject({ n: count, ...metricShape('series') });
 
 const SPLIT_METRICS = z.strictObject({
   classification: CLASSIFICATION.optional(),
@@ -120,7 +118,7 @@ export const RUN_SUMMARY = z.strictObject({
   layers: z.strictObject({ total: count, trainable: count, frozen: count }),
   /** Where a freeze cut fell, in words (e.g. 'after block_13_add: 2 blocks trainable'), when freezing was used. */
   freezeCut: z.string().optional(),
-  /** Loss per output, e.g. {expression: 'categorical_crossentropy', valence_arousal: 'mse'}. */
+  /** Loss per output, e.g. {classification: 'categorical_crossentropy', valence_arousal: 'mse'}. */
   losses: z.record(z.string(), z.string()),
   /** Class names in index order, for classification runs. */
   classNames: z.array(z.string()).optional(),
@@ -256,23 +254,10 @@ export function isSeriesRun(run: Pick<Run, 'config'>): boolean {
   return run.config.data.format === 'timeseries' || run.config.model.head.tasks.includes('forecast');
 }
 
-/** `runs/a/metrics.json: test.classification.accuracy.ci: expected array` for each issue. */
-function describe(file: string, error: z.ZodError, prefix = ''): string {
-  return error.issues.map((issue) => `${file}: ${prefix}${issue.path.length > 0 ? issue.path.join('.') : '(top level)'}: ${issue.message}`).join('\n');
-}
+const REWRITE_FIX = 'rewrite the file with the current percept (docs/ARCHITECTURE.md §3 lists the run files).';
 
 function parseWith<T extends z.ZodType>(schema: T, raw: unknown, file: string, prefix = ''): z.output<T> {
-  const parsed = schema.safeParse(raw);
-  if (!parsed.success) throw new UserError(`${describe(file, parsed.error, prefix)}\nFix: rewrite the file with the current percept (docs/ARCHITECTURE.md §3 lists the run files).`);
-  return parsed.data;
-}
-
-function readJson(file: string): unknown {
-  try {
-    return JSON.parse(readFileSync(file, 'utf8'));
-  } catch (error) {
-    throw new UserError(`${file}: ${error instanceof SyntaxError ? `not valid JSON (${error.message})` : 'cannot be read'}. Fix: rerun the run or remove it from the list.`);
-  }
+  return parseJson(schema, raw, file, REWRITE_FIX, prefix);
 }
 
 /**
@@ -282,7 +267,8 @@ function readJson(file: string): unknown {
  * const summary = parseRunFile('summary', JSON.parse(text), 'runs/a/summary.json');
  */
 export function parseRunFile<K extends Exclude<RunFileKey, 'predictions'>>(key: K, raw: unknown, file: string): ParsedRunFile[K] {
-  return parseWith(RUN_SCHEMAS[key], raw, file) as ParsedRunFile[K];
+  // A run's config.json from an earlier release is read as configs are: renamed fields under their new names.
+  return parseWith(RUN_SCHEMAS[key], key === 'config' ? upgradeWithWarnings(raw, file) : raw, file) as ParsedRunFile[K];
 }
 
 /** What each JSON run file parses to. */
@@ -359,19 +345,23 @@ export function readRun(dir: string): Run {
   for (const key of ['config', 'summary'] as const) {
     if (!existsSync(path(key))) throw new UserError(`${join(dir, RUN_FILES[key])}: missing, so ${dir} is not a finished run. Fix: run 'percept train' to completion or drop it from the list.`);
   }
+  const read = <K extends Exclude<RunFileKey, 'predictions'>>(key: K): ParsedRunFile[K] => {
+    const shown = join(dir, RUN_FILES[key]);
+    return parseRunFile(key, parseJsonText(readFileSync(path(key), 'utf8'), shown, 'rerun the run or remove it from the list.'), shown);
+  };
   const missing: string[] = [];
   const optional = <K extends 'history' | 'metrics' | 'split' | 'examples'>(key: K): ParsedRunFile[K] | undefined => {
     if (!existsSync(path(key))) {
       missing.push(RUN_FILES[key]);
       return undefined;
     }
-    return parseRunFile(key, readJson(path(key)), join(dir, RUN_FILES[key]));
+    return read(key);
   };
-  const summary = parseRunFile('summary', readJson(path('summary')), join(dir, RUN_FILES.summary));
+  const summary = read('summary');
   const run: Run = {
     dir: root,
     name: summary.name,
-    config: parseRunFile('config', readJson(path('config')), join(dir, RUN_FILES.config)),
+    config: read('config'),
     summary,
     missing,
   };

@@ -9,19 +9,22 @@ import { randomUUID } from 'node:crypto';
 import { linkSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { z } from 'zod';
 import { UserError } from '../errors.ts';
+import { parseJsonOrUndefined } from '../json_file.ts';
 
 /** The lock file inside a run folder. */
 export const LOCK_FILE = '.percept-lock.json';
 
 /** What a lock file holds: who writes the folder. */
-interface LockHolder {
-  pid: number;
-  host: string;
-  startedAt: string;
+const LOCK_HOLDER = z.looseObject({
+  pid: z.number().int().positive(),
+  host: z.string(),
+  startedAt: z.string(),
   /** Tells this process's lock from a later one of the same PID. */
-  token: string;
-}
+  token: z.string(),
+});
+type LockHolder = z.infer<typeof LOCK_HOLDER>;
 
 /** A held lock. */
 export interface RunLock {
@@ -58,12 +61,9 @@ function readLock(file: string): Read {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { state: 'gone' };
     throw error;
   }
-  let holder: LockHolder;
-  try {
-    holder = JSON.parse(text) as LockHolder;
-  } catch {
-    return { state: age < FRESH_MS ? 'held' : 'stale', text, holder: undefined };
-  }
+  const holder = parseJsonOrUndefined(text, LOCK_HOLDER);
+  // A lock being written, or damaged: held while young, then taken over.
+  if (holder === undefined) return { state: age < FRESH_MS ? 'held' : 'stale', text, holder: undefined };
   // A PID can only be checked on its own machine: another host's lock is held until its owner says otherwise.
   return { state: holder.host !== hostname() || isAlive(holder.pid) ? 'held' : 'stale', text, holder };
 }

@@ -8,10 +8,12 @@
  * the CPU there. The CUDA libraries are the ones libtensorflow's RUNPATH looks for (`$ORIGIN/../nvidia/<name>/lib`),
  * at the versions the wheel's `and-cuda` extra pins, read from the wheel itself.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureNativePackage, downloadWheels, EXTRACT_MEMBER, GPU_PACKAGE, LIBRARY_WHEEL_PYTHON, TENSORFLOW_VERSION, extractLibtensorflow, run, tail, type Libtensorflow, type NativeStatus, type Python, type SetupLog } from './native_backend.ts';
 import { userCacheDir } from '../paths.ts';
+import { z } from 'zod';
+import { readJsonOrUndefined } from '../json_file.ts';
 
 /** The CUDA libraries libtensorflow finds through its RUNPATH (the rest of `and-cuda` it never loads). */
 export const CUDA_LIBRARIES = ['cublas', 'cuda_cupti', 'cuda_runtime', 'cudnn', 'cufft', 'cusolver', 'cusparse', 'nvjitlink'] as const;
@@ -58,7 +60,8 @@ export function ensureGpuLibtensorflow(python: Python, log: SetupLog): Libtensor
   const wheel = `tensorflow==${TENSORFLOW_VERSION}`;
   const dir = userCacheDir('libtensorflow', `tensorflow-${TENSORFLOW_VERSION}-gpu`);
   const cached = join(dir, CUDA_FILE);
-  if (existsSync(join(dir, 'lib', 'libtensorflow_cc.so.2')) && existsSync(cached)) return { dir, wheel, cuda: JSON.parse(readFileSync(cached, 'utf8')) as Record<string, string> };
+  const cachedPins = existsSync(join(dir, 'lib', 'libtensorflow_cc.so.2')) ? readJsonOrUndefined(cached, z.record(z.string(), z.string())) : undefined;
+  if (cachedPins !== undefined) return { dir, wheel, cuda: cachedPins };
   const [tensorflowWheel] = downloadWheels(python, [wheel], `${wheel} (about 590 MB) for its CUDA libtensorflow`, log, LIBRARY_WHEEL_PYTHON);
   const metadata = run(python.command, ['-c', READ_METADATA, tensorflowWheel!]);
   if (metadata.status !== 0) throw new Error(`reading ${tensorflowWheel}'s METADATA failed: ${tail(metadata.output)}`);

@@ -11,9 +11,11 @@
  * Where a working binding with the extension exists, it does nothing.
  */
 import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
-import { copyFileSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync, cpSync } from 'node:fs';
+import { copyFileSync, existsSync, linkSync, mkdirSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync, cpSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { z } from 'zod';
 import { UserError } from '../errors.ts';
+import { parseJsonOrUndefined, readJsonFile, readJsonOrUndefined } from '../json_file.ts';
 import { addBindingExtension } from './binding_extension.ts';
 import { projectRoot, userCacheDir } from '../paths.ts';
 
@@ -60,13 +62,14 @@ export interface SetupLog {
 }
 
 /** Where a wheel's libtensorflow came from, written next to the placed library for `doctor`. */
-export interface NativeSource {
-  wheel: string;
-  python: string;
-  builtAt: string;
+const NATIVE_SOURCE = z.looseObject({
+  wheel: z.string(),
+  python: z.string(),
+  builtAt: z.string(),
   /** The CUDA libraries placed beside it (the GPU build): PyPI package name to version. */
-  cuda?: Record<string, string>;
-}
+  cuda: z.record(z.string(), z.string()).optional(),
+});
+export type NativeSource = z.infer<typeof NATIVE_SOURCE>;
 
 /** A libtensorflow extracted from a wheel: the folder with lib/ and include/ (and nvidia/ for the GPU build). */
 export interface Libtensorflow {
@@ -96,13 +99,16 @@ export function tail(text: string, lines = 15): string {
  * stream (GPU builds print cuFFT/cuDNN/cuBLAS factory notices at level 2, even after the answer), so the last line
  * may be one of those.
  */
+/** What the probe process prints as its last JSON line. */
+const PROBE_ANSWER = z.object({ tfVersion: z.string(), extension: z.boolean(), gpu: z.boolean() });
+
 export function probeAnswer(output: string): { tfVersion: string; extension: boolean; gpu: boolean } | undefined {
   const line = output
     .split('\n')
     .map((text) => text.trim())
     .reverse()
     .find((text) => text.startsWith('{') && text.endsWith('}'));
-  return line === undefined ? undefined : (JSON.parse(line) as { tfVersion: string; extension: boolean; gpu: boolean });
+  return line === undefined ? undefined : parseJsonOrUndefined(line, PROBE_ANSWER);
 }
 
 /** Loads a tfjs-node package in a child process (a broken binding can abort the process that loads it). */
@@ -124,9 +130,7 @@ export function probeNative(root = projectRoot(), packageName: NativePackage = C
 }
 
 function pinnedTfjsNodeVersion(root: string): string {
-  const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
-    optionalDependencies?: Record<string, string>;
-  };
+  const manifest = readJsonFile(join(root, 'package.json'), z.looseObject({ optionalDependencies: z.record(z.string(), z.string()).optional() }), 'reinstall percept (npm ci)');
   const version = manifest.optionalDependencies?.['@tensorflow/tfjs-node'];
   if (version === undefined) throw new Error("package.json lacks optionalDependencies['@tensorflow/tfjs-node']");
   return version;
@@ -180,7 +184,7 @@ export const GPU_INSTALL_SCRIPT = 'echo "@tensorflow/tfjs-node-gpu: built by npx
  */
 function keepGpuBuildOnRebuild(target: string): void {
   const file = join(target, 'package.json');
-  const manifest = JSON.parse(readFileSync(file, 'utf8')) as { scripts?: Record<string, string> };
+  const manifest = readJsonFile(file, z.looseObject({ scripts: z.record(z.string(), z.string()).optional() }), 'npx percept setup --gpu --rebuild');
   if (manifest.scripts?.['install'] === GPU_INSTALL_SCRIPT) return;
   manifest.scripts = { ...manifest.scripts, install: GPU_INSTALL_SCRIPT };
   writeFileSync(file, JSON.stringify(manifest, null, 2) + '\n');
@@ -350,7 +354,7 @@ function nodeHeadersDir(): string | undefined {
 
 /** The N-API build version node-pre-gyp would pick: the highest that both Node and tfjs-node support. */
 function napiBuildVersion(target: string): number {
-  const manifest = JSON.parse(readFileSync(join(target, 'package.json'), 'utf8')) as { binary: { napi_versions: number[] } };
+  const manifest = readJsonFile(join(target, 'package.json'), z.looseObject({ binary: z.looseObject({ napi_versions: z.array(z.number().int()) }) }), 'npm ci (reinstalls tfjs-node)');
   const supported = Number(process.versions.napi);
   return Math.max(...manifest.binary.napi_versions.filter((version) => version <= supported));
 }
@@ -373,8 +377,7 @@ function buildBinding(target: string, log: SetupLog): void {
 
 /** What `doctor` shows: where the placed libtensorflow came from, if percept placed it. */
 export function nativeSource(root = projectRoot(), packageName: NativePackage = CPU_PACKAGE): NativeSource | undefined {
-  const file = join(packageDir(root, packageName), 'deps', SOURCE_FILE);
-  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as NativeSource) : undefined;
+  return readJsonOrUndefined(join(packageDir(root, packageName), 'deps', SOURCE_FILE), NATIVE_SOURCE);
 }
 
 export interface EnsureNativeOptions {

@@ -5,6 +5,7 @@
  */
 import type { LayersModel } from '@tensorflow/tfjs';
 import { tf } from '../tf.ts';
+import { monitorMode } from '../metrics/registry.ts';
 import { assignWeights, snapshotWeights, type NamedTensor } from '../models/weights_io.ts';
 
 /** Numbers logged for one batch or epoch: `loss`, `acc`, `val_loss`, `lr`, ... */
@@ -52,7 +53,7 @@ export class Callback {
 export interface MonitorArgs {
   /** Logged quantity to watch. Default 'val_loss'. */
   monitor?: string;
-  /** 'min': lower is better; 'max': higher is better; 'auto': 'max' for accuracy-like names, else 'min'. Default 'auto'. */
+  /** 'min': lower is better; 'max': higher is better; 'auto': the direction src/metrics/registry.ts declares (a loss goes down; an unknown name too, as in Keras). Default 'auto'. */
   mode?: 'min' | 'max' | 'auto';
   /** Smallest change that counts as an improvement. Default 0. */
   minDelta?: number;
@@ -73,7 +74,8 @@ export class Monitor {
   constructor(args: MonitorArgs = {}) {
     this.monitor = args.monitor ?? 'val_loss';
     const mode = args.mode ?? 'auto';
-    this.mode = mode !== 'auto' ? mode : /acc|auc|f1|kappa|ccc|corr|sagr|top\d/.test(this.monitor) ? 'max' : 'min';
+    // A name the registry cannot place goes down, as in Keras ('min' unless told otherwise).
+    this.mode = mode === 'auto' ? (monitorMode(this.monitor) ?? 'min') : mode;
     this.minDelta = Math.abs(args.minDelta ?? 0);
   }
 

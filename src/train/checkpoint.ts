@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { UserError, errorMessage } from '../errors.ts';
 import { writeFileAtomic, writeJsonAtomic } from '../atomic.ts';
+import { readJsonOrUndefined } from '../json_file.ts';
 import { encodedFiles, parseEncodedFiles, type EncodedWeights } from '../models/weights_io.ts';
 
 /** One epoch's record in history.json. */
@@ -206,16 +207,8 @@ function readFolder(source: string): Checkpoint {
  * publishedCheckpoint('runs/a/checkpoint'); // { epoch: 3, path: 'runs/a/checkpoint/epoch-0003' }
  */
 export function publishedCheckpoint(dir: string): { epoch: number; path: string } | undefined {
-  const parsed = LATEST_SCHEMA.safeParse(readJsonOrUndefined(join(dir, LATEST)));
-  return parsed.success ? { epoch: parsed.data.epoch, path: join(dir, parsed.data.folder) } : undefined;
-}
-
-function readJsonOrUndefined(file: string): unknown {
-  try {
-    return JSON.parse(readFileSync(file, 'utf8')) as unknown;
-  } catch {
-    return undefined;
-  }
+  const latest = readJsonOrUndefined(join(dir, LATEST), LATEST_SCHEMA);
+  return latest === undefined ? undefined : { epoch: latest.epoch, path: join(dir, latest.folder) };
 }
 
 /** Index in `folders` (newest first) of the folder `latest.json` publishes; throws DamagedCheckpoint when it names none. */

@@ -246,17 +246,17 @@ def finetune(out):
     randomize(base, rng)
     base.save_weights(os.path.join(out, "finetune.h5"))
     x = layers.GlobalAveragePooling2D(name="head_pool")(base.output)
-    output = layers.Dense(classes, activation="softmax", name="expression")(x)
+    output = layers.Dense(classes, activation="softmax", name="classification")(x)
     model = tf.keras.Model(base.input, output)
     head = [rng.normal(0, 0.01, (base.output.shape[-1], classes)), rng.normal(0, 0.01, (classes,))]
-    model.get_layer("expression").set_weights([h.astype(np.float32) for h in head])
+    model.get_layer("classification").set_weights([h.astype(np.float32) for h in head])
     write_f32(os.path.join(out, "finetune.head.f32"), np.concatenate([h.astype(np.float32).ravel() for h in head]))
     xs = rng.uniform(-1, 1, (steps, batch, size, size, 3)).astype(np.float32)
     ys = np.stack([rng.permutation(np.arange(batch) % classes) for _ in range(steps)]).astype(np.float32)
     write_f32(os.path.join(out, "finetune.x.f32"), xs)
     write_f32(os.path.join(out, "finetune.y0.f32"), ys)
-    compile_model(model, {"name": "adam", "lr": FINETUNE["lr"]}, [{"name": "expression", "loss": "sparse_categorical_crossentropy", "weight": 1}])
-    losses, _ = train(model, xs, {"expression": ys.astype("int32")})
+    compile_model(model, {"name": "adam", "lr": FINETUNE["lr"]}, [{"name": "classification", "loss": "sparse_categorical_crossentropy", "weight": 1}])
+    losses, _ = train(model, xs, {"classification": ys.astype("int32")})
     stats = {}
     for layer in base.layers:
         if isinstance(layer, layers.BatchNormalization):

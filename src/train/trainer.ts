@@ -149,7 +149,7 @@ export async function evaluateLoss(model: LayersModel, outputs: readonly OutputS
  *
  * @example
  * const { history } = await train({
- *   model, outputs: [{ name: 'expression', loss: 'sparse_categorical_crossentropy' }],
+ *   model, outputs: [{ name: 'classification', loss: 'sparse_categorical_crossentropy' }],
  *   train: tensorSource(x, [y], { batchSize: 32, shuffle: true, seed: 1 }), epochs: 10,
  *   optimizer: { name: 'adamw', lr: 1e-3, weightDecay: 1e-4 }, schedule: { name: 'cosine', minLr: 0 },
  *   callbacks: [earlyStopping({ patience: 3 }), terminalProgress()], checkpointDir: 'runs/a/checkpoint',

@@ -7,7 +7,7 @@ import type { LossName } from './losses.ts';
 
 /** One model output and how it is trained. */
 export interface OutputSpec {
-  /** Name used in the logs ('expression', 'valence_arousal'). */
+  /** Name used in the logs ('classification', 'valence_arousal'). */
   name: string;
   loss: LossName;
   /** Weight of this output's loss in the total. Default 1. */

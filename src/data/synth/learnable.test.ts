@@ -21,7 +21,7 @@ test('a ResNet18 learns the synthetic faces in minutes: kappa and valence CCC we
       name: 'learnable',
       seed: 1,
       data: { format: 'affectnet', path: join(dir, 'faces'), imageSize: 48, split: { train: 0.7, val: 0.15, test: 0.15, stratify: true } },
-      model: { arch: 'resnet18', weights: 'none', freeze: 'none', head: { dense: [128], dropout: 0.3, tasks: ['expression', 'valence_arousal'] } },
+      model: { arch: 'resnet18', weights: 'none', freeze: 'none', head: { dense: [128], dropout: 0.3, tasks: ['classification', 'valence_arousal'] } },
       // Early in training the validation score swings from epoch to epoch; the best epoch is the one evaluated.
       train: { batchSize: 32, epochs: 6, optimizer: { name: 'adam', lr: 1e-3 }, earlyStopping: { monitor: 'val_loss', patience: 6, restoreBestWeights: true } },
     },

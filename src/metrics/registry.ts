@@ -1,0 +1,101 @@
+/**
+ * Every metric percept reports, declared once: its key in metrics.json, its label, its task, which way is better,
+ * how many decimals it is printed with, and the scikit-learn / SciPy / krippendorff expression that computes the
+ * same figure. The trainer's monitor (min or max), the report's tables, the comparison chart, the notebook views,
+ * `percept metrics` and the parity test (src/metrics/registry.test.ts, which runs every reference in `.venv`) read it.
+ *
+ * Adding a metric: compute it in its task's module (classification.ts, regression.ts, series.ts) and add one line
+ * here; the parity test fails until the line has a reference that agrees.
+ */
+
+export type MetricTask = 'classification' | 'regression' | 'series';
+
+/** Where a metric appears in the report: the scores table, the agreement-and-ranking table, or its task's one table. */
+export type MetricGroup = 'scores' | 'agreement' | 'task';
+
+export interface MetricSpec {
+  /** Key in metrics.json under its task (top-k is written `top${k}`, e.g. `top5`). */
+  key: string;
+  label: string;
+  task: MetricTask;
+  better: 'higher' | 'lower';
+  group: MetricGroup;
+  /** Decimals in the terminal (`percept metrics`); the report prints 3 significant digits throughout. */
+  digits: number;
+  /**
+   * The reference implementation, a Python expression over the parity test's arrays: `y_true`, `y_pred`, `probs`,
+   * `labels` (class indices), `k` (classification); `truth`, `pred` (regression); `target`, `forecast`, `last` (series).
+   */
+  reference: string;
+  /** What the trainer logs for it per epoch (`acc`, `val_acc`, `<output>_acc`), when it logs it. */
+  logName?: string;
+  /** Computed only from class probabilities, so absent where predictions carry none. */
+  needsProbabilities?: true;
+}
+
+/** The key pattern of top-k accuracy in metrics.json. */
+export const TOP_K_KEY = /^top\d+$/;
+
+export const METRICS: readonly MetricSpec[] = [
+  { key: 'accuracy', label: 'Accuracy', task: 'classification', better: 'higher', group: 'scores', digits: 4, reference: 'accuracy_score(y_true, y_pred)', logName: 'acc' },
+  { key: 'topK', label: 'Top-k', task: 'classification', better: 'higher', group: 'scores', digits: 4, reference: 'top_k_accuracy_score(y_true, probs, k=k, labels=labels)', needsProbabilities: true },
+  { key: 'precision_macro', label: 'Precision (macro)', task: 'classification', better: 'higher', group: 'scores', digits: 4, reference: "precision_score(y_true, y_pred, average='macro', zero_division=0)" },
+  { key: 'recall_macro', label: 'Recall (macro)', task: 'classification', better: 'higher', group: 'scores', digits: 4, reference: "recall_score(y_true, y_pred, average='macro', zero_division=0)" },
+  { key: 'f1_macro', label: 'F1 (macro)', task: 'classification', better: 'higher', group: 'scores', digits: 4, reference: "f1_score(y_true, y_pred, average='macro', zero_division=0)" },
+  { key: 'f1_weighted', label: 'F1 (weighted)', task: 'classification', better: 'higher', group: 'scores', digits: 4, reference: "f1_score(y_true, y_pred, average='weighted', zero_division=0)" },
+  { key: 'kappa', label: 'Cohen κ', task: 'classification', better: 'higher', group: 'agreement', digits: 4, reference: 'cohen_kappa_score(y_true, y_pred)' },
+  { key: 'krippendorff_alpha', label: 'Krippendorff α', task: 'classification', better: 'higher', group: 'agreement', digits: 4, reference: "krippendorff.alpha(reliability_data=[y_true, y_pred], level_of_measurement='nominal')" },
+  { key: 'auc_roc_macro', label: 'AUC-ROC', task: 'classification', better: 'higher', group: 'agreement', digits: 4, reference: "roc_auc_score(label_binarize(y_true, classes=labels), probs, average='macro')", needsProbabilities: true },
+  { key: 'auc_pr_macro', label: 'AUC-PR', task: 'classification', better: 'higher', group: 'agreement', digits: 4, reference: "average_precision_score(label_binarize(y_true, classes=labels), probs, average='macro')", needsProbabilities: true },
+  { key: 'rmse', label: 'RMSE', task: 'regression', better: 'lower', group: 'task', digits: 4, reference: 'mean_squared_error(truth, pred) ** 0.5' },
+  { key: 'mae', label: 'MAE', task: 'regression', better: 'lower', group: 'task', digits: 4, reference: 'mean_absolute_error(truth, pred)', logName: 'mae' },
+  { key: 'corr', label: 'CORR', task: 'regression', better: 'higher', group: 'task', digits: 4, reference: 'pearsonr(truth, pred)[0]' },
+  { key: 'sagr', label: 'SAGR', task: 'regression', better: 'higher', group: 'task', digits: 4, reference: 'np.mean(np.sign(truth) == np.sign(pred))' },
+  { key: 'ccc', label: 'CCC', task: 'regression', better: 'higher', group: 'task', digits: 4, reference: '2 * np.cov(truth, pred, bias=True)[0, 1] / (truth.var() + pred.var() + (truth.mean() - pred.mean()) ** 2)' },
+  { key: 'mse', label: 'MSE', task: 'series', better: 'lower', group: 'task', digits: 4, reference: 'mean_squared_error(target, forecast)' },
+  { key: 'mae', label: 'MAE', task: 'series', better: 'lower', group: 'task', digits: 4, reference: 'mean_absolute_error(target, forecast)' },
+  { key: 'naive_mse', label: 'Naive MSE', task: 'series', better: 'lower', group: 'task', digits: 4, reference: 'mean_squared_error(target, last)' },
+  { key: 'naive_mae', label: 'Naive MAE', task: 'series', better: 'lower', group: 'task', digits: 4, reference: 'mean_absolute_error(target, last)' },
+];
+
+/**
+ * The metrics of one task, in report order; with `group`, only those of that report group.
+ *
+ * @example
+ * metricsOf('classification', 'agreement').map((m) => m.key); // ['kappa', 'krippendorff_alpha', 'auc_roc_macro', 'auc_pr_macro']
+ */
+export function metricsOf(task: MetricTask, group?: MetricGroup): MetricSpec[] {
+  return METRICS.filter((metric) => metric.task === task && (group === undefined || metric.group === group));
+}
+
+/**
+ * A task's metric by its metrics.json key (`top5` finds top-k); undefined for a key the registry does not declare.
+ *
+ * @example
+ * metricSpec('classification', 'kappa')?.label; // 'Cohen κ'
+ */
+export function metricSpec(task: MetricTask, key: string): MetricSpec | undefined {
+  const declared = TOP_K_KEY.test(key) ? 'topK' : key;
+  return METRICS.find((metric) => metric.task === task && metric.key === declared);
+}
+
+/**
+ * Whether a logged quantity improves by going down ('min') or up ('max'), from the registry: a loss goes down; a
+ * metric goes the way the registry says, whether logged by its key (`val_f1_macro`) or by the trainer's name for it
+ * (`val_acc`, `val_classification_acc`, `valence_arousal_mae`). Undefined for a name the registry cannot place.
+ *
+ * @example
+ * monitorMode('val_classification_acc'); // 'max'
+ * monitorMode('val_loss'); // 'min'
+ */
+export function monitorMode(logged: string): 'min' | 'max' | undefined {
+  const name = logged.replace(/^val_/, '');
+  if (name === 'loss' || name.endsWith('_loss')) return 'min';
+  const names = METRICS.flatMap((metric) => [metric.key, ...(metric.logName === undefined ? [] : [metric.logName])].map((alias) => ({ alias, metric })));
+  // The longest alias that names the whole log or its suffix after an output's name (`<output>_<metric>`).
+  const match = names
+    .filter(({ alias }) => name === alias || name.endsWith(`_${alias}`) || (alias === 'topK' && TOP_K_KEY.test(name.split('_').at(-1)!)))
+    .sort((a, b) => b.alias.length - a.alias.length)[0];
+  if (match === undefined) return undefined;
+  return match.metric.better === 'higher' ? 'max' : 'min';
+}
