@@ -9,13 +9,13 @@ import { join, resolve } from 'node:path';
 import { backendInfo } from '../tf.ts';
 import { UserError } from '../errors.ts';
 import type { Problem } from '../data/index.ts';
-import { evaluatePredictions } from '../metrics/evaluate.ts';
+import { evaluatePredictions, type MetricsFile } from '../metrics/evaluate.ts';
 import { architectures, countParams } from '../models/index.ts';
 import { resolveWeightSource } from '../models/weights.ts';
 import { EarlyStopping, type Callback } from '../train/callbacks.ts';
 import { hasCheckpoint, publishedCheckpoint } from '../train/checkpoint.ts';
 import { ProgressCallback, type ProgressEvent } from '../train/progress.ts';
-import { train } from '../train/trainer.ts';
+import { train, type TrainResult } from '../train/trainer.ts';
 import { writeJsonAtomic } from '../atomic.ts';
 import { codeVersion, isReusable, RUN_KEY, type RunKey } from './cache_key.ts';
 import { parseJsonText, readJsonOrUndefined } from '../json_file.ts';
@@ -26,6 +26,7 @@ import { buildExperimentModel, initialTrainableTop, type ExperimentModel } from 
 import { cachesFeatures, imageTraining, loadImageData, type ImageData } from './image_pipeline.ts';
 import { ProblemLog } from '../data/problem_log.ts';
 import { saveLayersModel } from '../models/model_files.ts';
+import type { FreezeSpec } from '../models/freeze.ts';
 import { assertWritableFolder, overlap } from './output_path.ts';
 import { clearRunFolder, openRunFolder } from './run_folder.ts';
 import { parseRunFile, PROBLEMS_FILE, RUN_FILES, writePredictions, writeRunFile, type Prediction, type RunSummary } from './run_files.ts';
@@ -164,24 +165,53 @@ export async function runExperiment(configOrPath: ExperimentConfig | string | ob
   }
 }
 
-/** `runExperiment` once the run folder is this process's: reuse, or prepare, train, evaluate and write. */
+/**
+ * `runExperiment` once the run folder is this process's, as named stages that each go down the layers once:
+ * load the data, reuse a finished run, build the model, fit it (every training stage, then the val/test
+ * predictions), evaluate the predictions, write the run.
+ */
 async function runLocked(config: ExperimentConfig, dir: string, runsRoot: string, options: RunExperimentOptions, log: (line: string) => void): Promise<RunExperimentResult> {
   const started = performance.now();
   const startedAt = new Date().toISOString();
   const problems = new ProblemLog();
-  const loaded: Loaded = config.data.format === 'timeseries' ? { kind: 'series', data: loadSeriesData(config, problems) } : { kind: 'image', data: await loadImageData(config, problems) };
+  const loaded = await loadData(config, problems);
   const key: RunKey = { config: JSON.parse(JSON.stringify(config)), dataHash: loaded.data.dataHash, codeVersion: codeVersion() };
-  const previous = options.force !== true && isReusable(dir, key) ? readProblemsFile(join(dir, PROBLEMS_FILE)) : undefined;
-  if (previous !== undefined && 'error' in previous) log(`${join(dir, PROBLEMS_FILE)}: ${previous.error}; retraining instead of reusing the finished run`);
-  if (previous !== undefined && 'items' in previous) {
-    log(`reusing the finished run ${dir} (same config, data and code; --force retrains)`);
-    const summaryFile = join(dir, RUN_FILES.summary);
-    const summary = parseRunFile('summary', parseJsonText(readFileSync(summaryFile, 'utf8'), summaryFile, 'rerun with --force'), summaryFile);
-    return { dir, summary, reused: true, resumedFrom: 0, cachedFeatures: cachesFeatures(config), skipped: previous.items };
-  }
+  const reused = reuseFinished(dir, key, config, options, log);
+  if (reused !== undefined) return reused;
   prepareDirectory(dir, config, key, options, log);
   writeRunFile(dir, 'config', config);
+  const built = buildModel(config, loaded, runsRoot);
+  const fitted = await fit(config, loaded, built, problems, dir, options, log);
+  const metrics = evaluate(fitted.records, built.classNames, config.seed);
+  const summary = await writeRun({ config, dir, key, loaded, built, fitted, metrics, skipped: problems.list(), startedAt, sessionStarted: started });
+  return { dir, summary, reused: false, resumedFrom: fitted.result.resumedFrom, cachedFeatures: fitted.cachedFeatures, skipped: problems.list() };
+}
 
+async function loadData(config: ExperimentConfig, problems: ProblemLog): Promise<Loaded> {
+  return config.data.format === 'timeseries' ? { kind: 'series', data: loadSeriesData(config, problems) } : { kind: 'image', data: await loadImageData(config, problems) };
+}
+
+/** The finished run in `dir` when it was made from the same config, data and code (and --force is not given). */
+function reuseFinished(dir: string, key: RunKey, config: ExperimentConfig, options: RunExperimentOptions, log: (line: string) => void): RunExperimentResult | undefined {
+  const previous = options.force !== true && isReusable(dir, key) ? readProblemsFile(join(dir, PROBLEMS_FILE)) : undefined;
+  if (previous !== undefined && 'error' in previous) log(`${join(dir, PROBLEMS_FILE)}: ${previous.error}; retraining instead of reusing the finished run`);
+  if (previous === undefined || !('items' in previous)) return undefined;
+  log(`reusing the finished run ${dir} (same config, data and code; --force retrains)`);
+  const summaryFile = join(dir, RUN_FILES.summary);
+  const summary = parseRunFile('summary', parseJsonText(readFileSync(summaryFile, 'utf8'), summaryFile, 'rerun with --force'), summaryFile);
+  return { dir, summary, reused: true, resumedFrom: 0, cachedFeatures: cachesFeatures(config), skipped: previous.items };
+}
+
+interface Built {
+  model: ExperimentModel;
+  /** The dataset's classes (empty for a series). */
+  classNames: readonly string[];
+  arch: string;
+  /** The freeze of the first stage, before any stage's trainableTop overrides it. */
+  initialTop: FreezeSpec;
+}
+
+function buildModel(config: ExperimentConfig, loaded: Loaded, runsRoot: string): Built {
   const classNames = loaded.kind === 'image' ? loaded.data.dataset.classes : [];
   const spec = architectures.get(config.model.arch);
   const model = buildExperimentModel(config, {
@@ -190,22 +220,32 @@ async function runLocked(config: ExperimentConfig, dir: string, runsRoot: string
     ...(loaded.kind === 'series' ? { channels: 1 } : {}),
     runsRoot,
   });
-  const initialTop = initialTrainableTop(config.model.freeze);
+  return { model, classNames, arch: spec.name, initialTop: initialTrainableTop(config.model.freeze) };
+}
+
+interface Fitted {
+  result: TrainResult;
+  records: Prediction[];
+  /** Where the base's cut fell in the last stage (undefined: nothing frozen). */
+  freezeCut: ReturnType<ExperimentModel['applyFreeze']>;
+  cachedFeatures: boolean;
+  stopper: EarlyStopping | undefined;
+  evalSeconds: number;
+  /** This session's training (a resumed run's `result.trainSeconds` also counts the earlier sessions). */
+  sessionTrainSeconds: number;
+}
+
+/** Trains every stage of the config (with its callbacks and checkpoints), then predicts the val and test splits. */
+async function fit(config: ExperimentConfig, loaded: Loaded, built: Built, problems: ProblemLog, dir: string, options: RunExperimentOptions, log: (line: string) => void): Promise<Fitted> {
+  const { model, initialTop } = built;
   let freezeCut = model.applyFreeze(initialTop);
   const setup = loaded.kind === 'image' ? await imageTraining(config, loaded.data, model, problems) : { ...seriesTraining(config, loaded.data, model), trainModel: model.model, cachedFeatures: false };
   if (setup.cachedFeatures) log('frozen base without augmentation: base features computed once, the head trains on them');
-
   const stopper = config.train.earlyStopping === false ? undefined : new EarlyStopping(config.train.earlyStopping);
   const callbacks: Callback[] = [...(stopper === undefined ? [] : [stopper]), ...(options.callbacks ?? []), ...(options.onProgress === undefined ? [] : [new ProgressCallback(options.onProgress)])];
-  const planned = config.train.stages?.reduce((sum, stage) => sum + stage.epochs, 0) ?? config.train.epochs;
-  const checkpointDir = join(dir, CHECKPOINT_DIR);
-  let result: Awaited<ReturnType<typeof train>>;
-  let records: Prediction[];
-  let evalSeconds: number;
-  let sessionTrainSeconds: number;
   const trainStarted = performance.now();
   try {
-    result = await train({
+    const result = await train({
       model: setup.trainModel,
       outputs: model.outputs,
       train: setup.train,
@@ -218,26 +258,50 @@ async function runLocked(config: ExperimentConfig, dir: string, runsRoot: string
         freezeCut = model.applyFreeze(stage.trainableTop ?? initialTop);
       },
       callbacks,
-      checkpointDir,
+      checkpointDir: join(dir, CHECKPOINT_DIR),
       resume: options.resume === true,
       log,
       seed: config.seed,
       stepMode: config.train.step,
     });
-    sessionTrainSeconds = (performance.now() - trainStarted) / 1000;
+    const sessionTrainSeconds = (performance.now() - trainStarted) / 1000;
     const evalStarted = performance.now();
-    records = await setup.predict();
-    evalSeconds = (performance.now() - evalStarted) / 1000;
+    const records = await setup.predict();
+    return { result, records, freezeCut, cachedFeatures: setup.cachedFeatures, stopper, evalSeconds: (performance.now() - evalStarted) / 1000, sessionTrainSeconds };
   } finally {
     setup.dispose();
   }
+}
 
-  const metrics = Object.fromEntries(
+/** Metrics of each split that has predictions, with bootstrap intervals seeded by the run's seed. */
+function evaluate(records: readonly Prediction[], classNames: readonly string[], seed: number): MetricsFile {
+  return Object.fromEntries(
     ['val', 'test']
       .map((split) => [split, records.filter((record) => record.split === split)] as const)
       .filter(([, list]) => list.length > 0)
-      .map(([split, list]) => [split, evaluatePredictions(list, { ...(classNames.length > 0 ? { classNames } : {}), seed: config.seed })]),
+      .map(([split, list]) => [split, evaluatePredictions(list, { ...(classNames.length > 0 ? { classNames: [...classNames] } : {}), seed })]),
   );
+}
+
+interface RunOutcome {
+  config: ExperimentConfig;
+  dir: string;
+  key: RunKey;
+  loaded: Loaded;
+  built: Built;
+  fitted: Fitted;
+  metrics: MetricsFile;
+  skipped: Problem[];
+  startedAt: string;
+  /** performance.now() when this session started. */
+  sessionStarted: number;
+}
+
+/** Writes the run's files, summary.json last (a run with a summary is finished), and disposes the model. */
+async function writeRun(outcome: RunOutcome): Promise<RunSummary> {
+  const { config, dir, key, loaded, built, fitted, metrics, skipped } = outcome;
+  const { model, classNames } = built;
+  const { result, stopper } = fitted;
   await saveLayersModel(model.model, join(dir, 'model'));
   writeRunFile(dir, 'history', {
     epochs: result.history,
@@ -245,41 +309,39 @@ async function runLocked(config: ExperimentConfig, dir: string, runsRoot: string
     ...(stopper !== undefined && stopper.restoreBestWeights && stopper.bestEpoch >= 0 ? { bestEpoch: stopper.bestEpoch + 1, monitor: stopper.monitor.monitor } : {}),
   });
   writeRunFile(dir, 'metrics', metrics);
-  writePredictions(dir, records);
+  writePredictions(dir, fitted.records);
   writeRunFile(dir, 'split', loaded.data.splitFile);
   if (loaded.kind === 'image' && config.model.head.tasks.includes('classification')) {
     const byId = new Map(loaded.data.dataset.items.map((item) => [item.id, item]));
-    writeRunFile(dir, 'examples', await writeExamples(join(dir, 'examples'), records, byId, classNames));
+    writeRunFile(dir, 'examples', await writeExamples(join(dir, 'examples'), fitted.records, byId, [...classNames]));
   }
-  const skipped = problems.list();
   writeJsonAtomic(join(dir, PROBLEMS_FILE), { count: skipped.length, items: skipped });
-
   const params = countParams(model.model);
   const summary: RunSummary = {
     name: config.name,
-    arch: spec.name,
+    arch: built.arch,
     input: model.input,
     params: { total: params.total, trainable: params.trainable, frozen: params.nonTrainable },
     layers: countLayers(model),
-    ...(freezeCut === undefined ? {} : { freezeCut }),
+    ...(fitted.freezeCut === undefined ? {} : { freezeCut: fitted.freezeCut }),
     losses: Object.fromEntries(model.outputs.map((output) => [output.name, output.loss])),
-    ...(classNames.length > 0 ? { classNames } : {}),
+    ...(classNames.length > 0 ? { classNames: [...classNames] } : {}),
     weights: config.model.weights,
     backend: `${backendInfo.kind} (${backendInfo.packageName}, tfjs ${backendInfo.tfjsVersion}${backendInfo.tfVersion === null ? '' : `, libtensorflow ${backendInfo.tfVersion}`})`,
     // A resumed run's training spans every session: its total counts the earlier sessions' training too.
-    timings: { trainSeconds: result.trainSeconds, evalSeconds, totalSeconds: (performance.now() - started) / 1000 + result.trainSeconds - sessionTrainSeconds },
-    epochs: { planned, run: result.history.length, ...(stopper !== undefined && stopper.bestEpoch >= 0 ? { best: stopper.bestEpoch + 1 } : {}) },
+    timings: { trainSeconds: result.trainSeconds, evalSeconds: fitted.evalSeconds, totalSeconds: (performance.now() - outcome.sessionStarted) / 1000 + result.trainSeconds - fitted.sessionTrainSeconds },
+    epochs: { planned: config.train.stages?.reduce((sum, stage) => sum + stage.epochs, 0) ?? config.train.epochs, run: result.history.length, ...(stopper !== undefined && stopper.bestEpoch >= 0 ? { best: stopper.bestEpoch + 1 } : {}) },
     ...(result.stopReason === undefined ? {} : { stopReason: result.stopReason }),
     seed: config.seed,
     dataHash: key.dataHash,
     codeVersion: key.codeVersion,
-    startedAt,
+    startedAt: outcome.startedAt,
     finishedAt: new Date().toISOString(),
     skipped,
-    cachedFeatures: setup.cachedFeatures,
+    cachedFeatures: fitted.cachedFeatures,
   };
   writeRunFile(dir, 'summary', summary);
   model.model.dispose();
   model.head.dispose();
-  return { dir, summary, reused: false, resumedFrom: result.resumedFrom, cachedFeatures: setup.cachedFeatures, skipped };
+  return summary;
 }

@@ -48,6 +48,18 @@ export class Callback {
   }
   /** Restores what `state()` returned. */
   restore(_state: unknown): void {}
+  /**
+   * Whether this callback holds weights between epochs (early stopping's best epoch): the trainer then saves
+   * `heldWeights()` with each checkpoint and gives them back through `holdWeights` on --resume. One callback at most.
+   */
+  get holdsWeights(): boolean {
+    return false;
+  }
+  heldWeights(): NamedTensor[] | undefined {
+    return undefined;
+  }
+  /** Takes weights from a checkpoint (the callback keeps them, and disposes them when done). */
+  holdWeights(_weights: NamedTensor[]): void {}
 }
 
 export interface MonitorArgs {
@@ -143,8 +155,14 @@ export class EarlyStopping extends Callback {
       if (this.restoreBestWeights) this.keepWeights(snapshotWeights(context.model));
       return;
     }
+    // As Keras: a first epoch that does not improve (a NaN) is still kept, so that there is always a best to restore.
+    if (this.restoreBestWeights && this.bestWeights === undefined) {
+      this.keepWeights(snapshotWeights(context.model));
+      this.bestEpoch = epoch;
+    }
     this.wait++;
-    if (this.wait >= this.patience) {
+    // As Keras: never stop after the first epoch.
+    if (this.wait >= this.patience && epoch > 0) {
       context.stopTraining = true;
       context.stopReason = `early stopping: ${this.monitor.monitor} did not improve for ${this.patience} epochs after epoch ${this.bestEpoch + 1}`;
     }
@@ -159,6 +177,18 @@ export class EarlyStopping extends Callback {
   keepWeights(weights: NamedTensor[] | undefined): void {
     if (this.bestWeights !== undefined) tf.dispose(this.bestWeights.map((entry) => entry.tensor));
     this.bestWeights = weights?.map((entry) => ({ name: entry.name, tensor: tf.keep(entry.tensor) }));
+  }
+
+  override get holdsWeights(): boolean {
+    return this.restoreBestWeights;
+  }
+
+  override heldWeights(): NamedTensor[] | undefined {
+    return this.bestWeights;
+  }
+
+  override holdWeights(weights: NamedTensor[]): void {
+    this.keepWeights(weights);
   }
 
   override state(): EarlyStoppingState {

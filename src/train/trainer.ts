@@ -7,7 +7,7 @@ import type { LayersModel } from '@tensorflow/tfjs';
 import { tf } from '../tf.ts';
 import { nativeOps } from '../kernels/native_op.ts';
 import { UserError } from '../errors.ts';
-import { Callback, EarlyStopping, ReduceLrOnPlateau, type Logs, type TrainingContext } from './callbacks.ts';
+import { Callback, ReduceLrOnPlateau, type Logs, type TrainingContext } from './callbacks.ts';
 import { checkpointMismatch, loadCheckpoint, saveCheckpoint, type CheckpointState, type EpochRecord } from './checkpoint.ts';
 import { forward } from './forward.ts';
 import type { BatchSource, OutputSpec } from './types.ts';
@@ -17,7 +17,7 @@ import { scheduledRate, type ScheduleConfig } from './schedules.ts';
 import { SeededDropout } from './seeded_dropout.ts';
 import { TracedSteps, tracingUnavailable } from './traced_step.ts';
 import { EagerSteps, figureLogs, figureTensor, type StepContext, type StepMode, type StepRunner } from './train_step.ts';
-import { assignWeights, decodeNamed, encodeNamed, snapshotWeights } from '../models/weights_io.ts';
+import { assignWeights, decodeNamed, encodeNamed, snapshotWeights, type NamedTensor } from '../models/weights_io.ts';
 
 /** One training stage, e.g. 5 epochs with the base frozen at 1e-4, then the top 20 layers at 1e-5. */
 export interface StageConfig {
@@ -164,7 +164,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     ...(schedule.name === 'plateau' ? [new ReduceLrOnPlateau({ monitor: schedule.monitor, factor: schedule.factor, patience: schedule.patience, minLr: schedule.minLr })] : []),
     ...(options.callbacks ?? []),
   ];
-  const stopper = callbacks.find((callback): callback is EarlyStopping => callback instanceof EarlyStopping);
+  // The callback whose weights each checkpoint carries (early stopping's best epoch), if any.
+  const holder = callbacks.find((callback) => callback.holdsWeights);
   const context: TrainingContext = { model, epochs: p.epochs, batchesPerEpoch: options.train.batchCount, learningRate: p.stages[0]!.lr ?? options.optimizer.lr, stopTraining: false };
   let state: CheckpointState = { epoch: 0, step: 0, learningRate: context.learningRate, history: [], callbacks: [], stopTraining: false };
   let optimizer: TrainOptimizer | undefined;
@@ -212,7 +213,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       } finally {
         tf.dispose(weights.map((entry) => entry.tensor));
       }
-      if (checkpoint.best !== undefined && stopper !== undefined) stopper.keepWeights(decodeNamed(checkpoint.best));
+      if (checkpoint.best !== undefined && holder !== undefined) holder.holdWeights(decodeNamed(checkpoint.best));
       callbacks.forEach((callback, i) => {
         if (state.callbacks[i] !== undefined) callback.restore(state.callbacks[i]);
       });
@@ -274,7 +275,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       if (context.stopReason !== undefined) state.stopReason = context.stopReason;
       state.callbacks = callbacks.map((callback) => callback.state());
       state.trainSeconds = trainSeconds();
-      if (options.checkpointDir !== undefined) await writeCheckpoint(options.checkpointDir, model, optimizer!, state, stopper);
+      if (options.checkpointDir !== undefined) await writeCheckpoint(options.checkpointDir, model, optimizer!, state, holder?.heldWeights());
     }
   } finally {
     endStage();
@@ -295,14 +296,14 @@ function prefixed(logs: Logs): Logs {
   return Object.fromEntries(Object.entries(logs).map(([key, value]) => [`val_${key}`, value]));
 }
 
-async function writeCheckpoint(dir: string, model: LayersModel, optimizer: TrainOptimizer, state: CheckpointState, stopper: EarlyStopping | undefined): Promise<void> {
+async function writeCheckpoint(dir: string, model: LayersModel, optimizer: TrainOptimizer, state: CheckpointState, held: NamedTensor[] | undefined): Promise<void> {
   const weights = snapshotWeights(model);
   try {
     saveCheckpoint(dir, {
       state,
       model: await encodeNamed(weights),
       optimizer: await optimizer.serialize(),
-      ...(stopper?.bestWeights === undefined ? {} : { best: await encodeNamed(stopper.bestWeights) }),
+      ...(held === undefined ? {} : { best: await encodeNamed(held) }),
     });
   } finally {
     tf.dispose(weights.map((entry) => entry.tensor));
