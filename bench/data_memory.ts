@@ -39,10 +39,17 @@ async function main(): Promise<void> {
   for (const n of SIZES) {
     const dir = join(scratch, `faces-${n}`);
     if (!existsSync(join(dir, 'synth.json'))) await synthesizeFaces({ out: dir, n, size: 96, seed: 1 });
-    const child = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--epoch', dir], { encoding: 'utf8', env: { ...process.env, PERCEPT_QUIET_BACKEND: '1' } });
+    const child = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--epoch', dir], {
+      encoding: 'utf8',
+      env: { ...process.env, PERCEPT_QUIET_BACKEND: '1' },
+    });
     if (child.status !== 0) throw new Error(child.stderr);
-    results[n] = measuredValue('the data-memory epoch', child.stdout, z.looseObject({ images: z.number(), maxRssMB: z.number() }));
-    process.stdout.write(`${n} images: peak RSS ${results[n]!.maxRssMB.toFixed(0)} MB\n`);
+    results[n] = measuredValue(
+      'the data-memory epoch',
+      child.stdout,
+      z.looseObject({ images: z.number(), maxRssMB: z.number() }),
+    );
+    process.stdout.write(`${n} images: peak RSS ${results[n].maxRssMB.toFixed(0)} MB\n`);
   }
   const growth = results[SIZES[1]!]!.maxRssMB - results[SIZES[0]!]!.maxRssMB;
   process.stdout.write(`growth ${growth.toFixed(0)} MB (limit 300 MB): ${growth <= 300 ? 'ok' : 'too much'}\n`);

@@ -41,7 +41,10 @@ export interface BenchImageFolder {
  * const folder = await imageFolder(context, { images: 1280, size: 160, classes: 10 });
  * // folder.train/c0/0.jpg, folder.train/c1/1.jpg, ...; folder.root/val/c0/0.jpg
  */
-export async function imageFolder(context: BenchContext, options: { images: number; size: number; classes: number }): Promise<BenchImageFolder> {
+export async function imageFolder(
+  context: BenchContext,
+  options: { images: number; size: number; classes: number },
+): Promise<BenchImageFolder> {
   const { images, size, classes } = options;
   const root = join(context.workDir, `imagefolder-${images}-${size}-${classes}`);
   const folder = { root, train: join(root, 'train') };

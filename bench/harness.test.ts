@@ -83,7 +83,10 @@ test('repeats alternate percept and the peers, and ratios are median against med
   assert.equal(result.peers['torch'], null);
   assert.match(result.unavailable!['torch']!, /no figure left/);
   assert.deepEqual(result.samples, { percept: [10, 30, 12], keras: [20, 26, 24], torch: [9, 100] });
-  assert.match(formatResults([result]), /harness\/repeats\s+s\s+12\.0 \(10\.0\.\.30\.0\)\s+keras\s+24\.0 \(20\.0\.\.26\.0\)\s+2\.00x/);
+  assert.match(
+    formatResults([result]),
+    /harness\/repeats\s+s\s+12\.0 \(10\.0\.\.30\.0\)\s+keras\s+24\.0 \(20\.0\.\.26\.0\)\s+2\.00x/,
+  );
 });
 
 const BIN = new URL('../src/cli/bin.mjs', import.meta.url).pathname;
@@ -91,15 +94,33 @@ const BIN = new URL('../src/cli/bin.mjs', import.meta.url).pathname;
 test('percept bench --only with no matching case is a user error listing the cases', () => {
   const result = spawnSync(process.execPath, [BIN, 'bench', '--only', 'nothing/*'], { encoding: 'utf8' });
   assert.equal(result.status, 1);
-  assert.match(result.stderr, /--only nothing\/\* matches no case\. Cases: train\/mobilenet_v2\/96, train\/simple_cnn\/32/);
+  assert.match(
+    result.stderr,
+    /--only nothing\/\* matches no case\. Cases: train\/mobilenet_v2\/96, train\/simple_cnn\/32/,
+  );
 });
 
 // torch is opt-in (needsTorch): npm test's set-up does not install it.
-for (const [peer, requirement] of [['keras', needsPython('tensorflow')], ['torch', needsTorch()]] as const) {
+for (const [peer, requirement] of [
+  ['keras', needsPython('tensorflow')],
+  ['torch', needsTorch()],
+] as const) {
   test(`percept bench --peer ${peer} runs a real case and prints the JSON contract`, requirement, () => {
-    const result = spawnSync(process.execPath, [BIN, 'bench', '--only', 'train/simple_cnn/32', '--peer', peer, '--profile', 'quick', '--json'], { encoding: 'utf8' });
+    const result = spawnSync(
+      process.execPath,
+      [BIN, 'bench', '--only', 'train/simple_cnn/32', '--peer', peer, '--profile', 'quick', '--json'],
+      { encoding: 'utf8' },
+    );
     assert.equal(result.status, 0, result.stderr);
-    const { cases } = JSON.parse(result.stdout) as { cases: { case: string; unit: string; percept: number; peers: Record<string, number>; ratio: Record<string, number> }[] };
+    const { cases } = JSON.parse(result.stdout) as {
+      cases: {
+        case: string;
+        unit: string;
+        percept: number;
+        peers: Record<string, number>;
+        ratio: Record<string, number>;
+      }[];
+    };
     assert.equal(cases.length, 1);
     const [measured] = cases;
     assert.equal(measured!.case, 'train/simple_cnn/32');
@@ -112,7 +133,11 @@ for (const [peer, requirement] of [['keras', needsPython('tensorflow')], ['torch
 
 /** Runs `percept bench` on one case in quick profile against Keras and checks the JSON contract; returns the case. */
 function benchAgainstKeras(caseName: string, unit: string): CaseResult {
-  const result = spawnSync(process.execPath, [BIN, 'bench', '--only', caseName, '--peer', 'keras', '--profile', 'quick', '--json'], { encoding: 'utf8' });
+  const result = spawnSync(
+    process.execPath,
+    [BIN, 'bench', '--only', caseName, '--peer', 'keras', '--profile', 'quick', '--json'],
+    { encoding: 'utf8' },
+  );
   assert.equal(result.status, 0, result.stderr);
   const { repeats, cases } = JSON.parse(result.stdout) as { repeats: number; cases: CaseResult[] };
   assert.equal(repeats, 1);

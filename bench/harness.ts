@@ -60,7 +60,12 @@ export function median(values: readonly number[]): number {
 export function matchesGlob(name: string, glob: string): boolean {
   const pattern = glob
     .split('**')
-    .map((part) => part.split('*').map((piece) => piece.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('[^/]*'))
+    .map((part) =>
+      part
+        .split('*')
+        .map((piece) => piece.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+        .join('[^/]*'),
+    )
     .join('.*');
   return new RegExp(`^${pattern}$`).test(name);
 }
@@ -76,7 +81,13 @@ export function matchesGlob(name: string, glob: string): boolean {
  */
 export async function runCase(benchCase: BenchCase, options: BenchOptions): Promise<CaseResult> {
   const workDir = mkdtempSync(join(tmpdir(), `percept-bench-${benchCase.name.replace(/\W+/g, '-')}-`));
-  const context: BenchContext = { workDir, python: options.python, torchPython: options.torchPython, profile: options.profile, log: options.log };
+  const context: BenchContext = {
+    workDir,
+    python: options.python,
+    torchPython: options.torchPython,
+    profile: options.profile,
+    log: (line) => options.log(line),
+  };
   const repeats = options.repeats ?? 1;
   const peerNames = Object.keys(benchCase.peers);
   const samples: Record<string, number[]> = Object.fromEntries(['percept', ...peerNames].map((side) => [side, []]));
@@ -105,7 +116,15 @@ export async function runCase(benchCase: BenchCase, options: BenchOptions): Prom
       peers[peer] = figure;
       ratio[peer] = figure === null ? null : ratioOf(percept, figure, benchCase.higherIsBetter);
     }
-    return { case: benchCase.name, unit: benchCase.unit, percept, peers, ratio, ...(Object.keys(unavailable).length > 0 ? { unavailable } : {}), samples };
+    return {
+      case: benchCase.name,
+      unit: benchCase.unit,
+      percept,
+      peers,
+      ratio,
+      ...(Object.keys(unavailable).length > 0 ? { unavailable } : {}),
+      samples,
+    };
   } finally {
     if (!options.keep) rmSync(workDir, { recursive: true, force: true });
   }
@@ -128,11 +147,25 @@ export function formatResults(results: readonly CaseResult[]): string {
   for (const result of results) {
     for (const [peer, figure] of Object.entries(result.peers)) {
       const ratio = result.ratio[peer];
-      rows.push([result.case, result.unit, formatSamples(result.percept, result.samples['percept']), peer, formatSamples(figure, result.samples[peer]), ratio == null ? 'n/a' : `${ratio.toFixed(2)}x`]);
+      rows.push([
+        result.case,
+        result.unit,
+        formatSamples(result.percept, result.samples['percept']),
+        peer,
+        formatSamples(figure, result.samples[peer]),
+        ratio == null ? 'n/a' : `${ratio.toFixed(2)}x`,
+      ]);
     }
   }
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
-  return rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd()).join('\n');
+  return rows
+    .map((row) =>
+      row
+        .map((cell, column) => cell.padEnd(widths[column]!))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 /**
@@ -143,10 +176,26 @@ export function perceptOnPureJs(caseName: string): (context: BenchContext) => Pr
   return async (context) => {
     const bin = join(projectRoot(), 'src', 'cli', 'bin.mjs');
     // One measurement per call: the harness repeats the peer itself, alternating it with percept's own figure.
-    const args = [bin, 'bench', '--only', caseName, '--percept-only', '--json', '--profile', context.profile, '--repeats', '1'];
-    const result = spawnSync(process.execPath, args, { encoding: 'utf8', env: { ...process.env, PERCEPT_BACKEND: 'js', PERCEPT_QUIET_BACKEND: '1' }, maxBuffer: 16 * 1024 * 1024 });
-    if (result.status !== 0) throw new Error(`pure-JS run failed: ${result.stderr.trim().split('\n').slice(-2).join(' ')}`);
-    return measuredValue('the pure-JS run', result.stdout, PERCEPT_ONLY_RESULT).cases[0]!.percept;
+    const args = [
+      bin,
+      'bench',
+      '--only',
+      caseName,
+      '--percept-only',
+      '--json',
+      '--profile',
+      context.profile,
+      '--repeats',
+      '1',
+    ];
+    const result = spawnSync(process.execPath, args, {
+      encoding: 'utf8',
+      env: { ...process.env, PERCEPT_BACKEND: 'js', PERCEPT_QUIET_BACKEND: '1' },
+      maxBuffer: 16 * 1024 * 1024,
+    });
+    if (result.status !== 0)
+      throw new Error(`pure-JS run failed: ${result.stderr.trim().split('\n').slice(-2).join(' ')}`);
+    return measuredValue('the pure-JS run', result.stdout, PERCEPT_ONLY_RESULT).cases[0].percept;
   };
 }
 
@@ -157,9 +206,17 @@ export function perceptOnPureJs(caseName: string): (context: BenchContext) => Pr
  * @example
  * runMeasurementProcess('keras_train.py', python, [script, '--arch', 'resnet50'], {}); // 41.2
  */
-export function runMeasurementProcess(name: string, command: string, args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string }): number {
+export function runMeasurementProcess(
+  name: string,
+  command: string,
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; cwd?: string },
+): number {
   const result = spawnSync(command, args, { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024, ...options });
-  if (result.status !== 0) throw new Error(`${name} failed: ${(result.stderr ?? String(result.error)).trim().split('\n').slice(-3).join(' ')}`);
+  if (result.status !== 0)
+    throw new Error(
+      `${name} failed: ${(result.stderr ?? String(result.error)).trim().split('\n').slice(-3).join(' ')}`,
+    );
   return measuredValue(name, result.stdout, MEASUREMENT).value;
 }
 
@@ -185,7 +242,11 @@ export type PythonPeer = 'keras' | 'torch';
 export function peerPython(context: BenchContext, peer: PythonPeer): string {
   const python = peer === 'torch' ? context.torchPython : context.python;
   if (python !== undefined) return python;
-  throw new Error(peer === 'torch' ? 'torch is not installed (.venv-torch, several GB). Fix: npx percept setup --python torch' : 'Python peers unavailable (npx percept setup --python keras)');
+  throw new Error(
+    peer === 'torch'
+      ? 'torch is not installed (.venv-torch, several GB). Fix: npx percept setup --python torch'
+      : 'Python peers unavailable (npx percept setup --python keras)',
+  );
 }
 
 /**
@@ -195,6 +256,16 @@ export function peerPython(context: BenchContext, peer: PythonPeer): string {
  * @example
  * runPythonPeer(context, 'torch_train.py', ['--arch', 'resnet50', ...], 'torch'); // images/s
  */
-export function runPythonPeer(context: BenchContext, script: string, args: string[], peer: PythonPeer = 'keras'): number {
-  return runMeasurementProcess(script, peerPython(context, peer), [join(projectRoot(), 'bench', 'peers', script), ...args], {});
+export function runPythonPeer(
+  context: BenchContext,
+  script: string,
+  args: string[],
+  peer: PythonPeer = 'keras',
+): number {
+  return runMeasurementProcess(
+    script,
+    peerPython(context, peer),
+    [join(projectRoot(), 'bench', 'peers', script), ...args],
+    {},
+  );
 }

@@ -30,7 +30,18 @@ export interface StepBudget {
  */
 export function modelArgs(spec: PeerModelSpec): string[] {
   const channels = architectures.get(spec.arch).channels;
-  return ['--arch', spec.arch, '--input', String(spec.input), '--channels', String(channels), '--classes', String(spec.classes), '--batch', String(spec.batch)];
+  return [
+    '--arch',
+    spec.arch,
+    '--input',
+    String(spec.input),
+    '--channels',
+    String(channels),
+    '--classes',
+    String(spec.classes),
+    '--batch',
+    String(spec.batch),
+  ];
 }
 
 /**
@@ -40,5 +51,12 @@ export function modelArgs(spec: PeerModelSpec): string[] {
  * budgetArgs({ warmup: 3, minSteps: 5, minSeconds: 8 }); // ['--warmup', '3', '--min-steps', '5', '--min-seconds', '8']
  */
 export function budgetArgs(budget: StepBudget): string[] {
-  return ['--warmup', String(budget.warmup), '--min-steps', String(budget.minSteps), '--min-seconds', String(budget.minSeconds)];
+  return [
+    '--warmup',
+    String(budget.warmup),
+    '--min-steps',
+    String(budget.minSteps),
+    '--min-seconds',
+    String(budget.minSeconds),
+  ];
 }

@@ -18,7 +18,8 @@ export type PeerMeasure = BenchCase['peers'][string];
  * peers: { torch: torchTrainPeer({ arch: 'mobilenet_v2', input: 96, classes: 10, batch: 32 }, (ctx) => budget(ctx)) }
  */
 export function torchTrainPeer(spec: PeerModelSpec, budget: (context: BenchContext) => StepBudget): PeerMeasure {
-  return async (context) => runPythonPeer(context, 'torch_train.py', [...modelArgs(spec), ...budgetArgs(budget(context))], 'torch');
+  return async (context) =>
+    runPythonPeer(context, 'torch_train.py', [...modelArgs(spec), ...budgetArgs(budget(context))], 'torch');
 }
 
 /**
@@ -28,7 +29,10 @@ export function torchTrainPeer(spec: PeerModelSpec, budget: (context: BenchConte
  * @example
  * peers: { torch: torchScriptPeer('torch_predict.py', (context) => peerArgs(spec, context)) }
  */
-export function torchScriptPeer(script: 'torch_predict.py' | 'torch_epoch.py', args: (context: BenchContext) => string[] | Promise<string[]>): PeerMeasure {
+export function torchScriptPeer(
+  script: 'torch_predict.py' | 'torch_epoch.py',
+  args: (context: BenchContext) => string[] | Promise<string[]>,
+): PeerMeasure {
   return async (context) => {
     peerPython(context, 'torch');
     return runPythonPeer(context, script, await args(context), 'torch');

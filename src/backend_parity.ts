@@ -28,7 +28,9 @@ function buildProbeModel() {
   // No conv/dense bias before batch norm (as in keras.applications): its true gradient is zero, so only round-off
   // would be compared. One batch norm over conv features (rank 4), one over dense features (rank 2).
   const input = tf.input({ shape: [8, 8, 3] });
-  let x = tf.layers.conv2d({ filters: 4, kernelSize: 3, padding: 'same', useBias: false, name: 'conv' }).apply(input) as SymbolicTensor;
+  let x = tf.layers
+    .conv2d({ filters: 4, kernelSize: 3, padding: 'same', useBias: false, name: 'conv' })
+    .apply(input) as SymbolicTensor;
   x = tf.layers.batchNormalization({ name: 'bn' }).apply(x) as SymbolicTensor;
   x = tf.layers.reLU({ maxValue: 6, name: 'relu6' }).apply(x) as SymbolicTensor;
   x = tf.layers.flatten().apply(x) as SymbolicTensor;
@@ -40,7 +42,8 @@ function buildProbeModel() {
   model.weights.forEach((weight, index) => {
     const values = fixedValues(weight.shape as number[], index);
     // A variance must be positive for inference-mode batch norm.
-    if (weight.originalName.endsWith('moving_variance')) values.forEach((value, i) => (values[i] = 1 + Math.abs(value)));
+    if (weight.originalName.endsWith('moving_variance'))
+      values.forEach((value, i) => (values[i] = 1 + Math.abs(value)));
     weight.write(tf.tensor(values, weight.shape as number[]));
   });
   return model;
@@ -62,9 +65,16 @@ export function runParityProbe(): ParityProbe {
     fusedKernels: backendInfo.fusedKernels,
     output: tf.tidy(() => Array.from((model.predict(x) as Tensor).dataSync())),
     loss: value.dataSync()[0]!,
-    gradients: Object.fromEntries(model.trainableWeights.map((weight, i) => [weight.originalName, Array.from(grads[trainable[i]!.name]!.dataSync())])),
+    gradients: Object.fromEntries(
+      model.trainableWeights.map((weight, i) => [
+        weight.originalName,
+        Array.from(grads[trainable[i]!.name]!.dataSync()),
+      ]),
+    ),
     movingStatistics: Object.fromEntries(
-      model.weights.filter((weight) => weight.originalName.includes('moving_')).map((weight) => [weight.originalName, Array.from(weight.read().dataSync())]),
+      model.weights
+        .filter((weight) => weight.originalName.includes('moving_'))
+        .map((weight) => [weight.originalName, Array.from(weight.read().dataSync())]),
     ),
   };
   tf.dispose([x, y, value, ...Object.values(grads)]);

@@ -11,10 +11,17 @@ export type DeviceRequest = 'auto' | 'cpu' | 'gpu';
 export const DEVICE_REQUESTS: readonly DeviceRequest[] = ['auto', 'cpu', 'gpu'];
 
 /** One of `valid` from an environment variable; an unknown value is a user error naming the valid ones. */
-export function parseChoice<T extends string>(variable: string, value: string | undefined, valid: readonly T[], what: string): T {
+export function parseChoice<T extends string>(
+  variable: string,
+  value: string | undefined,
+  valid: readonly T[],
+  what: string,
+): T {
   const choice = (value ?? '').trim().toLowerCase() || 'auto';
   if (!(valid as readonly string[]).includes(choice)) {
-    throw new UserError(`${variable}=${value} is not a ${what}. Fix: set ${variable} to one of ${valid.join(', ')} (or unset it for auto).`);
+    throw new UserError(
+      `${variable}=${value} is not a ${what}. Fix: set ${variable} to one of ${valid.join(', ')} (or unset it for auto).`,
+    );
   }
   return choice as T;
 }

@@ -17,19 +17,23 @@ test('readJsonFile: a missing, malformed or off-schema file is a UserError namin
   const dir = scratch();
   try {
     const file = join(dir, 'stamp.json');
-    const fails = (pattern: RegExp) => (error: unknown) => error instanceof UserError && pattern.test(error.message) && error.message.endsWith('Fix: rebuild it');
+    const fails = (pattern: RegExp) => (error: unknown) =>
+      error instanceof UserError && pattern.test(error.message) && error.message.endsWith('Fix: rebuild it');
     assert.throws(() => readJsonFile(file, STAMP, 'rebuild it'), fails(/stamp\.json: cannot be read \(ENOENT\)/));
     writeFileSync(file, '{"inputs": [');
     assert.throws(() => readJsonFile(file, STAMP, 'rebuild it'), fails(/stamp\.json: not valid JSON/));
     writeFileSync(file, JSON.stringify({ inputs: ['a.ts', 3], built: {} }));
-    assert.throws(() => readJsonFile(file, STAMP, 'rebuild it'), (error: unknown) => {
-      assert.ok(error instanceof UserError);
-      const lines = error.message.split('\n');
-      assert.match(lines[0]!, /stamp\.json: inputs\.1: .*string/);
-      assert.match(lines[1]!, /stamp\.json: built\.at: .*string/);
-      assert.equal(lines.at(-1), 'Fix: rebuild it');
-      return true;
-    });
+    assert.throws(
+      () => readJsonFile(file, STAMP, 'rebuild it'),
+      (error: unknown) => {
+        assert.ok(error instanceof UserError);
+        const lines = error.message.split('\n');
+        assert.match(lines[0]!, /stamp\.json: inputs\.1: .*string/);
+        assert.match(lines[1]!, /stamp\.json: built\.at: .*string/);
+        assert.equal(lines.at(-1), 'Fix: rebuild it');
+        return true;
+      },
+    );
     writeFileSync(file, JSON.stringify({ inputs: ['a.ts'], built: { at: 'now' }, extra: 1 }));
     assert.deepEqual(readJsonFile(file, STAMP, 'rebuild it'), { inputs: ['a.ts'], built: { at: 'now' }, extra: 1 });
   } finally {
@@ -48,7 +52,10 @@ test('readJsonOrUndefined: a file percept wrote for itself reads back, and any d
     assert.equal(readJsonOrUndefined(file, STAMP), undefined);
     writeFileSync(file, JSON.stringify({ inputs: ['a.ts'], built: { at: 'now' } }));
     assert.deepEqual(readJsonOrUndefined(file, STAMP), { inputs: ['a.ts'], built: { at: 'now' } });
-    assert.deepEqual(parseJsonOrUndefined('{"inputs": [], "built": {"at": "x"}}', STAMP), { inputs: [], built: { at: 'x' } });
+    assert.deepEqual(parseJsonOrUndefined('{"inputs": [], "built": {"at": "x"}}', STAMP), {
+      inputs: [],
+      built: { at: 'x' },
+    });
     assert.equal(parseJsonOrUndefined('', STAMP), undefined);
   } finally {
     rmSync(dir, { recursive: true, force: true });

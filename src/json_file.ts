@@ -9,7 +9,11 @@ import { UserError } from './errors.ts';
 
 /** `runs/a/metrics.json: test.classification.accuracy.ci: expected array`, one line per issue. */
 export function describeIssues(file: string, error: z.ZodError, prefix = ''): string {
-  return error.issues.map((issue) => `${file}: ${prefix}${issue.path.length > 0 ? issue.path.join('.') : '(top level)'}: ${issue.message}`).join('\n');
+  return error.issues
+    .map(
+      (issue) => `${file}: ${prefix}${issue.path.length > 0 ? issue.path.join('.') : '(top level)'}: ${issue.message}`,
+    )
+    .join('\n');
 }
 
 /**
@@ -18,7 +22,13 @@ export function describeIssues(file: string, error: z.ZodError, prefix = ''): st
  * @example
  * const stamp = parseJson(STAMP, JSON.parse(text), 'dist/stamp.json', 'rebuild it with npm run build');
  */
-export function parseJson<T extends z.ZodType>(schema: T, raw: unknown, file: string, fix: string, prefix = ''): z.output<T> {
+export function parseJson<T extends z.ZodType>(
+  schema: T,
+  raw: unknown,
+  file: string,
+  fix: string,
+  prefix = '',
+): z.output<T> {
   const parsed = schema.safeParse(raw);
   if (!parsed.success) throw new UserError(`${describeIssues(file, parsed.error, prefix)}\nFix: ${fix}`);
   return parsed.data;
@@ -45,7 +55,9 @@ export function readJsonFile<T extends z.ZodType>(file: string, schema: T, fix: 
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
-    throw new UserError(`${file}: cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}). Fix: ${fix}`);
+    throw new UserError(
+      `${file}: cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}). Fix: ${fix}`,
+    );
   }
   return parseJson(schema, parseJsonText(text, file, fix), file, fix);
 }

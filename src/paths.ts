@@ -5,7 +5,8 @@ import { z } from 'zod';
 import { readJsonOrUndefined } from './json_file.ts';
 
 // __dirname in the CommonJS notebook bundle; import.meta.url in the ESM sources (`node -e` has a relative global __dirname).
-const here = typeof __dirname === 'string' && isAbsolute(__dirname) ? __dirname : dirname(fileURLToPath(import.meta.url));
+const here =
+  typeof __dirname === 'string' && isAbsolute(__dirname) ? __dirname : dirname(fileURLToPath(import.meta.url));
 
 /** The folder of percept's package.json, found by walking up from this module (works from src/ and from a bundle). */
 export function projectRoot(): string {
@@ -21,6 +22,7 @@ export function projectRoot(): string {
 
 /** Per-user cache shared by every clone (wheels, extracted libtensorflow), as XDG asks. */
 export function userCacheDir(...parts: string[]): string {
-  const base = process.env['PERCEPT_CACHE_DIR'] ?? join(process.env['XDG_CACHE_HOME'] ?? join(homedir(), '.cache'), 'percept');
+  const base =
+    process.env['PERCEPT_CACHE_DIR'] ?? join(process.env['XDG_CACHE_HOME'] ?? join(homedir(), '.cache'), 'percept');
   return resolve(base, ...parts);
 }

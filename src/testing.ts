@@ -16,7 +16,8 @@ export type SkipOption = { skip?: string };
 
 function requirement(available: boolean, what: string, fix: string): SkipOption {
   if (available) return {};
-  if (process.env['PERCEPT_TEST_ALL'] === '1') throw new Error(`PERCEPT_TEST_ALL=1 but ${what} is missing. Fix: ${fix}`);
+  if (process.env['PERCEPT_TEST_ALL'] === '1')
+    throw new Error(`PERCEPT_TEST_ALL=1 but ${what} is missing. Fix: ${fix}`);
   return { skip: `${what} missing (${fix}); set PERCEPT_TEST_ALL=1 to make this an error` };
 }
 
@@ -31,7 +32,11 @@ export function needsNative(): SkipOption {
 /** Skip unless `.venv` has the given Python module (tensorflow and sklearn: the keras group; nbclient, jupyterlab: jupyter). */
 export function needsPython(module: 'tensorflow' | 'sklearn' | 'nbclient' | 'jupyterlab'): SkipOption {
   const group = module === 'tensorflow' || module === 'sklearn' ? 'keras' : 'jupyter';
-  return requirement(existsSync(venvPython()) && pythonHas(module), `Python module ${module} in .venv`, `npx percept setup --python ${group}`);
+  return requirement(
+    existsSync(venvPython()) && pythonHas(module),
+    `Python module ${module} in .venv`,
+    `npx percept setup --python ${group}`,
+  );
 }
 
 function pythonHas(module: string): boolean {
@@ -49,8 +54,11 @@ function pythonHas(module: string): boolean {
 export function needsTorch(): SkipOption {
   if (installedPython('torch') !== undefined) return {};
   const fix = 'npx percept setup --python torch';
-  if (process.env['PERCEPT_TEST_TORCH'] === '1') throw new Error(`PERCEPT_TEST_TORCH=1 but torch is not installed in .venv-torch. Fix: ${fix}`);
-  return { skip: `torch is not installed in .venv-torch (${fix}, several GB; not part of npm test's set-up, so PERCEPT_TEST_ALL leaves it skipped); set PERCEPT_TEST_TORCH=1 to make this an error` };
+  if (process.env['PERCEPT_TEST_TORCH'] === '1')
+    throw new Error(`PERCEPT_TEST_TORCH=1 but torch is not installed in .venv-torch. Fix: ${fix}`);
+  return {
+    skip: `torch is not installed in .venv-torch (${fix}, several GB; not part of npm test's set-up, so PERCEPT_TEST_ALL leaves it skipped); set PERCEPT_TEST_TORCH=1 to make this an error`,
+  };
 }
 
 /** Skip unless Chromium is found. */
@@ -63,5 +71,9 @@ export function needsChromium(): SkipOption {
  * about 2.1 GB of wheels, so a developer machine without it skips these tests unless PERCEPT_TEST_ALL=1.
  */
 export function needsGpuBuild(): SkipOption {
-  return requirement(probeNative(undefined, GPU_PACKAGE).ok, "tfjs-node-gpu built from PyPI's tensorflow wheel", 'npx percept setup --gpu');
+  return requirement(
+    probeNative(undefined, GPU_PACKAGE).ok,
+    "tfjs-node-gpu built from PyPI's tensorflow wheel",
+    'npx percept setup --gpu',
+  );
 }

@@ -28,7 +28,6 @@ export type BackendKind = 'gpu' | 'native' | 'js';
 /** Which package: `native` either native one, `gpu` tfjs-node-gpu only (on a GPU-less machine it computes on the CPU). */
 export type BackendRequest = 'auto' | 'native' | 'gpu' | 'js';
 
-
 export interface BackendInfo {
   kind: BackendKind;
   /** npm package that provides the backend. */
@@ -51,7 +50,6 @@ export function parseBackendRequest(value: string | undefined): BackendRequest {
   return parseChoice('PERCEPT_BACKEND', value, BACKEND_REQUESTS, 'backend');
 }
 
-
 // CommonJS require works both from the ESM sources (tsx) and from the CommonJS notebook bundle, where
 // __filename is the bundle's path (`node -e` defines a global __filename of '[eval]', hence the isAbsolute check).
 const load = createRequire(typeof __filename === 'string' && isAbsolute(__filename) ? __filename : import.meta.url);
@@ -69,7 +67,11 @@ const JS_CANDIDATE: Candidate = { kind: 'js', packageName: '@tensorflow/tfjs' };
  * The packages to try, in order, with the reasons for leaving the GPU build out. Without an NVIDIA driver the GPU
  * build would only compute on the CPU with another libtensorflow, so auto takes it only where a driver is loaded.
  */
-export function backendCandidates(request: BackendRequest, device: DeviceRequest, driver: string | undefined): { candidates: Candidate[]; skipped: string[] } {
+export function backendCandidates(
+  request: BackendRequest,
+  device: DeviceRequest,
+  driver: string | undefined,
+): { candidates: Candidate[]; skipped: string[] } {
   if (request === 'js') return { candidates: [JS_CANDIDATE], skipped: [] };
   if (request === 'gpu' || device === 'gpu') return { candidates: [GPU_CANDIDATE], skipped: [] };
   const skipped: string[] = [];
@@ -85,7 +87,9 @@ export function explainLoadFailure(packageName: string, error: unknown): string 
   const message = error instanceof Error ? error.message : String(error);
   const code = (error as { code?: string } | null)?.code;
   if (code === 'MODULE_NOT_FOUND' && message.includes(`'${packageName}'`)) {
-    return packageName === GPU_CANDIDATE.packageName ? `${packageName} is not installed. Fix: npx percept setup --gpu` : `${packageName} is not installed`;
+    return packageName === GPU_CANDIDATE.packageName
+      ? `${packageName} is not installed. Fix: npx percept setup --gpu`
+      : `${packageName} is not installed`;
   }
   const firstLine = message.split('\n')[0]!.trim();
   if (/tfjs_binding\.node\) can not be found/.test(message)) {
@@ -120,7 +124,11 @@ function libtensorflowVersion(tf: Tf): string | null {
  * Loads the backend that `request` and `device` ask for; a native or GPU request that cannot be met is a UserError
  * saying why.
  */
-export function selectBackend(request: BackendRequest, device: DeviceRequest = 'auto', driver = nvidiaDriver()): { tf: Tf; info: BackendInfo } {
+export function selectBackend(
+  request: BackendRequest,
+  device: DeviceRequest = 'auto',
+  driver = nvidiaDriver(),
+): { tf: Tf; info: BackendInfo } {
   // TensorFlow's C++ logging (oneDNN notices, CPU feature hints) is noise in a CLI; users can lower it again.
   process.env['TF_CPP_MIN_LOG_LEVEL'] ??= '2';
   // TensorFlow would otherwise reserve nearly all of the GPU's memory at start; grow it as tensors need it.
@@ -139,7 +147,10 @@ export function selectBackend(request: BackendRequest, device: DeviceRequest = '
     }
     const usesGpu = (tf.backend() as unknown as { isUsingGpuDevice?: boolean }).isUsingGpuDevice === true;
     if (candidate === GPU_CANDIDATE && !usesGpu) {
-      if (device === 'gpu') throw new UserError(`PERCEPT_DEVICE=gpu but ${GPU_CANDIDATE.packageName} computes on the CPU: ${noGpuReason(driver)}. Fix: run on a machine with an NVIDIA GPU, or use --device cpu`);
+      if (device === 'gpu')
+        throw new UserError(
+          `PERCEPT_DEVICE=gpu but ${GPU_CANDIDATE.packageName} computes on the CPU: ${noGpuReason(driver)}. Fix: run on a machine with an NVIDIA GPU, or use --device cpu`,
+        );
       skipped.push(`no GPU in use: ${noGpuReason(driver)}`);
     }
     const info: BackendInfo = {
@@ -153,7 +164,9 @@ export function selectBackend(request: BackendRequest, device: DeviceRequest = '
     };
     return { tf, info };
   }
-  throw new UserError(`PERCEPT_BACKEND=${request}${device === 'auto' ? '' : ` PERCEPT_DEVICE=${device}`} but no native backend loads: ${skipped.join('; ')}`);
+  throw new UserError(
+    `PERCEPT_BACKEND=${request}${device === 'auto' ? '' : ` PERCEPT_DEVICE=${device}`} but no native backend loads: ${skipped.join('; ')}`,
+  );
 }
 
 /** One line that says which backend runs, loudly when it is the slow one. */
@@ -169,7 +182,10 @@ export function describeBackend(info: BackendInfo): string {
   return `percept: TensorFlow.js ${info.tfjsVersion} on ${info.kind === 'gpu' ? 'GPU' : 'native CPU'} backend (${build}libtensorflow ${info.tfVersion ?? 'unknown'}, ${info.threads} threads)`;
 }
 
-const selected = selectBackend(parseBackendRequest(process.env['PERCEPT_BACKEND']), parseDeviceRequest(process.env['PERCEPT_DEVICE']));
+const selected = selectBackend(
+  parseBackendRequest(process.env['PERCEPT_BACKEND']),
+  parseDeviceRequest(process.env['PERCEPT_DEVICE']),
+);
 
 /** The TensorFlow.js namespace of the selected backend. */
 export const tf: Tf = selected.tf;

@@ -64,7 +64,13 @@ async function measurePercept(spec: EpochCaseSpec, context: BenchContext): Promi
       name: 'bench-epoch',
       seed: SEED,
       // The folder's val/ holds one image per class (a run needs a val split); the epoch reads only train/.
-      data: { format: 'imagefolder', path: folder.root, imageSize: spec.input, split: { train: 1, val: 0, test: 0 }, augment: { flip: true } },
+      data: {
+        format: 'imagefolder',
+        path: folder.root,
+        imageSize: spec.input,
+        split: { train: 1, val: 0, test: 0 },
+        augment: { flip: true },
+      },
       model: { arch: spec.arch },
       train: { batchSize: spec.batch, epochs: 1, optimizer: { name: 'adam', lr: 1e-3 } },
     },
@@ -72,7 +78,11 @@ async function measurePercept(spec: EpochCaseSpec, context: BenchContext): Promi
   );
   const problems = new ProblemLog();
   const data = await loadImageData(config, problems);
-  const model = buildExperimentModel(config, { classes: data.dataset.classes.length, inputSize: spec.input, runsRoot: context.workDir });
+  const model = buildExperimentModel(config, {
+    classes: data.dataset.classes.length,
+    inputSize: spec.input,
+    runsRoot: context.workDir,
+  });
   const setup = await imageTraining(config, data, model, problems);
   try {
     // No validation source: Keras's fit is timed without validation data too.
@@ -84,10 +94,12 @@ async function measurePercept(spec: EpochCaseSpec, context: BenchContext): Promi
       optimizer: config.train.optimizer,
       seed: config.seed,
       stepMode: config.train.step,
-      log: context.log,
+      log: (line) => context.log(line),
     });
     const epoch = result.history[1]!;
-    context.log(`percept: ${data.split.train.length} images in ${epoch.seconds.toFixed(2)} s (${result.tracedSteps} traced steps)`);
+    context.log(
+      `percept: ${data.split.train.length} images in ${epoch.seconds.toFixed(2)} s (${result.tracedSteps} traced steps)`,
+    );
     return data.split.train.length / epoch.seconds;
   } finally {
     setup.dispose();
@@ -99,7 +111,20 @@ async function measurePercept(spec: EpochCaseSpec, context: BenchContext): Promi
 /** The arguments every peer of an epoch case takes: the training folder and the run's shape. */
 async function peerArgs(spec: EpochCaseSpec, context: BenchContext): Promise<string[]> {
   const folder = await folderOf(spec, context);
-  return ['--data', folder.train, '--arch', spec.arch, '--input', String(spec.input), '--batch', String(spec.batch), '--seed', String(SEED), '--warmup', String(warmupBatches(context))];
+  return [
+    '--data',
+    folder.train,
+    '--arch',
+    spec.arch,
+    '--input',
+    String(spec.input),
+    '--batch',
+    String(spec.batch),
+    '--seed',
+    String(SEED),
+    '--warmup',
+    String(warmupBatches(context)),
+  ];
 }
 
 function epochCase(spec: EpochCaseSpec): BenchCase {

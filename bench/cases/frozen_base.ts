@@ -4,7 +4,7 @@
  * on them; Keras's plain `fit` on the same stacked model runs the base every epoch. Both times include everything
  * after model building: percept's feature pass counts against it.
  */
-import type { LayersModel, Tensor4D } from '@tensorflow/tfjs';
+import type { LayersModel, Rank } from '@tensorflow/tfjs';
 import { tf } from '../../src/tf.ts';
 import { buildArchitecture, preprocess } from '../../src/models/index.ts';
 import { seedWeights } from '../../src/models/init.ts';
@@ -40,7 +40,7 @@ async function measurePercept(context: BenchContext): Promise<number> {
   const { images, epochs } = sizes(context);
   const base = buildArchitecture('mobilenet_v2', { inputSize: INPUT, includeTop: false, seed: 1 });
   base.trainable = false;
-  const pixels = tf.randomUniform([images, INPUT, INPUT, 3], 0, 255, 'float32', 1) as Tensor4D;
+  const pixels = tf.randomUniform<Rank.R4>([images, INPUT, INPUT, 3], 0, 255, 'float32', 1);
   const labels = tf.randomUniform([images], 0, CLASSES, 'int32', 2);
   const start = performance.now();
   const ready = preprocess('mobilenet', pixels);
@@ -70,7 +70,18 @@ export const FROZEN_BASE_CASES: BenchCase[] = [
     peers: {
       keras: async (context) => {
         const { images, epochs } = sizes(context);
-        return runPythonPeer(context, 'keras_frozen_fit.py', ['--input', String(INPUT), '--classes', String(CLASSES), '--images', String(images), '--epochs', String(epochs), '--batch', String(BATCH)]);
+        return runPythonPeer(context, 'keras_frozen_fit.py', [
+          '--input',
+          String(INPUT),
+          '--classes',
+          String(CLASSES),
+          '--images',
+          String(images),
+          '--epochs',
+          String(epochs),
+          '--batch',
+          String(BATCH),
+        ]);
       },
     },
   },

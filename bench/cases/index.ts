@@ -8,4 +8,12 @@ import { PREDICT_CASES } from './predict.ts';
 import { REPORT_CASES } from './report.ts';
 import { TRAINING_CASES } from './training.ts';
 
-export const BENCH_CASES: readonly BenchCase[] = [...TRAINING_CASES, ...FROZEN_BASE_CASES, ...EPOCH_CASES, ...PREDICT_CASES, ...MEMORY_CASES, ...DATA_CASES, ...REPORT_CASES];
+export const BENCH_CASES: readonly BenchCase[] = [
+  ...TRAINING_CASES,
+  ...FROZEN_BASE_CASES,
+  ...EPOCH_CASES,
+  ...PREDICT_CASES,
+  ...MEMORY_CASES,
+  ...DATA_CASES,
+  ...REPORT_CASES,
+];

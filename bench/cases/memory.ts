@@ -26,7 +26,10 @@ function measurePercept(spec: StepSpec, context: BenchContext): number {
   const run = plan(spec, context);
   const child = join(projectRoot(), 'bench', 'train_peak_rss.ts');
   const args = ['--import', 'tsx', child, JSON.stringify(run.spec), JSON.stringify(run.budget)];
-  return runMeasurementProcess('train_peak_rss.ts', process.execPath, args, { cwd: projectRoot(), env: { ...process.env, PERCEPT_QUIET_BACKEND: '1' } });
+  return runMeasurementProcess('train_peak_rss.ts', process.execPath, args, {
+    cwd: projectRoot(),
+    env: { ...process.env, PERCEPT_QUIET_BACKEND: '1' },
+  });
 }
 
 function memoryCase(spec: StepSpec): BenchCase {
@@ -38,7 +41,11 @@ function memoryCase(spec: StepSpec): BenchCase {
     peers: {
       keras: async (context) => {
         const run = plan(spec, context);
-        return runPythonPeer(context, 'keras_train.py', [...kerasTrainArgs(run.spec, run.budget), '--report', 'peak-rss']);
+        return runPythonPeer(context, 'keras_train.py', [
+          ...kerasTrainArgs(run.spec, run.budget),
+          '--report',
+          'peak-rss',
+        ]);
       },
     },
   };

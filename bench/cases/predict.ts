@@ -36,7 +36,10 @@ async function measurePercept(spec: PredictCaseSpec, context: BenchContext): Pro
   const x = tf.randomUniform([images, spec.input, spec.input, 3], 0, 1, 'float32', 1);
   const ids = Array.from({ length: images }, (_, i) => String(i));
   try {
-    const warmup = Array.from({ length: WARMUP_BATCHES }, () => ({ ids: ids.slice(0, BATCH), x: tf.slice(x, 0, BATCH) }));
+    const warmup = Array.from({ length: WARMUP_BATCHES }, () => ({
+      ids: ids.slice(0, BATCH),
+      x: tf.slice(x, 0, BATCH),
+    }));
     await predictBatches(model, warmup);
     const start = performance.now();
     const outputs = await predictBatches(model, tensorBatches(x, ids, BATCH));
@@ -62,9 +65,18 @@ function predictCase(spec: PredictCaseSpec): BenchCase {
     peers: {
       keras: async (context) => runPythonPeer(context, 'keras_predict.py', peerArgs(spec, context)),
       // One timed pass over the images, as Keras's predict makes; its layout probe warms it up first.
-      torch: torchScriptPeer('torch_predict.py', (context) => [...peerArgs(spec, context), '--warmup', '1', '--min-seconds', '0']),
+      torch: torchScriptPeer('torch_predict.py', (context) => [
+        ...peerArgs(spec, context),
+        '--warmup',
+        '1',
+        '--min-seconds',
+        '0',
+      ]),
     },
   };
 }
 
-export const PREDICT_CASES: BenchCase[] = [predictCase({ arch: 'mobilenet_v2', input: 224 }), predictCase({ arch: 'resnet50', input: 224 })];
+export const PREDICT_CASES: BenchCase[] = [
+  predictCase({ arch: 'mobilenet_v2', input: 224 }),
+  predictCase({ arch: 'resnet50', input: 224 }),
+];

@@ -14,9 +14,18 @@ import type { BenchCase, BenchContext } from '../case.ts';
 let last: ReportResult | undefined;
 
 async function measure(context: BenchContext): Promise<number> {
-  const dirs = await writeFixtureRuns(join(context.workDir, 'runs'), { items: context.profile === 'quick' ? 40 : 120, resamples: 200, seed: 1 });
-  last = await renderReport(dirs, { out: join(context.workDir, 'report.pdf'), meta: resolveMeta(undefined, { title: 'Benchmark report' }) });
-  context.log(`report/8-runs: ${last.pages} pages, ${last.figures} figures in ${last.seconds.toFixed(2)} s (Chromium ${last.timings.chromiumSeconds.toFixed(2)} s, SVG wait ${last.timings.svgSeconds.toFixed(2)} s)`);
+  const dirs = await writeFixtureRuns(join(context.workDir, 'runs'), {
+    items: context.profile === 'quick' ? 40 : 120,
+    resamples: 200,
+    seed: 1,
+  });
+  last = await renderReport(dirs, {
+    out: join(context.workDir, 'report.pdf'),
+    meta: resolveMeta(undefined, { title: 'Benchmark report' }),
+  });
+  context.log(
+    `report/8-runs: ${last.pages} pages, ${last.figures} figures in ${last.seconds.toFixed(2)} s (Chromium ${last.timings.chromiumSeconds.toFixed(2)} s, SVG wait ${last.timings.svgSeconds.toFixed(2)} s)`,
+  );
   return last.seconds;
 }
 

@@ -39,7 +39,9 @@ export type StepSpec = Pick<TrainingCaseSpec, 'arch' | 'input' | 'batch'>;
 /** Warm-up and measuring budget. */
 function stepBudget(context: BenchContext, pureJs: boolean): StepBudget {
   if (pureJs) return { warmup: 1, minSteps: 1, minSeconds: 0 };
-  return context.profile === 'quick' ? { warmup: 2, minSteps: 3, minSeconds: 1 } : { warmup: 3, minSteps: 5, minSeconds: 8 };
+  return context.profile === 'quick'
+    ? { warmup: 2, minSteps: 3, minSeconds: 1 }
+    : { warmup: 3, minSteps: 5, minSeconds: 8 };
 }
 
 function buildBenchModel(spec: Pick<TrainingCaseSpec, 'arch' | 'input'>): LayersModel {
@@ -94,7 +96,15 @@ export async function trainerImagesPerSecond(spec: StepSpec, budget: StepBudget)
       while (!timer.done) yield { x: x.clone(), targets: [y.clone()] };
     },
   };
-  await train({ model, outputs: [{ name: 'class', loss: 'sparse_categorical_crossentropy' }], train: source, epochs: 1, optimizer: { name: 'adam', lr: 1e-3 }, callbacks: [timer], log: () => {} });
+  await train({
+    model,
+    outputs: [{ name: 'class', loss: 'sparse_categorical_crossentropy' }],
+    train: source,
+    epochs: 1,
+    optimizer: { name: 'adam', lr: 1e-3 },
+    callbacks: [timer],
+    log: () => {},
+  });
   tf.dispose([x, y]);
   model.dispose();
   return (spec.batch * timer.steps) / timer.seconds;
@@ -151,5 +161,7 @@ export const TRAINING_CASES: BenchCase[] = [
   trainingCase({ arch: 'simple_cnn', input: 32, batch: 32, pureJsPeer: true }),
   // Fashion-MNIST's shape (28×28×1) at the demo's batch: the compute-bound case behind its Fashion-MNIST minutes.
   trainingCase({ arch: 'simple_cnn', input: 28, batch: 128, pureJsPeer: false }),
-  ...(['mobilenet_v2', 'resnet50', 'densenet121', 'vgg16'] as const).map((arch) => trainingCase({ arch, input: 224, batch: 8, pureJsPeer: false })),
+  ...(['mobilenet_v2', 'resnet50', 'densenet121', 'vgg16'] as const).map((arch) =>
+    trainingCase({ arch, input: 224, batch: 8, pureJsPeer: false }),
+  ),
 ];

@@ -11,7 +11,12 @@ type Options = NonNullable<ParseArgsConfig['options']>;
  */
 export function parseCommandArgs<O extends Options>(command: string, args: string[], options: O, usage: string) {
   try {
-    return parseArgs({ args, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
+    return parseArgs({
+      args,
+      options: { ...options, help: { type: 'boolean', short: 'h' } },
+      allowPositionals: true,
+      strict: true,
+    });
   } catch (error) {
     throw new UserError(`${command}: ${(error as Error).message}\nUsage: ${usage}`);
   }
@@ -32,6 +37,7 @@ export function printJson(value: unknown): void {
 export function positiveIntFlag(flag: string, value: string | undefined, usage: string): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new UserError(`--${flag} '${value}' is not a positive integer. Usage: ${usage}`);
+  if (!Number.isInteger(n) || n <= 0)
+    throw new UserError(`--${flag} '${value}' is not a positive integer. Usage: ${usage}`);
   return n;
 }

@@ -10,7 +10,8 @@ import { ensurePythonEnv, installedPython } from '../setup/python_env.ts';
 import { formatResults, matchesGlob, runCase, type CaseResult } from '../../bench/harness.ts';
 import { BENCH_CASES } from '../../bench/cases/index.ts';
 
-const USAGE = 'percept bench [--only GLOB] [--peer NAME]... [--profile quick|full] [--repeats N] [--json] [--keep] [--list] [--device auto|cpu|gpu]';
+const USAGE =
+  'percept bench [--only GLOB] [--peer NAME]... [--profile quick|full] [--repeats N] [--json] [--keep] [--list] [--device auto|cpu|gpu]';
 
 const HELP = `Usage: ${USAGE}
 
@@ -30,32 +31,45 @@ const HELP = `Usage: ${USAGE}
 const DEFAULT_REPEATS = { full: 3, quick: 1 } as const;
 
 export async function run(args: string[]): Promise<number> {
-  const { values } = parseCommandArgs('bench', args, {
-    only: { type: 'string' },
-    peer: { type: 'string', multiple: true },
-    profile: { type: 'string', default: 'full' },
-    repeats: { type: 'string' },
-    json: { type: 'boolean' },
-    keep: { type: 'boolean' },
-    list: { type: 'boolean' },
-    // Read before TensorFlow loads (src/cli/main.ts).
-    device: { type: 'string' },
-    // Internal: measure percept's figure only (how the pure-JS peer runs a case in a child process).
-    'percept-only': { type: 'boolean' },
-  }, USAGE);
+  const { values } = parseCommandArgs(
+    'bench',
+    args,
+    {
+      only: { type: 'string' },
+      peer: { type: 'string', multiple: true },
+      profile: { type: 'string', default: 'full' },
+      repeats: { type: 'string' },
+      json: { type: 'boolean' },
+      keep: { type: 'boolean' },
+      list: { type: 'boolean' },
+      // Read before TensorFlow loads (src/cli/main.ts).
+      device: { type: 'string' },
+      // Internal: measure percept's figure only (how the pure-JS peer runs a case in a child process).
+      'percept-only': { type: 'boolean' },
+    },
+    USAGE,
+  );
   if (values.help) {
     process.stdout.write(HELP);
     return 0;
   }
   const profile = values.profile;
-  if (profile !== 'quick' && profile !== 'full') throw new UserError(`--profile ${profile}: valid profiles are quick, full`);
+  if (profile !== 'quick' && profile !== 'full')
+    throw new UserError(`--profile ${profile}: valid profiles are quick, full`);
   const repeats = positiveIntFlag('repeats', values.repeats, USAGE) ?? DEFAULT_REPEATS[profile];
-  const selected = BENCH_CASES.filter((benchCase) => values.only === undefined || matchesGlob(benchCase.name, values.only));
+  const selected = BENCH_CASES.filter(
+    (benchCase) => values.only === undefined || matchesGlob(benchCase.name, values.only),
+  );
   if (values.list) {
-    process.stdout.write(BENCH_CASES.map((benchCase) => `${benchCase.name}  (${benchCase.unit}; peers: ${Object.keys(benchCase.peers).join(', ')})`).join('\n') + '\n');
+    process.stdout.write(
+      BENCH_CASES.map(
+        (benchCase) => `${benchCase.name}  (${benchCase.unit}; peers: ${Object.keys(benchCase.peers).join(', ')})`,
+      ).join('\n') + '\n',
+    );
     return 0;
   }
-  if (selected.length === 0) throw new UserError(`--only ${values.only} matches no case. Cases: ${BENCH_CASES.map((c) => c.name).join(', ')}`);
+  if (selected.length === 0)
+    throw new UserError(`--only ${values.only} matches no case. Cases: ${BENCH_CASES.map((c) => c.name).join(', ')}`);
   const log = (line: string): void => void process.stderr.write(`percept bench: ${line}\n`);
   const perceptOnly = values['percept-only'] ?? false;
   // Never installed here (several GB): the torch peers run once `percept setup --python torch` has installed torch,
@@ -74,7 +88,11 @@ export async function run(args: string[]): Promise<number> {
   const results: CaseResult[] = [];
   for (const benchCase of selected) {
     // --percept-only: the pure-JS peer's child process; --peer: measure only the named peers.
-    const peers = Object.fromEntries(Object.entries(benchCase.peers).filter(([peer]) => !perceptOnly && (values.peer === undefined || values.peer.includes(peer))));
+    const peers = Object.fromEntries(
+      Object.entries(benchCase.peers).filter(
+        ([peer]) => !perceptOnly && (values.peer === undefined || values.peer.includes(peer)),
+      ),
+    );
     const measured = { ...benchCase, peers };
     results.push(await runCase(measured, { profile, python, torchPython, keep: values.keep ?? false, repeats, log }));
   }

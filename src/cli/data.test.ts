@@ -5,9 +5,13 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { projectRoot } from '../paths.ts';
 import { tempDir, writeTruncatedJpeg } from '../data/test_fixtures.ts';
+import type { InspectReport } from '../data/inspect.ts';
 
 function percept(...args: string[]) {
-  return spawnSync(process.execPath, [join(projectRoot(), 'src', 'cli', 'bin.mjs'), ...args], { encoding: 'utf8', env: { ...process.env, PERCEPT_QUIET_BACKEND: '1' } });
+  return spawnSync(process.execPath, [join(projectRoot(), 'src', 'cli', 'bin.mjs'), ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, PERCEPT_QUIET_BACKEND: '1' },
+  });
 }
 
 test('percept data synth then data inspect --json, in the docs/ARCHITECTURE.md ยง3 shape', async () => {
@@ -15,21 +19,34 @@ test('percept data synth then data inspect --json, in the docs/ARCHITECTURE.md ย
   const out = join(dir, 'faces');
   const synth = percept('data', 'synth', out, '--n', '30', '--size', '40', '--seed', '2', '--json');
   assert.equal(synth.status, 0, synth.stderr);
-  assert.deepEqual({ count: JSON.parse(synth.stdout).count, out: JSON.parse(synth.stdout).out }, { count: 30, out });
+  const made = JSON.parse(synth.stdout) as { count: number; out: string };
+  assert.deepEqual({ count: made.count, out: made.out }, { count: 30, out });
   await writeTruncatedJpeg(join(out, 'images', '3.jpg'));
   const inspect = percept('data', 'inspect', out, '--json');
   assert.equal(inspect.status, 0, inspect.stderr);
-  const report = JSON.parse(inspect.stdout);
+  const report = JSON.parse(inspect.stdout) as InspectReport;
   assert.equal(report.format, 'affectnet');
   assert.equal(report.count, 30);
   assert.equal(report.usable, 29);
-  assert.equal(Object.values(report.classes as Record<string, number>).reduce((a, b) => a + b, 0), 29);
-  assert.deepEqual(Object.keys(report.classes), ['Neutral', 'Happy', 'Sad', 'Surprise', 'Fear', 'Disgust', 'Anger', 'Contempt']);
+  assert.equal(
+    Object.values(report.classes).reduce((a, b) => a + b, 0),
+    29,
+  );
+  assert.deepEqual(Object.keys(report.classes), [
+    'Neutral',
+    'Happy',
+    'Sad',
+    'Surprise',
+    'Fear',
+    'Disgust',
+    'Anger',
+    'Contempt',
+  ]);
   assert.equal(report.problems.length, 1);
-  assert.equal(report.problems[0].file, join(out, 'images', '3.jpg'));
-  assert.match(report.problems[0].reason, /^unreadable image/);
-  assert.deepEqual(report.imageSize.width, { min: 40, max: 40, mean: 40 });
-  assert.ok(report.valence.min >= -1 && report.valence.max <= 1 && report.valence.uncertain === 0);
+  assert.equal(report.problems[0]!.file, join(out, 'images', '3.jpg'));
+  assert.match(report.problems[0]!.reason, /^unreadable image/);
+  assert.deepEqual(report.imageSize!.width, { min: 40, max: 40, mean: 40 });
+  assert.ok(report.valence!.min >= -1 && report.valence!.max <= 1 && report.valence!.uncertain === 0);
   const text = percept('data', 'inspect', out);
   assert.equal(text.status, 0);
   assert.match(text.stdout, /affectnet, 29 usable of 30/);
@@ -44,7 +61,12 @@ test('percept data inspect exits 1 naming the path when no item is usable, and o
   const empty = percept('data', 'inspect', dir, '--json');
   assert.equal(empty.status, 1);
   assert.equal(empty.stdout, '');
-  assert.match(empty.stderr, new RegExp(`^percept data: ${dir}: no usable item as affectnet \\(DIR/images/<id>.jpg with DIR/annotations/<id>_exp.npy`));
+  assert.match(
+    empty.stderr,
+    new RegExp(
+      `^percept data: ${dir}: no usable item as affectnet \\(DIR/images/<id>.jpg with DIR/annotations/<id>_exp.npy`,
+    ),
+  );
   const format = percept('data', 'inspect', dir, '--format', 'tiff');
   assert.equal(format.status, 1);
   assert.match(format.stderr, /unknown data format 'tiff'. Valid: affectnet, imagefolder, csv, idx, timeseries/);
@@ -54,10 +76,15 @@ test('percept data inspect exits 1 naming the path when no item is usable, and o
 });
 
 test('percept data inspect reads a time series', () => {
-  const result = percept('data', 'inspect', join(projectRoot(), 'node_modules', 'vega-datasets', 'data', 'co2-concentration.csv'), '--json');
+  const result = percept(
+    'data',
+    'inspect',
+    join(projectRoot(), 'node_modules', 'vega-datasets', 'data', 'co2-concentration.csv'),
+    '--json',
+  );
   assert.equal(result.status, 0, result.stderr);
-  const report = JSON.parse(result.stdout);
+  const report = JSON.parse(result.stdout) as InspectReport;
   assert.equal(report.format, 'timeseries');
   assert.equal(report.usable, 741);
-  assert.deepEqual(report.series.from, '1958-03-01');
+  assert.deepEqual(report.series!.from, '1958-03-01');
 });

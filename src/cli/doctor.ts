@@ -33,7 +33,11 @@ export interface DoctorReport {
 
 /** nvidia-smi's name, compute capability, memory and driver of each GPU, one line each; undefined without it. */
 function nvidiaSmi(): string | undefined {
-  const result = spawnSync('nvidia-smi', ['--query-gpu=name,compute_cap,memory.total,driver_version', '--format=csv,noheader'], { encoding: 'utf8' });
+  const result = spawnSync(
+    'nvidia-smi',
+    ['--query-gpu=name,compute_cap,memory.total,driver_version', '--format=csv,noheader'],
+    { encoding: 'utf8' },
+  );
   if (result.status !== 0) return undefined;
   return result.stdout
     .trim()
@@ -45,18 +49,30 @@ function nvidiaSmi(): string | undefined {
     .join('; ');
 }
 
-function describeGpu(inUse: boolean, skipped: readonly string[], source: NativeSource | undefined): { inUse: boolean; description: string } {
+function describeGpu(
+  inUse: boolean,
+  skipped: readonly string[],
+  source: NativeSource | undefined,
+): { inUse: boolean; description: string } {
   if (!inUse) {
     const reason = skipped.find((line) => /GPU|tfjs-node-gpu/.test(line)) ?? noGpuReason();
     return { inUse, description: `none: ${reason}` };
   }
   const cuda = source?.cuda;
-  const libraries = cuda === undefined ? '' : `; CUDA ${cuda['nvidia-cuda-runtime-cu12']}, cuDNN ${cuda['nvidia-cudnn-cu12']} from PyPI`;
+  const libraries =
+    cuda === undefined
+      ? ''
+      : `; CUDA ${cuda['nvidia-cuda-runtime-cu12']}, cuDNN ${cuda['nvidia-cudnn-cu12']} from PyPI`;
   return { inUse, description: `${nvidiaSmi() ?? 'GPU in use (nvidia-smi not found for its details)'}${libraries}` };
 }
 
 export async function run(args: string[]): Promise<number> {
-  const { values } = parseCommandArgs('doctor', args, { json: { type: 'boolean' }, 'no-steps': { type: 'boolean' } }, USAGE);
+  const { values } = parseCommandArgs(
+    'doctor',
+    args,
+    { json: { type: 'boolean' }, 'no-steps': { type: 'boolean' } },
+    USAGE,
+  );
   if (values.help) {
     process.stdout.write(`Usage: ${USAGE}\n`);
     return 0;
@@ -65,9 +81,11 @@ export async function run(args: string[]): Promise<number> {
   const { backendInfo } = await import('../tf.ts');
   const chromium = findChromium();
   const kernel = checkKernel();
-  const source = backendInfo.kind === 'js' ? undefined : nativeSource(undefined, backendInfo.packageName as NativePackage);
+  const source =
+    backendInfo.kind === 'js' ? undefined : nativeSource(undefined, backendInfo.packageName as NativePackage);
   const problems: string[] = [];
-  if (backendInfo.kind === 'js') problems.push(`backend: pure JS (${backendInfo.skipped.join('; ')}). Fix: npx percept setup`);
+  if (backendInfo.kind === 'js')
+    problems.push(`backend: pure JS (${backendInfo.skipped.join('; ')}). Fix: npx percept setup`);
   for (const skipped of backendInfo.skipped) {
     if (skipped.includes('CUDA')) problems.push(`gpu: ${skipped}`);
   }
@@ -93,7 +111,12 @@ export async function run(args: string[]): Promise<number> {
     const rows: [string, string][] = [
       ['backend', `${report.backend} (${backendInfo.packageName})`],
       ['TensorFlow.js', report.tfjsVersion],
-      ['libtensorflow', report.tfVersion === null ? 'none (pure JS)' : `${report.tfVersion}${report.nativeSource === null ? '' : ` from ${report.nativeSource}`}`],
+      [
+        'libtensorflow',
+        report.tfVersion === null
+          ? 'none (pure JS)'
+          : `${report.tfVersion}${report.nativeSource === null ? '' : ` from ${report.nativeSource}`}`,
+      ],
       ['threads', String(report.threads)],
       ['gpu', report.gpu.description],
       ['node', report.node],

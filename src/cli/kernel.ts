@@ -24,6 +24,8 @@ export async function run(args: string[]): Promise<number> {
     return 0;
   }
   if (kernel !== null) process.stdout.write(`tslab kernel registered: ${kernel}\n`);
-  process.stdout.write(`notebook bundle ${bundle.rebuilt ? `built (${bundle.reason}) in ${bundle.seconds.toFixed(1)} s` : 'up to date'}: ${bundle.file}\n`);
+  process.stdout.write(
+    `notebook bundle ${bundle.rebuilt ? `built (${bundle.reason}) in ${bundle.seconds.toFixed(1)} s` : 'up to date'}: ${bundle.file}\n`,
+  );
   return 0;
 }

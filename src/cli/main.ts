@@ -17,24 +17,73 @@ interface CommandEntry {
 }
 
 const COMMANDS: readonly CommandEntry[] = [
-  { name: 'demo', summary: 'the embedded default end to end: synthetic faces, every architecture, Fashion-MNIST, time series, PDF report', load: () => import('./demo.ts') },
-  { name: 'doctor', summary: 'backend, TensorFlow version, threads, Chromium, Jupyter kernel', load: () => import('./doctor.ts') },
-  { name: 'bench', summary: 'benchmarks: percept against peers measured in the same run, as ratios', load: () => import('./bench.ts') },
-  { name: 'setup', summary: 'install the native backend offline (tensorflow-cpu wheel) and the Python tools', load: () => import('./setup.ts') },
-  { name: 'metrics', summary: 'score a predictions .jsonl file: every metric with its 95% bootstrap CI', load: () => import('./metrics.ts') },
-  { name: 'train', summary: 'train and evaluate one experiment config into a run directory', load: () => import('./train.ts') },
-  { name: 'report', summary: 'render an assignment-style PDF/HTML report over run directories', load: () => import('./report.ts') },
-  { name: 'notebooks', summary: 'rerun notebooks headless on the tslab kernel; stops at the first failing cell', load: () => import('./notebooks.ts') },
-  { name: 'kernel', summary: 'register the tslab kernel and build the notebook bundle (--build: the bundle only)', load: () => import('./kernel.ts') },
-  { name: 'data', summary: 'inspect a dataset (counts, classes, problems) or write the synthetic AffectNet-style set', load: () => import('./data.ts') },
-  { name: 'models', summary: 'every architecture with its parameter counts (Keras include_top), or one with --summary', load: () => import('./models.ts') },
-
+  {
+    name: 'demo',
+    summary:
+      'the embedded default end to end: synthetic faces, every architecture, Fashion-MNIST, time series, PDF report',
+    load: () => import('./demo.ts'),
+  },
+  {
+    name: 'doctor',
+    summary: 'backend, TensorFlow version, threads, Chromium, Jupyter kernel',
+    load: () => import('./doctor.ts'),
+  },
+  {
+    name: 'bench',
+    summary: 'benchmarks: percept against peers measured in the same run, as ratios',
+    load: () => import('./bench.ts'),
+  },
+  {
+    name: 'setup',
+    summary: 'install the native backend offline (tensorflow-cpu wheel) and the Python tools',
+    load: () => import('./setup.ts'),
+  },
+  {
+    name: 'metrics',
+    summary: 'score a predictions .jsonl file: every metric with its 95% bootstrap CI',
+    load: () => import('./metrics.ts'),
+  },
+  {
+    name: 'train',
+    summary: 'train and evaluate one experiment config into a run directory',
+    load: () => import('./train.ts'),
+  },
+  {
+    name: 'report',
+    summary: 'render an assignment-style PDF/HTML report over run directories',
+    load: () => import('./report.ts'),
+  },
+  {
+    name: 'notebooks',
+    summary: 'rerun notebooks headless on the tslab kernel; stops at the first failing cell',
+    load: () => import('./notebooks.ts'),
+  },
+  {
+    name: 'kernel',
+    summary: 'register the tslab kernel and build the notebook bundle (--build: the bundle only)',
+    load: () => import('./kernel.ts'),
+  },
+  {
+    name: 'data',
+    summary: 'inspect a dataset (counts, classes, problems) or write the synthetic AffectNet-style set',
+    load: () => import('./data.ts'),
+  },
+  {
+    name: 'models',
+    summary: 'every architecture with its parameter counts (Keras include_top), or one with --summary',
+    load: () => import('./models.ts'),
+  },
 ];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((command) => command.name.length));
   const lines = COMMANDS.map((command) => `  ${command.name.padEnd(width)}  ${command.summary}`);
-  return ['Usage: percept <command> [options]   (percept <command> --help for its options)', '', 'Commands:', ...lines].join('\n');
+  return [
+    'Usage: percept <command> [options]   (percept <command> --help for its options)',
+    '',
+    'Commands:',
+    ...lines,
+  ].join('\n');
 }
 
 /** The commands that take `--device cpu|gpu|auto`. */
@@ -48,7 +97,8 @@ function applyDeviceOption(args: readonly string[]): void {
   const index = args.findIndex((arg) => arg === '--device' || arg.startsWith('--device='));
   if (index < 0) return;
   const value = args[index]!.includes('=') ? args[index]!.slice('--device='.length) : args[index + 1];
-  if (value === undefined || value.startsWith('--')) throw new UserError(`--device needs a value: one of ${DEVICE_REQUESTS.join(', ')}`);
+  if (value === undefined || value.startsWith('--'))
+    throw new UserError(`--device needs a value: one of ${DEVICE_REQUESTS.join(', ')}`);
   process.env['PERCEPT_DEVICE'] = parseChoice('--device', value, DEVICE_REQUESTS, 'device');
 }
 
@@ -61,7 +111,9 @@ export async function main(argv: string[]): Promise<number> {
   }
   const command = COMMANDS.find((entry) => entry.name === name);
   if (command === undefined) {
-    process.stderr.write(`percept: unknown command '${name}'. Valid: ${COMMANDS.map((entry) => entry.name).join(', ')}\n`);
+    process.stderr.write(
+      `percept: unknown command '${name}'. Valid: ${COMMANDS.map((entry) => entry.name).join(', ')}\n`,
+    );
     return 1;
   }
   try {
@@ -73,7 +125,9 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`percept ${name}: ${error.message}\n`);
       return 1;
     }
-    process.stderr.write(`percept ${name}: internal error: ${error instanceof Error ? (error.stack ?? error.message) : errorMessage(error)}\n`);
+    process.stderr.write(
+      `percept ${name}: internal error: ${error instanceof Error ? (error.stack ?? error.message) : errorMessage(error)}\n`,
+    );
     return 2;
   }
 }

@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { SplitMetrics } from '../metrics/evaluate.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'percept-metrics-'));
 
@@ -21,12 +22,18 @@ test('percept metrics --json scores a predictions file; uncertain (-2) arousal i
   writeFileSync(file, lines.map((line) => JSON.stringify(line)).join('\n') + '\n');
   const result = percept(file, '--json', '--resamples', '50');
   assert.equal(result.status, 0, result.stderr);
-  const metrics = JSON.parse(result.stdout);
+  const metrics = JSON.parse(result.stdout) as SplitMetrics;
   assert.deepEqual(Object.keys(metrics), ['classification', 'valence', 'arousal']);
-  assert.deepEqual(metrics.classification.confusion_matrix, { labels: ['cat', 'dog'], matrix: [[1, 0], [1, 1]] });
-  assert.equal(metrics.arousal.n, 2);
-  assert.equal(metrics.valence.mae.value.toFixed(4), '0.2000');
-  assert.equal(metrics.classification.auc_roc_macro, undefined);
+  assert.deepEqual(metrics.classification!.confusion_matrix, {
+    labels: ['cat', 'dog'],
+    matrix: [
+      [1, 0],
+      [1, 1],
+    ],
+  });
+  assert.equal(metrics.arousal!.n, 2);
+  assert.equal(metrics.valence!.mae.value.toFixed(4), '0.2000');
+  assert.equal(metrics.classification!.auc_roc_macro, undefined);
 });
 
 test('a bad line is a user error naming the file, the line and the field', () => {

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { parseCommandArgs, printJson } from './args.ts';
 import { UserError } from '../errors.ts';
-import { evaluatePredictions, type PredictionRecord } from '../metrics/evaluate.ts';
+import { evaluatePredictions } from '../metrics/evaluate.ts';
 import { formatMetrics } from '../metrics/format.ts';
 import { checkClassLabels, type LocatedRecord } from '../metrics/labels.ts';
 
@@ -41,7 +41,9 @@ export function readPredictions(file: string): LocatedRecord[] {
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
-    throw new UserError(`${file}: cannot read (${(error as NodeJS.ErrnoException).code ?? String(error)}). Fix: give the path of a predictions .jsonl file`);
+    throw new UserError(
+      `${file}: cannot read (${(error as NodeJS.ErrnoException).code ?? String(error)}). Fix: give the path of a predictions .jsonl file`,
+    );
   }
   const rows: LocatedRecord[] = [];
   text.split('\n').forEach((line, index) => {
@@ -55,11 +57,16 @@ export function readPredictions(file: string): LocatedRecord[] {
     const parsed = RECORD.safeParse(json);
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
-      throw new UserError(`${file}:${index + 1}: field '${issue.path.join('.')}': ${issue.message}. Fix: true/pred are class indices or names, probs an array of numbers, valence/arousal numbers or null`);
+      throw new UserError(
+        `${file}:${index + 1}: field '${issue.path.join('.')}': ${issue.message}. Fix: true/pred are class indices or names, probs an array of numbers, valence/arousal numbers or null`,
+      );
     }
-    rows.push({ record: parsed.data as PredictionRecord, where: `${file}:${index + 1}` });
+    rows.push({ record: parsed.data, where: `${file}:${index + 1}` });
   });
-  if (rows.length === 0) throw new UserError(`${file}: no predictions. Fix: one JSON object per line with true and pred (or valence/predValence)`);
+  if (rows.length === 0)
+    throw new UserError(
+      `${file}: no predictions. Fix: one JSON object per line with true and pred (or valence/predValence)`,
+    );
   return rows;
 }
 
@@ -81,16 +88,23 @@ export async function run(args: string[]): Promise<number> {
     process.stdout.write(`Usage: ${USAGE}\n`);
     return 0;
   }
-  if (positionals.length !== 1) throw new UserError(`metrics: expected one predictions file, got ${positionals.length}\nUsage: ${USAGE}`);
+  if (positionals.length !== 1)
+    throw new UserError(`metrics: expected one predictions file, got ${positionals.length}\nUsage: ${USAGE}`);
   const rows = readPredictions(positionals[0]!);
   const classNames = values.classes?.split(',');
   checkClassLabels(rows, classNames);
-  const metrics = evaluatePredictions(rows.map((row) => row.record), {
-    ...(classNames === undefined ? {} : { classNames }),
-    seed: positiveInteger('seed', values.seed, 0),
-    resamples: positiveInteger('resamples', values.resamples, 1000),
-  });
-  if (Object.keys(metrics).length === 0) throw new UserError(`${positionals[0]}: no line has both true and pred, or valence/predValence, or arousal/predArousal`);
+  const metrics = evaluatePredictions(
+    rows.map((row) => row.record),
+    {
+      ...(classNames === undefined ? {} : { classNames }),
+      seed: positiveInteger('seed', values.seed, 0),
+      resamples: positiveInteger('resamples', values.resamples, 1000),
+    },
+  );
+  if (Object.keys(metrics).length === 0)
+    throw new UserError(
+      `${positionals[0]}: no line has both true and pred, or valence/predValence, or arousal/predArousal`,
+    );
   if (values.json) printJson(metrics);
   else process.stdout.write(formatMetrics(metrics));
   return 0;

@@ -7,10 +7,19 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { projectRoot } from '../paths.ts';
-import { ARCHITECTURES, architectures, buildArchitecture, countParams, type ArchitectureOption } from '../models/index.ts';
+import {
+  ARCHITECTURES,
+  architectures,
+  buildArchitecture,
+  countParams,
+  type ArchitectureOption,
+} from '../models/index.ts';
 
 function percept(...args: string[]) {
-  return spawnSync(process.execPath, [join(projectRoot(), 'src', 'cli', 'bin.mjs'), 'models', ...args], { encoding: 'utf8', env: { ...process.env, PERCEPT_QUIET_BACKEND: '1' } });
+  return spawnSync(process.execPath, [join(projectRoot(), 'src', 'cli', 'bin.mjs'), 'models', ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, PERCEPT_QUIET_BACKEND: '1' },
+  });
 }
 
 interface Row {
@@ -28,9 +37,21 @@ test('percept models --json lists every architecture with its top (include_top=T
   const withTop = percept('--json', '--input', '32');
   assert.equal(withTop.status, 0, withTop.stderr);
   const rows = JSON.parse(withTop.stdout) as Row[];
-  assert.deepEqual(rows.map((row) => row.name), ARCHITECTURES.map((spec) => spec.name));
+  assert.deepEqual(
+    rows.map((row) => row.name),
+    ARCHITECTURES.map((spec) => spec.name),
+  );
   for (const row of rows) {
-    assert.deepEqual(Object.keys(row).sort(), ['includeTop', 'input', 'inputShape', 'layers', 'name', 'nonTrainable', 'params', 'trainable']);
+    assert.deepEqual(Object.keys(row).sort(), [
+      'includeTop',
+      'input',
+      'inputShape',
+      'layers',
+      'name',
+      'nonTrainable',
+      'params',
+      'trainable',
+    ]);
     assert.equal(row.params, row.trainable + row.nonTrainable);
     assert.equal(row.includeTop, true);
     assert.equal(row.input, 32);
@@ -49,7 +70,12 @@ test('percept models --json lists every architecture with its top (include_top=T
   assert.equal(text.status, 0, text.stderr);
   const vgg = bases.find((base) => base.name === 'vgg16')!;
   const grouped = (n: number) => n.toLocaleString('en-US');
-  assert.match(text.stdout, new RegExp(`^name\\s+input\\s+params\\s+trainable\\s+non-trainable\\s+layers\\nvgg16\\s+32x32x3\\s+${grouped(vgg.params)}\\s+${grouped(vgg.trainable)}\\s+0\\s+19\\n$`));
+  assert.match(
+    text.stdout,
+    new RegExp(
+      `^name\\s+input\\s+params\\s+trainable\\s+non-trainable\\s+layers\\nvgg16\\s+32x32x3\\s+${grouped(vgg.params)}\\s+${grouped(vgg.trainable)}\\s+0\\s+19\\n$`,
+    ),
+  );
 });
 
 test('percept models NAME --alpha --classes --json is one object, counted as the same build in-process', () => {
@@ -58,26 +84,48 @@ test('percept models NAME --alpha --classes --json is one object, counted as the
   const row = JSON.parse(result.stdout) as Row & { alpha: number };
   const model = buildArchitecture('mobilenet_v2', { inputSize: 96, includeTop: true, classes: 10, alpha: 0.35 });
   const counts = countParams(model);
-  assert.deepEqual([row.alpha, row.params, row.trainable, row.nonTrainable, row.layers], [0.35, counts.total, counts.trainable, counts.nonTrainable, model.layers.length]);
+  assert.deepEqual(
+    [row.alpha, row.params, row.trainable, row.nonTrainable, row.layers],
+    [0.35, counts.total, counts.trainable, counts.nonTrainable, model.layers.length],
+  );
   model.dispose();
 });
 
 test('percept models NAME --summary prints a Keras-style table with trainable flags and totals; --json gives its rows', () => {
   const text = percept('mobilenet_v3_small', '--summary', '--input', '64', '--no-top');
   assert.equal(text.status, 0, text.stderr);
-  assert.match(text.stdout, /^Model: "MobilenetV3small"\n_+\nLayer \(type\)\s+Output Shape\s+Param #\s+Trainable\n=+\n/);
+  assert.match(
+    text.stdout,
+    /^Model: "MobilenetV3small"\n_+\nLayer \(type\)\s+Output Shape\s+Param #\s+Trainable\n=+\n/,
+  );
   assert.match(text.stdout, /\nConv \(Conv2D\)\s+\(None, 32, 32, 16\)\s+432\s+Y\n/);
   assert.match(text.stdout, /\ntf\.__operators__\.add \(TFOpLambda\)\s+\(None, 32, 32, 16\)\s+0\s+Y\n/);
   const json = percept('mobilenet_v3_small', '--summary', '--input', '64', '--no-top', '--json');
   assert.equal(json.status, 0, json.stderr);
-  const summary = JSON.parse(json.stdout) as Row & { summary: { name: string; type: string; outputShape: string; params: number; trainable: boolean }[] };
+  const summary = JSON.parse(json.stdout) as Row & {
+    summary: { name: string; type: string; outputShape: string; params: number; trainable: boolean }[];
+  };
   assert.equal(summary.summary.length, summary.layers);
-  assert.equal(summary.summary.reduce((sum, row) => sum + row.params, 0), summary.params);
-  assert.deepEqual(summary.summary[2], { name: 'Conv', type: 'Conv2D', outputShape: '(None, 32, 32, 16)', params: 432, trainable: true });
+  assert.equal(
+    summary.summary.reduce((sum, row) => sum + row.params, 0),
+    summary.params,
+  );
+  assert.deepEqual(summary.summary[2], {
+    name: 'Conv',
+    type: 'Conv2D',
+    outputShape: '(None, 32, 32, 16)',
+    params: 432,
+    trainable: true,
+  });
   // The layer rows lie between the two '=' rules.
   const rows = text.stdout.split(/\n=+\n/)[1]!.split('\n');
   assert.equal(rows.length, summary.layers);
-  assert.match(text.stdout, new RegExp(`\\nTotal params: ${summary.params.toLocaleString('en-US')}\\nTrainable params: ${summary.trainable.toLocaleString('en-US')}\\nNon-trainable params: ${summary.nonTrainable.toLocaleString('en-US')}\\n`));
+  assert.match(
+    text.stdout,
+    new RegExp(
+      `\\nTotal params: ${summary.params.toLocaleString('en-US')}\\nTrainable params: ${summary.trainable.toLocaleString('en-US')}\\nNon-trainable params: ${summary.nonTrainable.toLocaleString('en-US')}\\n`,
+    ),
+  );
 });
 
 test('bad input exits 1 with the fix: unknown name, --summary without NAME, --alpha on a ResNet, bad or too small --input', () => {
@@ -106,7 +154,10 @@ test('percept models --no-top --pooling --minimalistic applies each where the ar
   for (const [i, row] of rows.entries()) {
     const spec = architectures.all()[i]!;
     const takes = (option: ArchitectureOption) => spec.options.includes(option);
-    assert.deepEqual([row.name, row.pooling, row.minimalistic], [spec.name, takes('pooling') ? 'avg' : undefined, takes('minimalistic') ? true : undefined]);
+    assert.deepEqual(
+      [row.name, row.pooling, row.minimalistic],
+      [spec.name, takes('pooling') ? 'avg' : undefined, takes('minimalistic') ? true : undefined],
+    );
     // One global pooling layer more where pooled; minimalistic drops squeeze-excite and hard-swish layers.
     if (!takes('minimalistic')) assert.equal(row.layers, plain[i]!.layers + (takes('pooling') ? 1 : 0), row.name);
     else assert.ok(row.params < plain[i]!.params, row.name);
@@ -118,7 +169,10 @@ test('--pooling without --no-top or with a bad value, on a series model, and --m
     [['--pooling', 'max'], /--pooling pools a base without its top .*Fix: add --no-top/],
     [['--no-top', '--pooling', 'min'], /--pooling 'min' is not avg or max/],
     [['lstm', '--no-top', '--pooling', 'avg'], /--pooling: lstm has no feature map to pool\. Fix: remove --pooling/],
-    [['resnet50', '--minimalistic'], /--minimalistic is MobileNetV3's variant; resnet50 has none\. Fix: .*mobilenet_v3_small, mobilenet_v3_large/],
+    [
+      ['resnet50', '--minimalistic'],
+      /--minimalistic is MobileNetV3's variant; resnet50 has none\. Fix: .*mobilenet_v3_small, mobilenet_v3_large/,
+    ],
   ];
   for (const [args, pattern] of cases) {
     const result = percept(...args);

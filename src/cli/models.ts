@@ -9,7 +9,8 @@ import { UserError } from '../errors.ts';
 import type { ArchitectureSpec, GlobalPooling } from '../models/types.ts';
 import { parseCommandArgs, positiveIntFlag, printJson } from './args.ts';
 
-const USAGE = 'percept models [NAME] [--input N] [--classes N] [--no-top [--pooling avg|max]] [--alpha A] [--minimalistic] [--summary] [--json]';
+const USAGE =
+  'percept models [NAME] [--input N] [--classes N] [--no-top [--pooling avg|max]] [--alpha A] [--minimalistic] [--summary] [--json]';
 
 /** One line of `percept models --json` (docs/ARCHITECTURE.md §3). */
 export interface ModelInfo {
@@ -31,8 +32,14 @@ export interface ModelInfo {
 
 function poolingFlag(value: string | undefined, noTop: boolean): GlobalPooling | undefined {
   if (value === undefined) return undefined;
-  if (value !== 'avg' && value !== 'max') throw new UserError(`models: --pooling '${value}' is not avg or max (Keras's GlobalAveragePooling2D or GlobalMaxPooling2D). Usage: ${USAGE}`);
-  if (!noTop) throw new UserError(`models: --pooling pools a base without its top (Keras's include_top=False, pooling='${value}'); the top pools on its own. Fix: add --no-top`);
+  if (value !== 'avg' && value !== 'max')
+    throw new UserError(
+      `models: --pooling '${value}' is not avg or max (Keras's GlobalAveragePooling2D or GlobalMaxPooling2D). Usage: ${USAGE}`,
+    );
+  if (!noTop)
+    throw new UserError(
+      `models: --pooling pools a base without its top (Keras's include_top=False, pooling='${value}'); the top pools on its own. Fix: add --no-top`,
+    );
   return value;
 }
 
@@ -40,9 +47,24 @@ function poolingFlag(value: string | undefined, noTop: boolean): GlobalPooling |
  * `--pooling` and `--minimalistic` for one architecture: what it takes of them (a named one must take each given;
  * `all` is the registry, to name the architectures that do).
  */
-function optionFlags(spec: ArchitectureSpec, all: readonly ArchitectureSpec[], named: boolean, pooling: GlobalPooling | undefined, minimalistic: boolean): { pooling?: GlobalPooling; minimalistic?: true } {
-  if (named && pooling !== undefined && !spec.options.includes('pooling')) throw new UserError(`models: --pooling: ${spec.name} has no feature map to pool. Fix: remove --pooling, or name an image architecture`);
-  if (named && minimalistic && !spec.options.includes('minimalistic')) throw new UserError(`models: --minimalistic is MobileNetV3's variant; ${spec.name} has none. Fix: remove --minimalistic, or name one of ${all.filter((other) => other.options.includes('minimalistic')).map((other) => other.name).join(', ')}`);
+function optionFlags(
+  spec: ArchitectureSpec,
+  all: readonly ArchitectureSpec[],
+  named: boolean,
+  pooling: GlobalPooling | undefined,
+  minimalistic: boolean,
+): { pooling?: GlobalPooling; minimalistic?: true } {
+  if (named && pooling !== undefined && !spec.options.includes('pooling'))
+    throw new UserError(
+      `models: --pooling: ${spec.name} has no feature map to pool. Fix: remove --pooling, or name an image architecture`,
+    );
+  if (named && minimalistic && !spec.options.includes('minimalistic'))
+    throw new UserError(
+      `models: --minimalistic is MobileNetV3's variant; ${spec.name} has none. Fix: remove --minimalistic, or name one of ${all
+        .filter((other) => other.options.includes('minimalistic'))
+        .map((other) => other.name)
+        .join(', ')}`,
+    );
   return {
     ...(pooling !== undefined && spec.options.includes('pooling') ? { pooling } : {}),
     ...(minimalistic && spec.options.includes('minimalistic') ? { minimalistic: true as const } : {}),
@@ -69,14 +91,17 @@ export async function run(args: string[]): Promise<number> {
     process.stdout.write(`Usage: ${USAGE}\n`);
     return 0;
   }
-  if (positionals.length > 1) throw new UserError(`models: one architecture at most, got ${positionals.join(' ')}. Usage: ${USAGE}`);
+  if (positionals.length > 1)
+    throw new UserError(`models: one architecture at most, got ${positionals.join(' ')}. Usage: ${USAGE}`);
   const input = positiveIntFlag('input', values.input, USAGE);
   const classes = positiveIntFlag('classes', values.classes, USAGE);
   const pooling = poolingFlag(values.pooling, values['no-top'] === true);
   const alpha = values.alpha === undefined ? undefined : Number(values.alpha);
-  if (alpha !== undefined && !(alpha > 0)) throw new UserError(`models: --alpha '${values.alpha}' is not a positive number (MobileNetV2 takes 0.35-1.4)`);
+  if (alpha !== undefined && !(alpha > 0))
+    throw new UserError(`models: --alpha '${values.alpha}' is not a positive number (MobileNetV2 takes 0.35-1.4)`);
   const name = positionals[0];
-  if (values.summary === true && name === undefined) throw new UserError(`models: --summary needs an architecture NAME. Usage: ${USAGE}`);
+  if (values.summary === true && name === undefined)
+    throw new UserError(`models: --summary needs an architecture NAME. Usage: ${USAGE}`);
 
   process.env['PERCEPT_QUIET_BACKEND'] = '1';
   const { architectures, buildArchitecture, countParams } = await import('../models/index.ts');
@@ -90,7 +115,13 @@ export async function run(args: string[]): Promise<number> {
     const side = input ?? spec.defaultInput;
     const withAlpha = alpha !== undefined && spec.family === 'mobilenet';
     const options = optionFlags(spec, architectures.all(), name !== undefined, pooling, values.minimalistic === true);
-    const model = buildArchitecture(spec.name, { inputSize: side, includeTop: values['no-top'] !== true, ...(classes === undefined ? {} : { classes }), ...(withAlpha ? { alpha } : {}), ...options });
+    const model = buildArchitecture(spec.name, {
+      inputSize: side,
+      includeTop: values['no-top'] !== true,
+      ...(classes === undefined ? {} : { classes }),
+      ...(withAlpha ? { alpha } : {}),
+      ...options,
+    });
     try {
       const counts = countParams(model);
       const info: ModelInfo = {
@@ -119,8 +150,18 @@ export async function run(args: string[]): Promise<number> {
     printJson(name === undefined ? infos : infos[0]);
     return 0;
   }
-  const rows = [['name', 'input', 'params', 'trainable', 'non-trainable', 'layers'], ...infos.map((info) => [info.name, info.inputShape.join('x'), ...[info.params, info.trainable, info.nonTrainable, info.layers].map((n) => n.toLocaleString('en-US'))])];
+  const rows = [
+    ['name', 'input', 'params', 'trainable', 'non-trainable', 'layers'],
+    ...infos.map((info) => [
+      info.name,
+      info.inputShape.join('x'),
+      ...[info.params, info.trainable, info.nonTrainable, info.layers].map((n) => n.toLocaleString('en-US')),
+    ]),
+  ];
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
-  for (const row of rows) process.stdout.write(row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ') + '\n');
+  for (const row of rows)
+    process.stdout.write(
+      row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ') + '\n',
+    );
   return 0;
 }

@@ -13,16 +13,24 @@ import { UserError } from '../errors.ts';
 import { writeArchitectureNotebooks } from '../notebook/architecture_notebooks.ts';
 import { ensureBundle } from '../notebook/bundle.ts';
 import { PROFILES, type Profile } from '../notebook/params.ts';
-import { checkRunnerPrerequisites, failureReport, findNotebooks, runNotebook, type NotebookResult } from '../notebook/runner.ts';
+import {
+  checkRunnerPrerequisites,
+  failureReport,
+  findNotebooks,
+  runNotebook,
+  type NotebookResult,
+} from '../notebook/runner.ts';
 import { projectRoot } from '../paths.ts';
 
-const USAGE = 'percept notebooks [PATH...] [--profile quick|full] [--set NAME=VALUE]... [--only GLOB] [--timeout S] [--out DIR] [--json] | --generate';
+const USAGE =
+  'percept notebooks [PATH...] [--profile quick|full] [--set NAME=VALUE]... [--only GLOB] [--timeout S] [--out DIR] [--json] | --generate';
 /** Seconds a cell may run by default: a quick profile trains for seconds, a full one for up to an hour per cell. */
 const DEFAULT_TIMEOUT: Record<Profile, number> = { quick: 600, full: 3600 };
 
 function parseProfile(value: string | undefined): Profile {
   if (value === undefined) return 'full';
-  if (!(PROFILES as readonly string[]).includes(value)) throw new UserError(`--profile ${value}: valid profiles are ${PROFILES.join(', ')}`);
+  if (!(PROFILES as readonly string[]).includes(value))
+    throw new UserError(`--profile ${value}: valid profiles are ${PROFILES.join(', ')}`);
   return value as Profile;
 }
 
@@ -39,27 +47,34 @@ function parseSets(values: readonly string[]): Record<string, string> {
 function parseTimeout(value: string | undefined, profile: Profile): number {
   if (value === undefined) return DEFAULT_TIMEOUT[profile];
   const seconds = Number(value);
-  if (!Number.isFinite(seconds) || seconds <= 0) throw new UserError(`--timeout ${value}: expected seconds per cell, a positive number`);
+  if (!Number.isFinite(seconds) || seconds <= 0)
+    throw new UserError(`--timeout ${value}: expected seconds per cell, a positive number`);
   return seconds;
 }
 
 export async function run(args: string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs('notebooks', args, {
-    profile: { type: 'string' },
-    set: { type: 'string', multiple: true },
-    only: { type: 'string' },
-    timeout: { type: 'string' },
-    out: { type: 'string' },
-    json: { type: 'boolean' },
-    generate: { type: 'boolean' },
-  }, USAGE);
+  const { values, positionals } = parseCommandArgs(
+    'notebooks',
+    args,
+    {
+      profile: { type: 'string' },
+      set: { type: 'string', multiple: true },
+      only: { type: 'string' },
+      timeout: { type: 'string' },
+      out: { type: 'string' },
+      json: { type: 'boolean' },
+      generate: { type: 'boolean' },
+    },
+    USAGE,
+  );
   if (values.help) {
     process.stdout.write(`Usage: ${USAGE}\n`);
     return 0;
   }
   const root = projectRoot();
   if (values.generate) {
-    for (const file of writeArchitectureNotebooks(join(root, 'notebooks'))) process.stdout.write(`wrote ${relative(root, file)}\n`);
+    for (const file of writeArchitectureNotebooks(join(root, 'notebooks')))
+      process.stdout.write(`wrote ${relative(root, file)}\n`);
     return 0;
   }
   const profile = parseProfile(values.profile);
@@ -83,7 +98,9 @@ export async function run(args: string[]): Promise<number> {
       log(`ok    ${result.path}  ${result.seconds.toFixed(1)} s  -> ${result.executed}`);
       continue;
     }
-    process.stderr.write(`FAIL  ${failureReport(result)}\n      executed copy with the outputs up to the failure: ${result.executed}\n`);
+    process.stderr.write(
+      `FAIL  ${failureReport(result)}\n      executed copy with the outputs up to the failure: ${result.executed}\n`,
+    );
     break;
   }
   if (values.json) printJson(results);

@@ -48,7 +48,8 @@ export async function run(args: string[]): Promise<number> {
   if (!/\.(pdf|html)$/i.test(out)) throw new UserError(`report: -o ${out}: the output must end in .pdf or .html.`);
   // Before anything is rendered: a PDF path under a file or onto a folder failed after the HTML was written.
   const html = values.html === true && /\.pdf$/i.test(out) ? out.replace(/\.pdf$/i, '.html') : undefined;
-  for (const file of [out, ...(html === undefined ? [] : [html])]) assertWritableFile(file, `-o ${out}${file === out ? '' : ` (with --html, ${file})`}`);
+  for (const file of [out, ...(html === undefined ? [] : [html])])
+    assertWritableFile(file, `-o ${out}${file === out ? '' : ` (with --html, ${file})`}`);
   const { title, subtitle, course, author, id, section, institution, date } = values;
   const meta = resolveMeta(values.meta, { title, subtitle, course, author, id, section, institution, date });
   const result = await renderReport(positionals, {
@@ -66,7 +67,10 @@ export async function run(args: string[]): Promise<number> {
       `wrote ${written}: ${result.runs.length} runs, ${result.pages !== undefined ? `${result.pages} pages, ` : ''}${result.figures} figures, ${result.tables} tables in ${result.seconds.toFixed(1)} s` +
         ` (Chromium ${result.timings.chromiumSeconds.toFixed(1)} s)\n`,
     );
-    if (result.gaps.length > 0) process.stdout.write(`${result.gaps.length} values not measured (see --json): ${[...new Set(result.gaps.map((g) => `${g.run}: ${g.what}`))].slice(0, 5).join('; ')}${result.gaps.length > 5 ? '; ...' : ''}\n`);
+    if (result.gaps.length > 0)
+      process.stdout.write(
+        `${result.gaps.length} values not measured (see --json): ${[...new Set(result.gaps.map((g) => `${g.run}: ${g.what}`))].slice(0, 5).join('; ')}${result.gaps.length > 5 ? '; ...' : ''}\n`,
+      );
   }
   return 0;
 }

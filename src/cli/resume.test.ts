@@ -11,7 +11,10 @@ import { readRun } from '../runs/run_files.ts';
 const root = tempDir('percept-resume-cli-');
 
 function train(args: string[]) {
-  return spawnSync(process.execPath, ['src/cli/bin.mjs', 'train', ...args], { encoding: 'utf8', env: { ...process.env, FORCE_COLOR: '0' } });
+  return spawnSync(process.execPath, ['src/cli/bin.mjs', 'train', ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, FORCE_COLOR: '0' },
+  });
 }
 
 function writeConfig(name: string, config: object): string {
@@ -23,11 +26,15 @@ function writeConfig(name: string, config: object): string {
 /** Asserts that two parsed JSON values agree, numbers to 1e-6 (relative above 1), naming the first difference. */
 function assertClose(actual: unknown, expected: unknown, where: string): void {
   if (typeof expected === 'number' && typeof actual === 'number') {
-    assert.ok(Math.abs(actual - expected) <= 1e-6 * Math.max(1, Math.abs(expected)), `${where}: ${actual} vs ${expected}`);
+    assert.ok(
+      Math.abs(actual - expected) <= 1e-6 * Math.max(1, Math.abs(expected)),
+      `${where}: ${actual} vs ${expected}`,
+    );
   } else if (expected !== null && typeof expected === 'object') {
     assert.ok(actual !== null && typeof actual === 'object', `${where}: ${JSON.stringify(actual)} vs an object`);
-    assert.deepEqual(Object.keys(actual as object).sort(), Object.keys(expected).sort(), `${where}: keys`);
-    for (const [key, value] of Object.entries(expected)) assertClose((actual as Record<string, unknown>)[key], value, `${where}.${key}`);
+    assert.deepEqual(Object.keys(actual).sort(), Object.keys(expected).sort(), `${where}: keys`);
+    for (const [key, value] of Object.entries(expected))
+      assertClose((actual as Record<string, unknown>)[key], value, `${where}.${key}`);
   } else {
     assert.equal(actual, expected, where);
   }
@@ -35,7 +42,8 @@ function assertClose(actual: unknown, expected: unknown, where: string): void {
 
 /** Every logged number of every epoch (lr, stage and the logs; not the seconds, which no two runs share). */
 function assertSameHistory(runDir: string, referenceDir: string): void {
-  const strip = (dir: string) => readRun(dir).history!.epochs.map(({ epoch, stage, lr, logs }) => ({ epoch, stage, lr, logs }));
+  const strip = (dir: string) =>
+    readRun(dir).history!.epochs.map(({ epoch, stage, lr, logs }) => ({ epoch, stage, lr, logs }));
   const expected = strip(referenceDir);
   assert.ok(expected.length > 0);
   assertClose(strip(runDir), expected, 'history');
@@ -56,7 +64,10 @@ after(() => rmSync(root, { recursive: true, force: true }));
  */
 async function killAtBatch(args: string[], epoch: number, batch: number): Promise<void> {
   const command = `echo pid $$; exec ${[process.execPath, 'src/cli/bin.mjs', 'train', ...args].map((arg) => `'${arg}'`).join(' ')}`;
-  const child = spawn('script', ['-qfec', command, '/dev/null'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FORCE_COLOR: '0' } });
+  const child = spawn('script', ['-qfec', command, '/dev/null'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, FORCE_COLOR: '0' },
+  });
   const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
   let output = '';
   let pid: number | undefined;
@@ -66,7 +77,12 @@ async function killAtBatch(args: string[], epoch: number, batch: number): Promis
     pid ??= Number(/pid (\d+)/.exec(output)?.[1]) || undefined;
     const bars = [...output.matchAll(/epoch (\d+)\/\d+ \[[= ]*\] (\d+)\//g)];
     const last = bars.at(-1);
-    if (!killed && pid !== undefined && last !== undefined && (Number(last[1]) > epoch || (Number(last[1]) === epoch && Number(last[2]) >= batch))) {
+    if (
+      !killed &&
+      pid !== undefined &&
+      last !== undefined &&
+      (Number(last[1]) > epoch || (Number(last[1]) === epoch && Number(last[2]) >= batch))
+    ) {
       killed = true;
       process.kill(pid, 'SIGKILL');
     }
@@ -79,9 +95,19 @@ test('killed with SIGKILL at a random batch, a run resumed with --resume has the
   const epochs = 3;
   const batchSize = 4;
   const config = writeConfig('exact', {
-    data: { format: 'affectnet', path: synth, imageSize: 16, augment: { flip: true, rotation: 10, zoom: 0.1, brightness: 0.1, contrast: 0.1 } },
+    data: {
+      format: 'affectnet',
+      path: synth,
+      imageSize: 16,
+      augment: { flip: true, rotation: 10, zoom: 0.1, brightness: 0.1, contrast: 0.1 },
+    },
     model: { arch: 'simple_cnn', head: { dense: [16], dropout: 0.3 } },
-    train: { batchSize, epochs, optimizer: { name: 'adamw', lr: 0.002, weightDecay: 0.01 }, schedule: { name: 'cosine', minLr: 0 } },
+    train: {
+      batchSize,
+      epochs,
+      optimizer: { name: 'adamw', lr: 0.002, weightDecay: 0.01 },
+      schedule: { name: 'cosine', minLr: 0 },
+    },
   });
   const whole = train([config, '--out', join(root, 'whole')]);
   assert.equal(whole.status, 0, whole.stderr);
@@ -97,15 +123,26 @@ test('killed with SIGKILL at a random batch, a run resumed with --resume has the
 
   const resumed = train([config, '--out', out, '--resume', '--json']);
   assert.equal(resumed.status, 0, resumed.stderr);
-  assert.equal((JSON.parse(resumed.stdout) as { resumedFrom: number }).resumedFrom, killEpoch - 1, `killed in epoch ${killEpoch} at batch ${killBatch}/${batches}`);
+  assert.equal(
+    (JSON.parse(resumed.stdout) as { resumedFrom: number }).resumedFrom,
+    killEpoch - 1,
+    `killed in epoch ${killEpoch} at batch ${killBatch}/${batches}`,
+  );
   const run = join(out, 'exact');
   assertSameHistory(run, reference);
-  assertClose(JSON.parse(readFileSync(join(run, 'metrics.json'), 'utf8')), JSON.parse(readFileSync(join(reference, 'metrics.json'), 'utf8')), 'metrics');
+  assertClose(
+    JSON.parse(readFileSync(join(run, 'metrics.json'), 'utf8')),
+    JSON.parse(readFileSync(join(reference, 'metrics.json'), 'utf8')),
+    'metrics',
+  );
 
   const { summary, history } = readRun(run);
   const epochSeconds = history!.epochs.reduce((sum, record) => sum + record.seconds, 0);
-  assert.ok(summary!.timings.trainSeconds >= epochSeconds, `trainSeconds ${summary!.timings.trainSeconds} counts every epoch (${epochSeconds} s), not only the resumed ones`);
-  assert.ok(summary!.timings.totalSeconds >= summary!.timings.trainSeconds);
+  assert.ok(
+    summary.timings.trainSeconds >= epochSeconds,
+    `trainSeconds ${summary.timings.trainSeconds} counts every epoch (${epochSeconds} s), not only the resumed ones`,
+  );
+  assert.ok(summary.timings.totalSeconds >= summary.timings.trainSeconds);
 });
 
 test('a damaged checkpoint is named and resume falls back to the previous intact one, or stops with a user error and the fix', async (t) => {
@@ -130,12 +167,36 @@ test('a damaged checkpoint is named and resume falls back to the previous intact
   };
   const truncate = (file: string) => truncateSync(file, Math.floor(statSync(file).size / 2));
   const fallbacks: [string, (checkpoint: string) => void, RegExp][] = [
-    ['truncated model.bin', (c) => truncate(join(c, 'epoch-0002', 'model.bin')), /epoch-0002\/model\.bin is damaged: \d+ bytes where .* records \d+/],
-    ['truncated optimizer.bin', (c) => truncate(join(c, 'epoch-0002', 'optimizer.bin')), /epoch-0002\/optimizer\.bin is damaged/],
+    [
+      'truncated model.bin',
+      (c) => truncate(join(c, 'epoch-0002', 'model.bin')),
+      /epoch-0002\/model\.bin is damaged: \d+ bytes where .* records \d+/,
+    ],
+    [
+      'truncated optimizer.bin',
+      (c) => truncate(join(c, 'epoch-0002', 'optimizer.bin')),
+      /epoch-0002\/optimizer\.bin is damaged/,
+    ],
     // Same length, other bytes: decoding would accept it; only the checksum can tell.
-    ['overwritten model.bin', (c) => writeFileSync(join(c, 'epoch-0002', 'model.bin'), Buffer.alloc(statSync(join(c, 'epoch-0002', 'model.bin')).size, 7)), /epoch-0002\/model\.bin is damaged: its SHA-256 differs/],
-    ['garbage optimizer.json', (c) => writeFileSync(join(c, 'epoch-0002', 'optimizer.json'), 'garbage'), /epoch-0002\/optimizer\.json is damaged/],
-    ['garbage state.json', (c) => writeFileSync(join(c, 'epoch-0002', 'state.json'), '{"epoch": tru'), /epoch-0002\/state\.json is damaged/],
+    [
+      'overwritten model.bin',
+      (c) =>
+        writeFileSync(
+          join(c, 'epoch-0002', 'model.bin'),
+          Buffer.alloc(statSync(join(c, 'epoch-0002', 'model.bin')).size, 7),
+        ),
+      /epoch-0002\/model\.bin is damaged: its SHA-256 differs/,
+    ],
+    [
+      'garbage optimizer.json',
+      (c) => writeFileSync(join(c, 'epoch-0002', 'optimizer.json'), 'garbage'),
+      /epoch-0002\/optimizer\.json is damaged/,
+    ],
+    [
+      'garbage state.json',
+      (c) => writeFileSync(join(c, 'epoch-0002', 'state.json'), '{"epoch": tru'),
+      /epoch-0002\/state\.json is damaged/,
+    ],
   ];
   for (const [what, damage, named] of fallbacks) {
     await t.test(`${what}: falls back to epoch 1 and trains epoch 2 again`, () => {
@@ -150,7 +211,10 @@ test('a damaged checkpoint is named and resume falls back to the previous intact
   await t.test('garbage latest.json: named, and the newest intact epoch folder is used', () => {
     const result = resumeDamaged('garbage-latest', (c) => writeFileSync(join(c, 'latest.json'), '\0\0\0'));
     assert.equal(result.status, 0, result.stderr);
-    assert.match(result.stderr, /latest\.json is not valid JSON.*resuming from the newest intact checkpoint instead, \S*epoch-0002 \(epoch 2\)/);
+    assert.match(
+      result.stderr,
+      /latest\.json is not valid JSON.*resuming from the newest intact checkpoint instead, \S*epoch-0002 \(epoch 2\)/,
+    );
     assert.equal((JSON.parse(result.stdout) as { resumedFrom: number }).resumedFrom, 2);
   });
   await t.test('no intact checkpoint left: exit 1 naming the damage and --force', () => {
@@ -159,6 +223,9 @@ test('a damaged checkpoint is named and resume falls back to the previous intact
       truncate(join(c, 'epoch-0002', 'model.bin'));
     });
     assert.equal(result.status, 1, result.stderr);
-    assert.match(result.stderr, /no intact checkpoint to resume from: .*epoch-0002\/model\.bin is damaged.*Fix: pass --force to start over/);
+    assert.match(
+      result.stderr,
+      /no intact checkpoint to resume from: .*epoch-0002\/model\.bin is damaged.*Fix: pass --force to start over/,
+    );
   });
 });

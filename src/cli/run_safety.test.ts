@@ -31,7 +31,9 @@ function start(...args: string[]) {
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const done = new Promise<Finished>((resolve) => child.on('close', (status, signal) => resolve({ status, signal, stdout, stderr })));
+  const done = new Promise<Finished>((resolve) =>
+    child.on('close', (status, signal) => resolve({ status, signal, stdout, stderr })),
+  );
   return { child, done };
 }
 
@@ -66,7 +68,12 @@ test("a config name of '..', '.', '' or with a slash exits 1 naming `name` in th
   mkdirSync(out, { recursive: true });
   writeFileSync(join(parent, 'other.txt'), 'mine');
   writeFileSync(join(out, 'keep.txt'), 'mine');
-  for (const [name, flags] of [['..', []], ['.', ['--force']], ['', []], ['a/b', []]] as const) {
+  for (const [name, flags] of [
+    ['..', []],
+    ['.', ['--force']],
+    ['', []],
+    ['a/b', []],
+  ] as const) {
     const file = config('bad-name', { name });
     const result = percept('train', file, '--out', out, ...flags);
     assert.equal(result.status, 1, `${name}: ${result.stderr}`);
@@ -83,7 +90,10 @@ test('a folder or a file at OUT/<name> that percept did not mark as a run is ref
   writeFileSync(join(out, 'tiny', 'config.json'), '{}');
   const folder = percept('train', config('foreign'), '--out', out, '--force');
   assert.equal(folder.status, 1, folder.stderr);
-  assert.match(folder.stderr, /tiny: is not a percept run folder \(no \.percept-run\.json\) and holds notes\.txt; .*Fix: choose another "name" in .*foreign\.json or another --out, or move/);
+  assert.match(
+    folder.stderr,
+    /tiny: is not a percept run folder \(no \.percept-run\.json\) and holds notes\.txt; .*Fix: choose another "name" in .*foreign\.json or another --out, or move/,
+  );
   assert.deepEqual(readdirSync(join(out, 'tiny')).sort(), ['config.json', 'notes.txt']);
 
   const plain = join(root, 'plain');
@@ -98,9 +108,17 @@ test('a folder or a file at OUT/<name> that percept did not mark as a run is ref
 test('a run named like the dataset it trains on, or like its own weights, is refused before any work, naming both', async () => {
   const out = join(root, 'named-data');
   await synthesizeFaces({ out: join(out, 'faces'), n: 45, size: 32, seed: 4 });
-  const result = percept('train', config('faces', { name: 'faces', data: { format: 'affectnet', path: join(out, 'faces'), imageSize: 24 } }), '--out', out);
+  const result = percept(
+    'train',
+    config('faces', { name: 'faces', data: { format: 'affectnet', path: join(out, 'faces'), imageSize: 24 } }),
+    '--out',
+    out,
+  );
   assert.equal(result.status, 1, result.stderr);
-  assert.match(result.stderr, /faces\.json: the run folder \S+named-data\/faces is data\.path \S+named-data\/faces, which training would write into or clean/);
+  assert.match(
+    result.stderr,
+    /faces\.json: the run folder \S+named-data\/faces is data\.path \S+named-data\/faces, which training would write into or clean/,
+  );
   assert.doesNotMatch(result.stdout, /epoch /);
   assert.equal(readdirSync(join(out, 'faces', 'images')).length, 45);
 
@@ -130,7 +148,12 @@ test('two percept train of one config into one --out started together: one train
   assert.ok(winner >= 0, results.map((result) => result.stderr).join('\n'));
   const loser = results[1 - winner]!;
   assert.equal(loser.status, 1, loser.stderr);
-  assert.match(loser.stderr, new RegExp(`tiny: another percept is writing this run: PID ${[a, b][winner]!.child.pid} on \\S+ \\(since .*Fix: wait for it to finish`));
+  assert.match(
+    loser.stderr,
+    new RegExp(
+      `tiny: another percept is writing this run: PID ${[a, b][winner]!.child.pid} on \\S+ \\(since .*Fix: wait for it to finish`,
+    ),
+  );
   assert.doesNotMatch(loser.stderr, /internal error/);
   assert.match(results[winner]!.stdout, /^finished /m);
   assert.equal(readRun(join(out, 'tiny')).history!.epochs.length, 4);
@@ -141,13 +164,16 @@ test('two percept train of one config into one --out started together: one train
   assert.match(again.stdout, /^reused /m);
 });
 
-test('a run folder from before the marker is adopted and reused; --force removes stale run files and keeps the user\'s', () => {
+test("a run folder from before the marker is adopted and reused; --force removes stale run files and keeps the user's", () => {
   const out = join(root, 'together');
   const file = config('together');
   rmSync(join(out, 'tiny', '.percept-run.json'));
   const adopted = percept('train', file, '--out', out);
   assert.equal(adopted.status, 0, adopted.stderr);
-  assert.match(adopted.stderr, /tiny: a run folder from before \.percept-run\.json \(only percept's run files\): adopted and marked/);
+  assert.match(
+    adopted.stderr,
+    /tiny: a run folder from before \.percept-run\.json \(only percept's run files\): adopted and marked/,
+  );
   assert.match(adopted.stdout, /^reused /m);
   assert.ok(existsSync(join(out, 'tiny', '.percept-run.json')));
 
@@ -186,7 +212,10 @@ test('report -o under a file, onto a folder named x.pdf, or with --html onto a f
 test('report --help shows -o as optional with the default that report uses without it', () => {
   const help = percept('report', '--help');
   assert.equal(help.status, 0);
-  assert.match(help.stdout, /^Usage: percept report RUN\.\.\. \[-o FILE\.pdf\|FILE\.html \(default reports\/report\.pdf\)\]/);
+  assert.match(
+    help.stdout,
+    /^Usage: percept report RUN\.\.\. \[-o FILE\.pdf\|FILE\.html \(default reports\/report\.pdf\)\]/,
+  );
 });
 
 test('SIGINT after the first checkpoint exits 130, names the kept epoch and checkpoint, and the command it prints resumes the run', async () => {
@@ -197,13 +226,16 @@ test('SIGINT after the first checkpoint exits 130, names the kept epoch and chec
   run.child.kill('SIGINT');
   const stopped = await run.done;
   assert.equal(stopped.status, 130, stopped.stderr);
-  const kept = /interrupted \(SIGINT\): \S+\/tiny keeps the checkpoint of epoch (\d) \((\S+)\)\.\nResume with: (.*)\n/.exec(stopped.stderr);
+  const kept =
+    /interrupted \(SIGINT\): \S+\/tiny keeps the checkpoint of epoch (\d) \((\S+)\)\.\nResume with: (.*)\n/.exec(
+      stopped.stderr,
+    );
   assert.ok(kept !== null, stopped.stderr);
   assert.ok(existsSync(kept[2]!), kept[2]);
   assert.equal(kept[3], `percept train ${file} --out ${out} --resume`);
   assert.ok(!existsSync(join(out, 'tiny', '.percept-lock.json')), 'the lock is released');
 
-  const resumed = percept(...kept[3]!.split(' ').slice(1), '--json');
+  const resumed = percept(...kept[3].split(' ').slice(1), '--json');
   assert.equal(resumed.status, 0, resumed.stderr);
   assert.equal((JSON.parse(resumed.stdout) as { resumedFrom: number }).resumedFrom, Number(kept[1]));
   assert.equal(readRun(join(out, 'tiny')).history!.epochs.length, 4);
@@ -220,6 +252,9 @@ test('the lock of a percept killed with SIGKILL is taken over by the next run, w
 
   const resumed = percept('train', file, '--out', out, '--resume');
   assert.equal(resumed.status, 0, resumed.stderr);
-  assert.match(resumed.stderr, new RegExp(`tiny: took over the lock of PID ${run.child.pid} on \\S+ \\(since [^)]+\\), which no longer runs`));
+  assert.match(
+    resumed.stderr,
+    new RegExp(`tiny: took over the lock of PID ${run.child.pid} on \\S+ \\(since [^)]+\\), which no longer runs`),
+  );
   assert.ok(!existsSync(join(out, 'tiny', '.percept-lock.json')));
 });

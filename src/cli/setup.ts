@@ -20,28 +20,35 @@ import { ensureSystemPackages } from '../setup/system_packages.ts';
 import { UserError, errorMessage } from '../errors.ts';
 import { projectRoot } from '../paths.ts';
 
-const USAGE = 'percept setup [--rebuild] [--require-native] [--gpu] [--system] [--python keras|jupyter|torch|keras-gpu]... [--for-tests] [--quiet]';
+const USAGE =
+  'percept setup [--rebuild] [--require-native] [--gpu] [--system] [--python keras|jupyter|torch|keras-gpu]... [--for-tests] [--quiet]';
 const PYTHON_GROUPS: readonly PythonGroup[] = ['keras', 'jupyter', 'torch', 'keras-gpu'];
 /** What `--for-tests` installs: torch is left out, the bench's torch peer is opt-in (`--python torch`). */
 const TEST_GROUPS: readonly PythonGroup[] = ['keras', 'jupyter'];
 
 function parsePythonGroups(values: readonly string[]): PythonGroup[] {
   for (const group of values) {
-    if (!(PYTHON_GROUPS as readonly string[]).includes(group)) throw new UserError(`--python ${group}: valid groups are ${PYTHON_GROUPS.join(', ')}`);
+    if (!(PYTHON_GROUPS as readonly string[]).includes(group))
+      throw new UserError(`--python ${group}: valid groups are ${PYTHON_GROUPS.join(', ')}`);
   }
   return values as PythonGroup[];
 }
 
 export async function run(args: string[]): Promise<number> {
-  const { values } = parseCommandArgs('setup', args, {
-    rebuild: { type: 'boolean' },
-    'require-native': { type: 'boolean' },
-    gpu: { type: 'boolean' },
-    system: { type: 'boolean' },
-    python: { type: 'string', multiple: true },
-    'for-tests': { type: 'boolean' },
-    quiet: { type: 'boolean' },
-  }, USAGE);
+  const { values } = parseCommandArgs(
+    'setup',
+    args,
+    {
+      rebuild: { type: 'boolean' },
+      'require-native': { type: 'boolean' },
+      gpu: { type: 'boolean' },
+      system: { type: 'boolean' },
+      python: { type: 'string', multiple: true },
+      'for-tests': { type: 'boolean' },
+      quiet: { type: 'boolean' },
+    },
+    USAGE,
+  );
   if (values.help) {
     process.stdout.write(`Usage: ${USAGE}\n`);
     return 0;
@@ -61,21 +68,33 @@ export async function run(args: string[]): Promise<number> {
       const message = `native backend unavailable: ${errorMessage(error)}`;
       if (values['require-native']) throw new UserError(message);
       log(`WARNING: ${message}`);
-      log('percept will run on pure-JS TensorFlow.js, hundreds of times slower for convolutional training. Fix the cause above, then run: npx percept setup');
+      log(
+        'percept will run on pure-JS TensorFlow.js, hundreds of times slower for convolutional training. Fix the cause above, then run: npx percept setup',
+      );
     }
   }
   const driver = nvidiaDriver();
   if (values.gpu === true || (driver !== undefined && process.env['PERCEPT_SKIP_NATIVE'] !== '1')) {
-    if (values.gpu !== true) log(`NVIDIA driver found (${driver}): setting up the GPU build too (about 2.1 GB to download once)`);
+    if (values.gpu !== true)
+      log(`NVIDIA driver found (${driver}): setting up the GPU build too (about 2.1 GB to download once)`);
     try {
       const status = ensureGpuBackend({ rebuild: values.rebuild ?? false, log });
-      if (!values.quiet) log(`GPU build ready (libtensorflow ${status.tfVersion}, ${status.gpu === true ? 'a GPU is in use' : `no GPU in use: ${noGpuReason(driver)}`})`);
+      if (!values.quiet)
+        log(
+          `GPU build ready (libtensorflow ${status.tfVersion}, ${status.gpu === true ? 'a GPU is in use' : `no GPU in use: ${noGpuReason(driver)}`})`,
+        );
     } catch (error) {
       if (values.gpu === true) throw new UserError(`GPU build unavailable: ${errorMessage(error)}`);
-      log(`WARNING: GPU build unavailable: ${errorMessage(error)}. percept runs on the CPU; fix the cause and run npx percept setup --gpu`);
+      log(
+        `WARNING: GPU build unavailable: ${errorMessage(error)}. percept runs on the CPU; fix the cause and run npx percept setup --gpu`,
+      );
     }
   }
-  for (const venv of new Set(pythonGroups.map(venvOf))) ensurePythonEnv(pythonGroups.filter((group) => venvOf(group) === venv), log);
+  for (const venv of new Set(pythonGroups.map(venvOf)))
+    ensurePythonEnv(
+      pythonGroups.filter((group) => venvOf(group) === venv),
+      log,
+    );
   if (pythonGroups.includes('jupyter')) {
     const { registerKernel } = await import('../notebook/kernel.ts');
     const registered = registerKernel();
@@ -84,6 +103,7 @@ export async function run(args: string[]): Promise<number> {
   // Notebooks import 'percept' from the CommonJS bundle (tslab cannot load the ESM sources: docs/ARCHITECTURE.md §7).
   const { ensureBundle } = await import('../notebook/bundle.ts');
   const bundle = await ensureBundle(projectRoot());
-  if (bundle.rebuilt && !values.quiet) log(`notebook bundle built (${bundle.reason}) in ${bundle.seconds.toFixed(1)} s`);
+  if (bundle.rebuilt && !values.quiet)
+    log(`notebook bundle built (${bundle.reason}) in ${bundle.seconds.toFixed(1)} s`);
   return 0;
 }

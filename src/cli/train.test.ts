@@ -21,7 +21,12 @@ before(async () => {
     seed: 5,
     data: { format: 'affectnet', path: synth, imageSize: 24, augment: { flip: true } },
     model: { arch: 'simple_cnn', head: { dense: [16], dropout: 0.3 } },
-    train: { batchSize: 8, epochs: EPOCHS, optimizer: { name: 'adamw', lr: 0.002, weightDecay: 0.01 }, schedule: { name: 'cosine', minLr: 0 } },
+    train: {
+      batchSize: 8,
+      epochs: EPOCHS,
+      optimizer: { name: 'adamw', lr: 0.002, weightDecay: 0.01 },
+      schedule: { name: 'cosine', minLr: 0 },
+    },
   };
   writeFileSync(configFile, JSON.stringify(config));
 });
@@ -29,7 +34,10 @@ before(async () => {
 after(() => rmSync(root, { recursive: true, force: true }));
 
 function train(args: string[]) {
-  return spawnSync(process.execPath, ['src/cli/bin.mjs', 'train', ...args], { encoding: 'utf8', env: { ...process.env, FORCE_COLOR: '0' } });
+  return spawnSync(process.execPath, ['src/cli/bin.mjs', 'train', ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, FORCE_COLOR: '0' },
+  });
 }
 
 test('killed with SIGKILL after its first checkpoint, a run resumed with --resume ends with the history of an uninterrupted run', async () => {
@@ -37,7 +45,10 @@ test('killed with SIGKILL after its first checkpoint, a run resumed with --resum
   assert.equal(whole.status, 0, whole.stderr);
   // Not a TTY (a pipe): one progress line per epoch, no bar redrawn in place.
   const lines = whole.stdout.split('\n').filter((line) => line.startsWith('epoch '));
-  assert.deepEqual(lines.map((line) => line.split(' ')[1]), Array.from({ length: EPOCHS }, (_, i) => `${i + 1}/${EPOCHS}`));
+  assert.deepEqual(
+    lines.map((line) => line.split(' ')[1]),
+    Array.from({ length: EPOCHS }, (_, i) => `${i + 1}/${EPOCHS}`),
+  );
   assert.ok(lines.every((line) => / loss \d/.test(line) && / val_acc \d/.test(line)));
   assert.doesNotMatch(whole.stdout, /\r|\x1b/);
 
@@ -65,14 +76,21 @@ test('killed with SIGKILL after its first checkpoint, a run resumed with --resum
   actual.forEach((record, i) => {
     assert.equal(record.lr, expected[i]!.lr);
     for (const [key, value] of Object.entries(expected[i]!.logs)) {
-      assert.ok(Math.abs(record.logs[key]! - value) <= 1e-6 * Math.max(1, Math.abs(value)), `epoch ${i + 1} ${key}: ${record.logs[key]} vs ${value}`);
+      assert.ok(
+        Math.abs(record.logs[key]! - value) <= 1e-6 * Math.max(1, Math.abs(value)),
+        `epoch ${i + 1} ${key}: ${record.logs[key]} vs ${value}`,
+      );
     }
   });
 });
 
 test('on a TTY progress is a bar redrawn in place with the ETA, and a line per finished epoch', async () => {
   let written = '';
-  const stream = { isTTY: true, columns: 200, write: (chunk: string) => ((written += chunk), true) } as unknown as NodeJS.WriteStream;
+  const stream = {
+    isTTY: true,
+    columns: 200,
+    write: (chunk: string) => ((written += chunk), true),
+  } as unknown as NodeJS.WriteStream;
   const progress = terminalProgress(stream);
   const context = { epochs: 2, batchesPerEpoch: 4, learningRate: 1e-3, stopTraining: false } as TrainingContext;
   await progress.onTrainBegin();
@@ -85,7 +103,15 @@ test('on a TTY progress is a bar redrawn in place with the ETA, and a line per f
 
 test('a bad config exits 1 naming the field', () => {
   const bad = join(root, 'bad.json');
-  writeFileSync(bad, JSON.stringify({ name: 'bad', data: { format: 'affectnet', path: root }, model: { arch: 'simple_cnn' }, train: { optimizer: { lr: -1 } } }));
+  writeFileSync(
+    bad,
+    JSON.stringify({
+      name: 'bad',
+      data: { format: 'affectnet', path: root },
+      model: { arch: 'simple_cnn' },
+      train: { optimizer: { lr: -1 } },
+    }),
+  );
   const result = train([bad]);
   assert.equal(result.status, 1);
   assert.match(result.stderr, /bad\.json: train\.optimizer\.lr/);

@@ -8,7 +8,8 @@ import { UserError } from '../errors.ts';
 import { keptCheckpoint, runExperiment, type RunExperimentResult } from '../runs/experiment.ts';
 import { terminalProgress } from '../train/progress.ts';
 
-const USAGE = 'percept train CONFIG [--out DIR] [--profile quick] [--resume] [--force] [--json] [--device auto|cpu|gpu]';
+const USAGE =
+  'percept train CONFIG [--out DIR] [--profile quick] [--resume] [--force] [--json] [--device auto|cpu|gpu]';
 
 /** `test accuracy 0.812 [0.75, 0.86]`-style lines of the headline metrics. */
 function headline(result: RunExperimentResult): string[] {
@@ -17,7 +18,10 @@ function headline(result: RunExperimentResult): string[] {
     `${result.reused ? 'reused' : 'finished'} ${result.dir}`,
     `  ${summary.arch} ${summary.input.join('x')}, ${summary.params.total} params (${summary.params.trainable} trainable), ${summary.epochs.run}/${summary.epochs.planned} epochs${summary.stopReason === undefined ? '' : ` (${summary.stopReason})`}`,
   ];
-  if (result.skipped.length > 0) lines.push(`  skipped ${result.skipped.length} item(s), e.g. ${result.skipped[0]!.file}: ${result.skipped[0]!.reason} (all in problems.json)`);
+  if (result.skipped.length > 0)
+    lines.push(
+      `  skipped ${result.skipped.length} item(s), e.g. ${result.skipped[0]!.file}: ${result.skipped[0]!.reason} (all in problems.json)`,
+    );
   return lines;
 }
 
@@ -43,19 +47,38 @@ export async function run(args: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(
     'train',
     args,
-    { out: { type: 'string' }, profile: { type: 'string' }, resume: { type: 'boolean' }, force: { type: 'boolean' }, json: { type: 'boolean' }, device: { type: 'string' } },
+    {
+      out: { type: 'string' },
+      profile: { type: 'string' },
+      resume: { type: 'boolean' },
+      force: { type: 'boolean' },
+      json: { type: 'boolean' },
+      device: { type: 'string' },
+    },
     USAGE,
   );
   if (values.help) {
     process.stdout.write(`Usage: ${USAGE}\n`);
     return 0;
   }
-  if (positionals.length !== 1) throw new UserError(`train: expected one config file, got ${positionals.length}\nUsage: ${USAGE}`);
+  if (positionals.length !== 1)
+    throw new UserError(`train: expected one config file, got ${positionals.length}\nUsage: ${USAGE}`);
   const configFile = positionals[0]!;
   // With --json, stdout carries only the result: progress and status go to stderr.
   const stream = values.json === true ? process.stderr : process.stdout;
   const command = (resume: boolean): string =>
-    ['percept', 'train', configFile, '--out', values.out ?? 'runs', ...(values.profile === undefined ? [] : ['--profile', values.profile]), ...(values.device === undefined ? [] : ['--device', values.device]), ...(resume ? ['--resume'] : [])].map(shellWord).join(' ');
+    [
+      'percept',
+      'train',
+      configFile,
+      '--out',
+      values.out ?? 'runs',
+      ...(values.profile === undefined ? [] : ['--profile', values.profile]),
+      ...(values.device === undefined ? [] : ['--device', values.device]),
+      ...(resume ? ['--resume'] : []),
+    ]
+      .map(shellWord)
+      .join(' ');
   let runFolder: string | undefined;
   // The checkpoint of every finished epoch is already on disk (written atomically), so stopping at once loses only
   // the epoch in progress; process.exit runs the 'exit' hook that releases the run folder's lock.

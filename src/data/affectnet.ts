@@ -7,7 +7,14 @@ import { existsSync, readdirSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { listImageFiles, mapConcurrent } from './listing.ts';
 import { NpyError, readNpyNumber } from './npy.ts';
-import { AFFECTNET_CLASSES, UNCERTAIN_AFFECT, type DataItem, type Dataset, type Problem, type SplitName } from './types.ts';
+import {
+  AFFECTNET_CLASSES,
+  UNCERTAIN_AFFECT,
+  type DataItem,
+  type Dataset,
+  type Problem,
+  type SplitName,
+} from './types.ts';
 
 const SPLIT_FOLDERS: Record<SplitName, readonly string[]> = {
   train: ['train_set', 'train'],
@@ -47,20 +54,36 @@ function checkAffect(name: 'valence' | 'arousal', value: number): string | undef
 }
 
 /** One image and its annotations; `name` is the AffectNet id, `id` the dataset-wide one (split-prefixed when pre-split). */
-async function readItem(file: string, name: string, id: string, annotations: string, split: SplitName | undefined): Promise<DataItem | Problem> {
-  const [label, valence, arousal] = await Promise.all(['exp', 'val', 'aro'].map((kind) => annotation(join(annotations, `${name}_${kind}.npy`))));
+async function readItem(
+  file: string,
+  name: string,
+  id: string,
+  annotations: string,
+  split: SplitName | undefined,
+): Promise<DataItem | Problem> {
+  const [label, valence, arousal] = await Promise.all(
+    ['exp', 'val', 'aro'].map((kind) => annotation(join(annotations, `${name}_${kind}.npy`))),
+  );
   for (const value of [label, valence, arousal]) if (typeof value === 'string') return { file, reason: value };
   const [exp, val, aro] = [label, valence, arousal] as number[];
   if (!Number.isInteger(exp) || exp! < 0 || exp! >= AFFECTNET_CLASSES.length) {
     // The full AffectNet release also has 8 None, 9 Uncertain, 10 Non-Face: not expressions.
-    return { file, reason: `label ${exp} out of range 0..${AFFECTNET_CLASSES.length - 1} (${AFFECTNET_CLASSES.join(', ')})` };
+    return {
+      file,
+      reason: `label ${exp} out of range 0..${AFFECTNET_CLASSES.length - 1} (${AFFECTNET_CLASSES.join(', ')})`,
+    };
   }
   const reason = checkAffect('valence', val!) ?? checkAffect('arousal', aro!);
   if (reason !== undefined) return { file, reason };
   return { id, file, label: exp!, valence: val!, arousal: aro!, ...(split === undefined ? {} : { split }) };
 }
 
-async function readFolder(dir: string, split: SplitName | undefined, problems: Problem[], seen: Set<string>): Promise<DataItem[]> {
+async function readFolder(
+  dir: string,
+  split: SplitName | undefined,
+  problems: Problem[],
+  seen: Set<string>,
+): Promise<DataItem[]> {
   const annotations = join(dir, 'annotations');
   const files = listImageFiles(join(dir, 'images'), problems);
   const unique: { file: string; name: string; id: string }[] = [];
@@ -76,7 +99,8 @@ async function readFolder(dir: string, split: SplitName | undefined, problems: P
   const imageIds = new Set(unique.map(({ name }) => name));
   for (const name of readdirSync(annotations).sort()) {
     const id = /^(.*)_exp\.npy$/.exec(name)?.[1];
-    if (id !== undefined && !imageIds.has(id)) problems.push({ file: join(annotations, name), reason: `annotation without image ${id}.(jpg|png)` });
+    if (id !== undefined && !imageIds.has(id))
+      problems.push({ file: join(annotations, name), reason: `annotation without image ${id}.(jpg|png)` });
   }
   const results = await mapConcurrent(unique, 16, ({ file, name, id }) => readItem(file, name, id, annotations, split));
   const items: DataItem[] = [];

@@ -58,7 +58,8 @@ export function flipHorizontal(image: RawImage): RawImage {
   const { width, height, channels } = image;
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
-      for (let c = 0; c < channels; c++) out.data[(y * width + x) * channels + c] = image.data[(y * width + (width - 1 - x)) * channels + c]!;
+      for (let c = 0; c < channels; c++)
+        out.data[(y * width + x) * channels + c] = image.data[(y * width + (width - 1 - x)) * channels + c]!;
     }
   }
   return out;
@@ -138,7 +139,8 @@ export function adjustContrast(image: RawImage, factor: number): RawImage {
     let sum = 0;
     for (let i = c; i < data.length; i += channels) sum += data[i]!;
     const mean = sum / pixels;
-    for (let i = c; i < data.length; i += channels) out.data[i] = Math.min(255, Math.max(0, mean + (data[i]! - mean) * factor));
+    for (let i = c; i < data.length; i += channels)
+      out.data[i] = Math.min(255, Math.max(0, mean + (data[i]! - mean) * factor));
   }
   return out;
 }
@@ -150,7 +152,8 @@ function randomCropBox(width: number, height: number, minScale: number, random: 
     const ratio = Math.exp(Math.log(3 / 4) + (Math.log(4 / 3) - Math.log(3 / 4)) * random());
     const w = Math.sqrt(area * ratio);
     const h = Math.sqrt(area / ratio);
-    if (w <= width && h <= height) return { x: random() * (width - w), y: random() * (height - h), width: w, height: h };
+    if (w <= width && h <= height)
+      return { x: random() * (width - w), y: random() * (height - h), width: w, height: h };
   }
   return { x: 0, y: 0, width, height };
 }
@@ -165,7 +168,8 @@ function randomCropBox(width: number, height: number, minScale: number, random: 
 export function augmentImage(image: RawImage, options: AugmentOptions, random: () => number): RawImage {
   let out = image;
   const uniform = (limit: number): number => (2 * random() - 1) * limit;
-  if (options.crop !== undefined) out = resizedCrop(out, randomCropBox(out.width, out.height, options.crop.minScale, random));
+  if (options.crop !== undefined)
+    out = resizedCrop(out, randomCropBox(out.width, out.height, options.crop.minScale, random));
   if (options.flip === true && random() < 0.5) out = flipHorizontal(out);
   if ((options.rotation ?? 0) > 0) out = rotate(out, uniform(options.rotation!));
   if ((options.brightness ?? 0) > 0) out = adjustBrightness(out, uniform(options.brightness!));

@@ -6,7 +6,7 @@
  * the native binding sharp decodes everything (then EXIF orientation is applied, which Keras does not do).
  */
 import { availableParallelism } from 'node:os';
-import type { Tensor3D, Tensor4D } from '@tensorflow/tfjs';
+import type { Rank, Tensor3D, Tensor4D } from '@tensorflow/tfjs';
 import { tf } from '../tf.ts';
 import { seededPermutation, seededRandom } from '../random.ts';
 import { augmentImage, type AugmentOptions } from './augment.ts';
@@ -77,16 +77,26 @@ async function loadItem(item: DataItem, options: ImageBatchOptions): Promise<Pix
 }
 
 /** An item decoded at its stored size (`pixels`), already resized to the input (`fitted`), or why it could not be. */
-type Decoded = { item: DataItem; pixels: Pixels } | { item: DataItem; fitted: Float32Array } | { item: DataItem; problem: Problem };
+type Decoded =
+  { item: DataItem; pixels: Pixels } | { item: DataItem; fitted: Float32Array } | { item: DataItem; problem: Problem };
 type DecodedImage = Exclude<Decoded, { problem: Problem }>;
 
 /** The chunk's image files (not IDX records) resized by TensorFlow's decode, by position in the chunk. */
-async function decodeNatively(chunk: readonly DataItem[], options: ImageBatchOptions): Promise<Map<number, Float32Array>> {
+async function decodeNatively(
+  chunk: readonly DataItem[],
+  options: ImageBatchOptions,
+): Promise<Map<number, Float32Array>> {
   const fitted = new Map<number, Float32Array>();
   if (!hasNativeDecode()) return fitted;
-  const positions = chunk.flatMap((item, position) => (item.file !== undefined && item.index === undefined ? [position] : []));
+  const positions = chunk.flatMap((item, position) =>
+    item.file !== undefined && item.index === undefined ? [position] : [],
+  );
   const channels = options.channels ?? 3;
-  const { data, errors } = await decodeResizeFiles(positions.map((position) => chunk[position]!.file!), channels, options.size);
+  const { data, errors } = await decodeResizeFiles(
+    positions.map((position) => chunk[position]!.file!),
+    channels,
+    options.size,
+  );
   const length = options.size * options.size * channels;
   positions.forEach((position, i) => {
     if (errors[i] === null) fitted.set(position, data.subarray(i * length, (i + 1) * length));
@@ -122,26 +132,47 @@ function fitInput<T extends Tensor3D | Tensor4D>(image: T, channels: 1 | 3, size
 function fittedPixels(entry: DecodedImage, channels: 1 | 3, size: number): Float32Array {
   if ('fitted' in entry) return entry.fitted;
   const { pixels } = entry;
-  return tf.tidy(() => fitInput(tf.tensor3d(Float32Array.from(pixels.data), [pixels.height, pixels.width, pixels.channels], 'float32'), channels, size).dataSync() as Float32Array);
+  return tf.tidy(
+    () =>
+      fitInput(
+        tf.tensor3d(Float32Array.from(pixels.data), [pixels.height, pixels.width, pixels.channels], 'float32'),
+        channels,
+        size,
+      ).dataSync() as Float32Array,
+  );
 }
 
 /** Images at their stored sizes as one batch: one buffer and one batched resize when they share a size (the usual case). */
 function storedBatch(images: readonly Pixels[], channels: 1 | 3, size: number): Tensor4D {
-  const stored = (pixels: Pixels): Tensor4D => tf.tensor4d(Float32Array.from(pixels.data), [1, pixels.height, pixels.width, pixels.channels], 'float32');
+  const stored = (pixels: Pixels): Tensor4D =>
+    tf.tensor4d(Float32Array.from(pixels.data), [1, pixels.height, pixels.width, pixels.channels], 'float32');
   const first = images[0]!;
-  if (!images.every((pixels) => pixels.width === first.width && pixels.height === first.height && pixels.channels === first.channels)) {
+  if (
+    !images.every(
+      (pixels) => pixels.width === first.width && pixels.height === first.height && pixels.channels === first.channels,
+    )
+  ) {
     return tf.concat(images.map((pixels) => fitInput(stored(pixels), channels, size)));
   }
   const length = first.data.length;
   const data = new Float32Array(images.length * length);
   images.forEach((pixels, i) => data.set(pixels.data, i * length));
-  return fitInput(tf.tensor4d(data, [images.length, first.height, first.width, first.channels], 'float32'), channels, size);
+  return fitInput(
+    tf.tensor4d(data, [images.length, first.height, first.width, first.channels], 'float32'),
+    channels,
+    size,
+  );
 }
 
 /** The pixels of `images` when they lie back to back in one buffer (TensorFlow's decode of a whole chunk), else null. */
 function contiguous(images: readonly Float32Array[]): Float32Array | null {
   const first = images[0]!;
-  const adjacent = images.every((image, i) => image.buffer === first.buffer && image.byteOffset === first.byteOffset + i * first.byteLength && image.length === first.length);
+  const adjacent = images.every(
+    (image, i) =>
+      image.buffer === first.buffer &&
+      image.byteOffset === first.byteOffset + i * first.byteLength &&
+      image.length === first.length,
+  );
   return adjacent ? new Float32Array(first.buffer, first.byteOffset, images.length * first.length) : null;
 }
 
@@ -155,8 +186,13 @@ function batchInput(good: readonly DecodedImage[], options: ImageBatchOptions): 
   const { size, augment } = options;
   const shape: [number, number, number, number] = [good.length, size, size, channels];
   return tf.tidy(() => {
-    if (good.length === 0) return tf.zeros(shape) as Tensor4D;
-    if (augment === undefined && good.every((entry) => 'pixels' in entry)) return storedBatch(good.map((entry) => entry.pixels), channels, size);
+    if (good.length === 0) return tf.zeros<Rank.R4>(shape);
+    if (augment === undefined && good.every((entry) => 'pixels' in entry))
+      return storedBatch(
+        good.map((entry) => entry.pixels),
+        channels,
+        size,
+      );
     const fitted = good.map((entry) => fittedPixels(entry, channels, size));
     const inPlace = augment === undefined ? contiguous(fitted) : null;
     if (inPlace !== null) return tf.tensor4d(inPlace, shape, 'float32');
@@ -164,13 +200,24 @@ function batchInput(good: readonly DecodedImage[], options: ImageBatchOptions): 
     const data = new Float32Array(good.length * length);
     fitted.forEach((pixels, i) => {
       const image: RawImage = { data: pixels, width: size, height: size, channels };
-      data.set(augment === undefined ? pixels : augmentImage(image, augment, seededRandom(hashSeed(`${options.seed ?? 0}:${good[i]!.item.id}`))).data, i * length);
+      data.set(
+        augment === undefined
+          ? pixels
+          : augmentImage(image, augment, seededRandom(hashSeed(`${options.seed ?? 0}:${good[i]!.item.id}`))).data,
+        i * length,
+      );
     });
     return tf.tensor4d(data, shape, 'float32');
   });
 }
 
-function assemble(decoded: readonly Decoded[], options: ImageBatchOptions, withLabels: boolean, withAffect: boolean, carried: Problem[]): Batch {
+function assemble(
+  decoded: readonly Decoded[],
+  options: ImageBatchOptions,
+  withLabels: boolean,
+  withAffect: boolean,
+  carried: Problem[],
+): Batch {
   const good = decoded.filter((entry): entry is DecodedImage => !('problem' in entry));
   const problems = [...carried, ...decoded.flatMap((entry) => ('problem' in entry ? [entry.problem] : []))];
   const items = good.map(({ item }) => item);
@@ -180,7 +227,10 @@ function assemble(decoded: readonly Decoded[], options: ImageBatchOptions, withL
     ids: items.map((item) => item.id),
     ...(withLabels ? { labels: Int32Array.from(items, (item) => item.label!) } : {}),
     ...(withAffect
-      ? { valence: Float32Array.from(items, (item) => regressionTarget(item.valence)), arousal: Float32Array.from(items, (item) => regressionTarget(item.arousal)) }
+      ? {
+          valence: Float32Array.from(items, (item) => regressionTarget(item.valence)),
+          arousal: Float32Array.from(items, (item) => regressionTarget(item.arousal)),
+        }
       : {}),
     problems,
   };
@@ -197,9 +247,11 @@ function assemble(decoded: readonly Decoded[], options: ImageBatchOptions, withL
  * }
  */
 export async function* imageBatches(items: readonly DataItem[], options: ImageBatchOptions): AsyncGenerator<Batch> {
-  const order = options.shuffle === true ? Array.from(seededPermutation(items.length, options.seed ?? 0)) : items.map((_, i) => i);
+  const order =
+    options.shuffle === true ? Array.from(seededPermutation(items.length, options.seed ?? 0)) : items.map((_, i) => i);
   const chunks: DataItem[][] = [];
-  for (let start = 0; start < order.length; start += options.batchSize) chunks.push(order.slice(start, start + options.batchSize).map((i) => items[i]!));
+  for (let start = 0; start < order.length; start += options.batchSize)
+    chunks.push(order.slice(start, start + options.batchSize).map((i) => items[i]!));
   const withLabels = items.length > 0 && items.every((item) => item.label !== undefined);
   const withAffect = items.some((item) => item.valence !== undefined || item.arousal !== undefined);
   const ahead = Math.max(1, options.prefetch ?? 2);

@@ -29,7 +29,8 @@ function parseAffect(name: string, text: string | undefined): number | string | 
   if (text === undefined || text.trim() === '') return undefined;
   const value = Number(text);
   if (Number.isNaN(value)) return `${name} '${text}' is not a number`;
-  if (value !== UNCERTAIN_AFFECT && (value < -1 || value > 1)) return `${name} ${value} out of range [-1, 1] (or -2 for uncertain)`;
+  if (value !== UNCERTAIN_AFFECT && (value < -1 || value > 1))
+    return `${name} ${value} out of range [-1, 1] (or -2 for uncertain)`;
   return value;
 }
 
@@ -42,9 +43,13 @@ function parseAffect(name: string, text: string | undefined): number | string | 
 export async function readCsvManifest(file: string): Promise<Dataset> {
   const table = parseCsv(readFileSync(file, 'utf8'));
   const column = (name: string): number => table.header.findIndex((header) => header.toLowerCase() === name);
-  const [pathAt, labelAt, valenceAt, arousalAt, splitAt] = ['path', 'label', 'valence', 'arousal', 'split'].map(column) as [number, number, number, number, number];
+  const [pathAt, labelAt, valenceAt, arousalAt, splitAt] = ['path', 'label', 'valence', 'arousal', 'split'].map(
+    column,
+  ) as [number, number, number, number, number];
   if (pathAt < 0 || labelAt < 0) {
-    throw new UserError(`${file}: header '${table.header.join(',')}' lacks a path and a label column. Fix: start the file with 'path,label[,valence,arousal]'`);
+    throw new UserError(
+      `${file}: header '${table.header.join(',')}' lacks a path and a label column. Fix: start the file with 'path,label[,valence,arousal]'`,
+    );
   }
   const base = dirname(file);
   const problems: Problem[] = [];
@@ -62,7 +67,15 @@ export async function readCsvManifest(file: string): Promise<Dataset> {
     else if ((get(labelAt) ?? '') === '') problems.push({ file: where, reason: 'empty label' });
     else {
       seen.add(path);
-      rows.push({ line, id: path, file: image, label: get(labelAt)!, valence: get(valenceAt), arousal: get(arousalAt), split: get(splitAt) });
+      rows.push({
+        line,
+        id: path,
+        file: image,
+        label: get(labelAt)!,
+        valence: get(valenceAt),
+        arousal: get(arousalAt),
+        split: get(splitAt),
+      });
     }
   }
   const numeric = rows.every((row) => /^\d+$/.test(row.label));
@@ -74,8 +87,13 @@ export async function readCsvManifest(file: string): Promise<Dataset> {
     const valence = parseAffect('valence', row.valence);
     const arousal = parseAffect('arousal', row.arousal);
     const split = row.split === undefined || row.split === '' ? undefined : row.split;
-    if (typeof valence === 'string' || typeof arousal === 'string') problems.push({ file: `${file}:${row.line}`, reason: [valence, arousal].find((value) => typeof value === 'string') as string });
-    else if (split !== undefined && !SPLIT_NAMES.includes(split as SplitName)) problems.push({ file: `${file}:${row.line}`, reason: `split '${split}' is not train, val or test` });
+    if (typeof valence === 'string' || typeof arousal === 'string')
+      problems.push({
+        file: `${file}:${row.line}`,
+        reason: [valence, arousal].find((value) => typeof value === 'string') as string,
+      });
+    else if (split !== undefined && !SPLIT_NAMES.includes(split as SplitName))
+      problems.push({ file: `${file}:${row.line}`, reason: `split '${split}' is not train, val or test` });
     else {
       items.push({
         id: row.id,

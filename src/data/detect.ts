@@ -35,20 +35,30 @@ export function expectedLayouts(): string {
  * detectFormat('/usr/share/datasets/fashion-mnist'); // 'idx'
  */
 export function detectFormat(path: string): DataFormat {
-  if (!existsSync(path)) throw new UserError(`${path}: no such file or folder. Fix: pass a dataset path (${expectedLayouts()})`);
+  if (!existsSync(path))
+    throw new UserError(`${path}: no such file or folder. Fix: pass a dataset path (${expectedLayouts()})`);
   if (statSync(path).isFile()) {
     const extension = extname(path).toLowerCase();
     if (isIdxPath(path)) return 'idx';
     if (extension === '.json') return 'timeseries';
     if (extension === '.csv') {
-      const header = parseCsvRows(readFileSync(path, 'utf8').split('\n', 1)[0]!.replace(/^\uFEFF/, ''))[0]?.cells ?? [];
+      const header =
+        parseCsvRows(
+          readFileSync(path, 'utf8')
+            .split('\n', 1)[0]!
+            .replace(/^\uFEFF/, ''),
+        )[0]?.cells ?? [];
       return isManifestHeader(header.map((cell) => cell.trim())) ? 'csv' : 'timeseries';
     }
-    throw new UserError(`${path}: cannot tell the format of a '${extension}' file. Fix: pass a .csv/.json file, an idx file or a dataset folder (${expectedLayouts()})`);
+    throw new UserError(
+      `${path}: cannot tell the format of a '${extension}' file. Fix: pass a .csv/.json file, an idx file or a dataset folder (${expectedLayouts()})`,
+    );
   }
   if (isAffectNetFolder(path) || affectNetSplitFolders(path).length > 0) return 'affectnet';
   if (isIdxPath(path)) return 'idx';
   const splits = imageFolderSplits(path);
   if (subfolders(splits.length > 0 ? `${path}/${splits[0]}` : path).length > 0) return 'imagefolder';
-  throw new UserError(`${path}: no known dataset layout found. Fix: arrange it as one of ${expectedLayouts()}, or pass --format`);
+  throw new UserError(
+    `${path}: no known dataset layout found. Fix: arrange it as one of ${expectedLayouts()}, or pass --format`,
+  );
 }

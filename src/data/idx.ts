@@ -11,7 +11,18 @@ import { UserError } from '../errors.ts';
 import type { DataItem, Dataset, Problem, SplitName } from './types.ts';
 
 /** Fashion-MNIST's class names (zalandoresearch/fashion-mnist README). */
-export const FASHION_MNIST_CLASSES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'];
+export const FASHION_MNIST_CLASSES = [
+  'T-shirt/top',
+  'Trouser',
+  'Pullover',
+  'Dress',
+  'Coat',
+  'Sandal',
+  'Shirt',
+  'Sneaker',
+  'Bag',
+  'Ankle boot',
+];
 
 /** The default location of Debian's `dataset-fashion-mnist`. */
 export const FASHION_MNIST_DIR = '/usr/share/datasets/fashion-mnist';
@@ -38,13 +49,18 @@ export function readIdx(file: string): IdxArray {
   const raw = readFileSync(file);
   const bytes = raw[0] === 0x1f && raw[1] === 0x8b ? gunzipSync(raw) : raw;
   if (bytes.length < 4 || bytes[0] !== 0 || bytes[1] !== 0 || bytes[2] !== 0x08) {
-    throw new UserError(`${file}: not an IDX file of unsigned bytes (magic 0x00000801..3 expected). Fix: pass MNIST-style *-idx3-ubyte files`);
+    throw new UserError(
+      `${file}: not an IDX file of unsigned bytes (magic 0x00000801..3 expected). Fix: pass MNIST-style *-idx3-ubyte files`,
+    );
   }
   const rank = bytes[3]!;
   const dims = Array.from({ length: rank }, (_, i) => bytes.readUInt32BE(4 + 4 * i));
   const start = 4 + 4 * rank;
   const size = dims.reduce((product, dim) => product * dim, 1);
-  if (bytes.length < start + size) throw new UserError(`${file}: truncated IDX file (${bytes.length - start} of ${size} bytes). Fix: reinstall or re-download it`);
+  if (bytes.length < start + size)
+    throw new UserError(
+      `${file}: truncated IDX file (${bytes.length - start} of ${size} bytes). Fix: reinstall or re-download it`,
+    );
   const array = { dims, data: new Uint8Array(bytes.buffer, bytes.byteOffset + start, size) };
   cache.set(file, array);
   return array;
@@ -76,14 +92,24 @@ function splitOf(prefix: string): SplitName {
  */
 export async function readIdxDataset(path: string): Promise<Dataset> {
   const dir = statSync(path).isDirectory() ? path : dirname(path);
-  const names = statSync(path).isDirectory() ? readdirSync(dir).filter((name) => IMAGES_FILE.test(name)).sort() : [basename(path)];
+  const names = statSync(path).isDirectory()
+    ? readdirSync(dir)
+        .filter((name) => IMAGES_FILE.test(name))
+        .sort()
+    : [basename(path)];
   const problems: Problem[] = [];
   const items: DataItem[] = [];
   let maxLabel = -1;
   for (const name of names) {
     const [, prefix, gz] = IMAGES_FILE.exec(name) as unknown as [string, string, string | undefined];
     const imagesFile = join(dir, name);
-    const labelsFile = [`${prefix}-labels-idx1-ubyte${gz ?? ''}`, `${prefix}-labels-idx1-ubyte`, `${prefix}-labels-idx1-ubyte.gz`].map((candidate) => join(dir, candidate)).find(existsSync);
+    const labelsFile = [
+      `${prefix}-labels-idx1-ubyte${gz ?? ''}`,
+      `${prefix}-labels-idx1-ubyte`,
+      `${prefix}-labels-idx1-ubyte.gz`,
+    ]
+      .map((candidate) => join(dir, candidate))
+      .find(existsSync);
     if (labelsFile === undefined) {
       problems.push({ file: imagesFile, reason: `no labels file ${prefix}-labels-idx1-ubyte(.gz) next to it` });
       continue;
@@ -91,10 +117,17 @@ export async function readIdxDataset(path: string): Promise<Dataset> {
     const images = readIdx(imagesFile);
     const labels = readIdx(labelsFile);
     if (images.dims.length !== 3) {
-      problems.push({ file: imagesFile, reason: `expected 3 dimensions (count, rows, columns), found ${images.dims.length}` });
+      problems.push({
+        file: imagesFile,
+        reason: `expected 3 dimensions (count, rows, columns), found ${images.dims.length}`,
+      });
       continue;
     }
-    if (labels.dims[0] !== images.dims[0]) problems.push({ file: labelsFile, reason: `${labels.dims[0]} labels for ${images.dims[0]} images: the extra ones are skipped` });
+    if (labels.dims[0] !== images.dims[0])
+      problems.push({
+        file: labelsFile,
+        reason: `${labels.dims[0]} labels for ${images.dims[0]} images: the extra ones are skipped`,
+      });
     const split = splitOf(prefix);
     const count = Math.min(images.dims[0]!, labels.dims[0]!);
     for (let index = 0; index < count; index++) {

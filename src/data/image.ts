@@ -78,7 +78,10 @@ export interface Pixels {
  * @example
  * const pixels = await decodePixels('photo.jpg', { channels: 3, maxSide: 192 });
  */
-export async function decodePixels(source: string | Buffer, options: { channels: 1 | 3; maxSide: number }): Promise<Pixels> {
+export async function decodePixels(
+  source: string | Buffer,
+  options: { channels: 1 | 3; maxSide: number },
+): Promise<Pixels> {
   // Reading the bytes with fs and handing sharp a buffer is ~15% faster for small images than libvips's file loader.
   const bytes = typeof source === 'string' ? await readFile(source) : source;
   const { data, info } = await sharp(bytes, { failOn: 'truncated' })
@@ -88,17 +91,21 @@ export async function decodePixels(source: string | Buffer, options: { channels:
     .toColourspace(options.channels === 1 ? 'b-w' : 'srgb')
     .raw()
     .toBuffer({ resolveWithObject: true });
-  if (info.channels !== options.channels) throw new Error(`decoded ${info.channels} channels where ${options.channels} were asked`);
+  if (info.channels !== options.channels)
+    throw new Error(`decoded ${info.channels} channels where ${options.channels} were asked`);
   return { data, width: info.width, height: info.height, channels: options.channels };
 }
 
 /** Width and height as displayed (after EXIF orientation), read from the header only. */
 export async function imageDimensions(file: string): Promise<{ width: number; height: number }> {
   const metadata = await sharp(file).metadata();
-  if (metadata.width === undefined || metadata.height === undefined) throw new Error('no image dimensions in the header');
+  if (metadata.width === undefined || metadata.height === undefined)
+    throw new Error('no image dimensions in the header');
   // EXIF orientations 5-8 rotate by 90°.
   const swapped = (metadata.orientation ?? 1) >= 5;
-  return swapped ? { width: metadata.height, height: metadata.width } : { width: metadata.width, height: metadata.height };
+  return swapped
+    ? { width: metadata.height, height: metadata.width }
+    : { width: metadata.width, height: metadata.height };
 }
 
 /** The message of a decode error, trimmed to its first line (libvips appends its log). */

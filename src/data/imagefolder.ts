@@ -23,12 +23,14 @@ export function imageFolderSplits(root: string): SplitName[] {
 export async function readImageFolder(root: string): Promise<Dataset> {
   const problems: Problem[] = [];
   const splits = imageFolderSplits(root);
-  const folders: { split: SplitName | undefined; dir: string }[] = splits.length > 0 ? splits.map((split) => ({ split, dir: join(root, split) })) : [{ split: undefined, dir: root }];
+  const folders: { split: SplitName | undefined; dir: string }[] =
+    splits.length > 0 ? splits.map((split) => ({ split, dir: join(root, split) })) : [{ split: undefined, dir: root }];
   const byClass = new Map<string, { file: string; split: SplitName | undefined }[]>();
   for (const { split, dir } of folders) {
     for (const name of subfolders(dir)) {
       const files = listImageFiles(join(dir, name), problems);
-      if (files.length === 0) problems.push({ file: join(dir, name), reason: 'empty class folder (no .jpg/.jpeg/.png/.webp file)' });
+      if (files.length === 0)
+        problems.push({ file: join(dir, name), reason: 'empty class folder (no .jpg/.jpeg/.png/.webp file)' });
       const entries = byClass.get(name) ?? [];
       entries.push(...files.map((file) => ({ file, split })));
       byClass.set(name, entries);

@@ -6,7 +6,14 @@
 import { detectFormat } from './detect.ts';
 import { openDataset } from './open.ts';
 import { loadSeries } from './timeseries.ts';
-import { SPLIT_NAMES, UNCERTAIN_AFFECT, type DataFormat, type DataItem, type Problem, type SplitName } from './types.ts';
+import {
+  SPLIT_NAMES,
+  UNCERTAIN_AFFECT,
+  type DataFormat,
+  type DataItem,
+  type Problem,
+  type SplitName,
+} from './types.ts';
 import { verifyDataset } from './verify.ts';
 
 /** min / max / mean of some values. */
@@ -47,10 +54,16 @@ function rangeOf(values: readonly number[]): Range {
   return { min, max, mean: values.length === 0 ? NaN : sum / values.length };
 }
 
-function affectRange(items: readonly DataItem[], key: 'valence' | 'arousal'): (Range & { uncertain: number }) | undefined {
+function affectRange(
+  items: readonly DataItem[],
+  key: 'valence' | 'arousal',
+): (Range & { uncertain: number }) | undefined {
   const values = items.map((item) => item[key]).filter((value): value is number => value !== undefined);
   if (values.length === 0) return undefined;
-  return { ...rangeOf(values.filter((value) => value !== UNCERTAIN_AFFECT)), uncertain: values.filter((value) => value === UNCERTAIN_AFFECT).length };
+  return {
+    ...rangeOf(values.filter((value) => value !== UNCERTAIN_AFFECT)),
+    uncertain: values.filter((value) => value === UNCERTAIN_AFFECT).length,
+  };
 }
 
 function inspectSeries(path: string): InspectReport {
@@ -62,7 +75,13 @@ function inspectSeries(path: string): InspectReport {
     usable: series.values.length,
     classes: {},
     problems: series.problems,
-    series: { dateColumn: series.dateColumn, valueColumn: series.valueColumn, from: day(series.dates[0]!), to: day(series.dates.at(-1)!), values: rangeOf(Array.from(series.values)) },
+    series: {
+      dateColumn: series.dateColumn,
+      valueColumn: series.valueColumn,
+      from: day(series.dates[0]!),
+      to: day(series.dates.at(-1)!),
+      values: rangeOf(Array.from(series.values)),
+    },
   };
 }
 

@@ -58,28 +58,43 @@ async function writeFixtures(root: string): Promise<void> {
   for (const image of images) {
     const path = join(root, 'images', image.file);
     mkdirSync(join(path, '..'), { recursive: true });
-    await sharp(pattern(image.width, image.height, image.channels), { raw: { width: image.width, height: image.height, channels: image.channels } }).toFile(path);
+    await sharp(pattern(image.width, image.height, image.channels), {
+      raw: { width: image.width, height: image.height, channels: image.channels },
+    }).toFile(path);
   }
 }
 
-test("batches hold the pixels of Keras's image_dataset_from_directory to within 1/255 (RGB and grayscale)", { ...needsNative(), ...needsPython('tensorflow') }, async () => {
-  assert.ok(hasNativeDecode(), "the native backend lacks percept's batched decode (npx percept setup --rebuild)");
-  const root = tempDir();
-  await writeFixtures(root);
-  await run(venvPython(), ['-c', KERAS_SCRIPT, root, String(SIZE)], { env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '2' } });
-  const files = JSON.parse(readFileSync(join(root, 'files.json'), 'utf8')) as string[];
-  const items: DataItem[] = files.map((file, index) => ({ id: String(index), file, label: file.includes('/b/') ? 1 : 0 }));
-  for (const [mode, channels] of [['rgb', 3], ['grayscale', 1]] as const) {
-    const raw = readFileSync(join(root, `${mode}.f32`));
-    const keras = new Float32Array(raw.buffer, raw.byteOffset, raw.byteLength / 4);
-    const ours: number[] = [];
-    for await (const batch of imageBatches(items, { size: SIZE, batchSize: 4, channels })) {
-      assert.deepEqual(batch.problems, []);
-      ours.push(...(await batch.x.data()));
-      batch.x.dispose();
+test(
+  "batches hold the pixels of Keras's image_dataset_from_directory to within 1/255 (RGB and grayscale)",
+  { ...needsNative(), ...needsPython('tensorflow') },
+  async () => {
+    assert.ok(hasNativeDecode(), "the native backend lacks percept's batched decode (npx percept setup --rebuild)");
+    const root = tempDir();
+    await writeFixtures(root);
+    await run(venvPython(), ['-c', KERAS_SCRIPT, root, String(SIZE)], {
+      env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '2' },
+    });
+    const files = JSON.parse(readFileSync(join(root, 'files.json'), 'utf8')) as string[];
+    const items: DataItem[] = files.map((file, index) => ({
+      id: String(index),
+      file,
+      label: file.includes('/b/') ? 1 : 0,
+    }));
+    for (const [mode, channels] of [
+      ['rgb', 3],
+      ['grayscale', 1],
+    ] as const) {
+      const raw = readFileSync(join(root, `${mode}.f32`));
+      const keras = new Float32Array(raw.buffer, raw.byteOffset, raw.byteLength / 4);
+      const ours: number[] = [];
+      for await (const batch of imageBatches(items, { size: SIZE, batchSize: 4, channels })) {
+        assert.deepEqual(batch.problems, []);
+        ours.push(...(await batch.x.data()));
+        batch.x.dispose();
+      }
+      assert.equal(ours.length, keras.length, `${mode}: one value per Keras value`);
+      const worst = ours.reduce((max, value, i) => Math.max(max, Math.abs(value - keras[i]!)), 0);
+      assert.ok(worst <= 1 / 255, `${mode}: largest difference from Keras ${worst} exceeds 1/255`);
     }
-    assert.equal(ours.length, keras.length, `${mode}: one value per Keras value`);
-    const worst = ours.reduce((max, value, i) => Math.max(max, Math.abs(value - keras[i]!)), 0);
-    assert.ok(worst <= 1 / 255, `${mode}: largest difference from Keras ${worst} exceeds 1/255`);
-  }
-});
+  },
+);

@@ -42,7 +42,11 @@ export function listImageFiles(dir: string, problems: Problem[]): string[] {
 }
 
 /** Runs `work` over `inputs` with at most `limit` in flight, keeping the input order in the results. */
-export async function mapConcurrent<I, O>(inputs: readonly I[], limit: number, work: (input: I, index: number) => Promise<O>): Promise<O[]> {
+export async function mapConcurrent<I, O>(
+  inputs: readonly I[],
+  limit: number,
+  work: (input: I, index: number) => Promise<O>,
+): Promise<O[]> {
   const results = new Array<O>(inputs.length);
   let next = 0;
   const worker = async (): Promise<void> => {

@@ -40,25 +40,29 @@ function writeWithNumpy(): string {
   return dir;
 }
 
-test('parseNpy reads files written by NumPy: versions 1-3, both endians, int/float/bool/str dtypes', needsPython('tensorflow'), async () => {
-  const dir = writeWithNumpy();
-  const read = (name: string) => parseNpy(readFileSync(join(dir, `${name}.npy`)));
-  assert.deepEqual(read('v1_f8_scalar'), { dtype: '<f8', shape: [], values: [0.785714] });
-  assert.deepEqual(read('v1_be_f4_one'), { dtype: '>f4', shape: [1], values: [-0.5] });
-  assert.deepEqual(read('v2_i8_scalar'), { dtype: '<i8', shape: [], values: [7] });
-  assert.deepEqual(read('v3_be_i2_one'), { dtype: '>i2', shape: [1], values: [-3] });
-  assert.deepEqual(read('v1_u1_matrix'), { dtype: '|u1', shape: [2, 3], values: [0, 1, 2, 3, 4, 5] });
-  assert.deepEqual(read('v1_be_f8_vec').values, [1.5, -2.25, 1e10]);
-  assert.deepEqual(read('v1_str_scalar'), { dtype: '<U8', shape: [], values: ['0.25'] });
-  assert.deepEqual(read('v1_bool').values, [1]);
-  assert.deepEqual(read('v1_f2').values, [0.5, -2]);
-  assert.equal(await readNpyNumber(join(dir, 'v3_str_one.npy')), 1);
-  assert.equal(await readNpyNumber(join(dir, 'v1_str_scalar.npy')), 0.25);
-  assert.equal(await readNpyNumber(join(dir, 'v1_i4_scalar.npy')), -2);
-  await assert.rejects(readNpyNumber(join(dir, 'v1_nan.npy')), /NaN/);
-  await assert.rejects(readNpyNumber(join(dir, 'v1_be_f8_vec.npy')), /expected one value, found shape \(3\)/);
-  assert.throws(() => read('v1_object'), /dtype '\|O' is unsupported/);
-});
+test(
+  'parseNpy reads files written by NumPy: versions 1-3, both endians, int/float/bool/str dtypes',
+  needsPython('tensorflow'),
+  async () => {
+    const dir = writeWithNumpy();
+    const read = (name: string) => parseNpy(readFileSync(join(dir, `${name}.npy`)));
+    assert.deepEqual(read('v1_f8_scalar'), { dtype: '<f8', shape: [], values: [0.785714] });
+    assert.deepEqual(read('v1_be_f4_one'), { dtype: '>f4', shape: [1], values: [-0.5] });
+    assert.deepEqual(read('v2_i8_scalar'), { dtype: '<i8', shape: [], values: [7] });
+    assert.deepEqual(read('v3_be_i2_one'), { dtype: '>i2', shape: [1], values: [-3] });
+    assert.deepEqual(read('v1_u1_matrix'), { dtype: '|u1', shape: [2, 3], values: [0, 1, 2, 3, 4, 5] });
+    assert.deepEqual(read('v1_be_f8_vec').values, [1.5, -2.25, 1e10]);
+    assert.deepEqual(read('v1_str_scalar'), { dtype: '<U8', shape: [], values: ['0.25'] });
+    assert.deepEqual(read('v1_bool').values, [1]);
+    assert.deepEqual(read('v1_f2').values, [0.5, -2]);
+    assert.equal(await readNpyNumber(join(dir, 'v3_str_one.npy')), 1);
+    assert.equal(await readNpyNumber(join(dir, 'v1_str_scalar.npy')), 0.25);
+    assert.equal(await readNpyNumber(join(dir, 'v1_i4_scalar.npy')), -2);
+    await assert.rejects(readNpyNumber(join(dir, 'v1_nan.npy')), /NaN/);
+    await assert.rejects(readNpyNumber(join(dir, 'v1_be_f8_vec.npy')), /expected one value, found shape \(3\)/);
+    assert.throws(() => read('v1_object'), /dtype '\|O' is unsupported/);
+  },
+);
 
 test('encodeNpy writes files that NumPy loads', needsPython('tensorflow'), () => {
   const dir = tempDir('percept-npy-');
@@ -72,7 +76,10 @@ test('encodeNpy writes files that NumPy loads', needsPython('tensorflow'), () =>
 });
 
 test('parseNpy explains malformed files', () => {
-  assert.throws(() => parseNpy(Buffer.alloc(0)), (error) => error instanceof NpyError && /empty file/.test(error.message));
+  assert.throws(
+    () => parseNpy(Buffer.alloc(0)),
+    (error) => error instanceof NpyError && /empty file/.test(error.message),
+  );
   assert.throws(() => parseNpy(Buffer.from('hello world, not numpy')), /no \\x93NUMPY magic/);
   const good = encodeNpy([1, 2, 3], '<f8', [3]);
   assert.throws(() => parseNpy(good.subarray(0, good.length - 4)), /truncated/);

@@ -31,14 +31,17 @@ function parseHeader(text: string): Header {
   const fortran = /'fortran_order'\s*:\s*(True|False)/.exec(text)?.[1];
   const shapeText = /'shape'\s*:\s*\(([^)]*)\)/.exec(text)?.[1];
   if (descr === undefined || fortran === undefined || shapeText === undefined) {
-    throw new NpyError(`npy header is not a dict with descr, fortran_order and shape (structured dtypes are unsupported): ${text.trim()}`);
+    throw new NpyError(
+      `npy header is not a dict with descr, fortran_order and shape (structured dtypes are unsupported): ${text.trim()}`,
+    );
   }
   const shape = shapeText
     .split(',')
     .map((part) => part.trim())
     .filter((part) => part !== '')
     .map((part) => Number(part.replace(/L$/, '')));
-  if (shape.some((dim) => !Number.isInteger(dim) || dim < 0)) throw new NpyError(`npy shape (${shapeText}) is not a tuple of sizes`);
+  if (shape.some((dim) => !Number.isInteger(dim) || dim < 0))
+    throw new NpyError(`npy shape (${shapeText}) is not a tuple of sizes`);
   return { descr, fortranOrder: fortran === 'True', shape };
 }
 
@@ -49,7 +52,8 @@ function readElements(body: Buffer, descr: string, count: number): number[] | st
   const size = Number(sizeText);
   const little = order !== '>';
   const itemBytes = kind === 'U' ? size * 4 : size;
-  if (body.length < count * itemBytes) throw new NpyError(`npy data is truncated: ${body.length} bytes for ${count} × ${descr}`);
+  if (body.length < count * itemBytes)
+    throw new NpyError(`npy data is truncated: ${body.length} bytes for ${count} × ${descr}`);
   const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
   const out: (number | string)[] = [];
   for (let i = 0; i < count; i++) {
@@ -115,7 +119,8 @@ function float16(bits: number): number {
  * parseNpy(readFileSync('annotations/0_exp.npy')); // { dtype: '<i8', shape: [], values: [1] }
  */
 export function parseNpy(bytes: Buffer): NpyArray {
-  if (bytes.length < 10 || !bytes.subarray(0, 6).equals(MAGIC)) throw new NpyError(bytes.length === 0 ? 'empty file' : 'not a .npy file (no \\x93NUMPY magic)');
+  if (bytes.length < 10 || !bytes.subarray(0, 6).equals(MAGIC))
+    throw new NpyError(bytes.length === 0 ? 'empty file' : 'not a .npy file (no \\x93NUMPY magic)');
   const major = bytes[6]!;
   if (major < 1 || major > 3) throw new NpyError(`npy version ${major}.${bytes[7]} is unsupported (1.0 to 3.0)`);
   const headerLength = major === 1 ? bytes.readUInt16LE(8) : bytes.readUInt32LE(8);
@@ -124,7 +129,8 @@ export function parseNpy(bytes: Buffer): NpyArray {
   const header = parseHeader(bytes.toString(major === 3 ? 'utf8' : 'latin1', headerStart, headerStart + headerLength));
   const count = header.shape.reduce((product, dim) => product * dim, 1);
   const values = readElements(bytes.subarray(headerStart + headerLength), header.descr, count);
-  if (header.fortranOrder && header.shape.length > 1) throw new NpyError('npy fortran_order arrays of rank > 1 are unsupported');
+  if (header.fortranOrder && header.shape.length > 1)
+    throw new NpyError('npy fortran_order arrays of rank > 1 are unsupported');
   return { dtype: header.descr, shape: header.shape, values };
 }
 

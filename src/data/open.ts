@@ -19,7 +19,8 @@ const READERS: Record<ImageFormat, (path: string) => Promise<Dataset>> = {
 
 /** Checks a `--format` / config value. */
 export function parseFormat(value: string): DataFormat {
-  if (!(DATA_FORMATS as readonly string[]).includes(value)) throw new UserError(`unknown data format '${value}'. Valid: ${DATA_FORMATS.join(', ')}`);
+  if (!(DATA_FORMATS as readonly string[]).includes(value))
+    throw new UserError(`unknown data format '${value}'. Valid: ${DATA_FORMATS.join(', ')}`);
   return value as DataFormat;
 }
 
@@ -32,14 +33,19 @@ export function parseFormat(value: string): DataFormat {
  */
 export async function openDataset(path: string, options: { format?: DataFormat } = {}): Promise<Dataset> {
   const format = options.format ?? detectFormat(path);
-  if (format === 'timeseries') throw new UserError(`${path}: a time series is not an image dataset. Fix: load it with loadSeries(), or pass --format for an image layout`);
+  if (format === 'timeseries')
+    throw new UserError(
+      `${path}: a time series is not an image dataset. Fix: load it with loadSeries(), or pass --format for an image layout`,
+    );
   let dataset: Dataset;
   try {
     dataset = await READERS[format](path);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code !== 'ENOENT' && code !== 'ENOTDIR' && code !== 'EISDIR') throw error;
-    throw new UserError(`${path}: not readable as ${format} (${FORMAT_LAYOUTS[format]} expected): ${(error as Error).message}`);
+    throw new UserError(
+      `${path}: not readable as ${format} (${FORMAT_LAYOUTS[format]} expected): ${(error as Error).message}`,
+    );
   }
   if (dataset.items.length === 0) {
     const problems = dataset.problems.length > 0 ? `; problems: ${describeProblems(dataset.problems)}` : '';

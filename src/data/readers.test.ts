@@ -9,7 +9,8 @@ import { openDataset } from './open.ts';
 import { encodeNpy } from './npy.ts';
 import { tempDir, writeAffectNetItem, writeIdx, writeImage } from './test_fixtures.ts';
 
-const reasons = (root: string, problems: { file: string; reason: string }[]) => problems.map((problem) => `${relative(root, problem.file)}: ${problem.reason}`).sort();
+const reasons = (root: string, problems: { file: string; reason: string }[]) =>
+  problems.map((problem) => `${relative(root, problem.file)}: ${problem.reason}`).sort();
 
 test('affectnet: good items read, every kind of bad annotation skipped with its reason', async () => {
   const root = tempDir();
@@ -58,7 +59,14 @@ test('affectnet pre-split folders (train_set/val_set) keep their split', async (
   await writeAffectNetItem(join(root, 'val_set'), '0', 2);
   const dataset = await openDataset(root);
   assert.equal(dataset.presplit, true);
-  assert.deepEqual(dataset.items.map((item) => [item.id, item.split, item.label]), [['train/0', 'train', 0], ['train/1', 'train', 1], ['val/0', 'val', 2]]);
+  assert.deepEqual(
+    dataset.items.map((item) => [item.id, item.split, item.label]),
+    [
+      ['train/0', 'train', 0],
+      ['train/1', 'train', 1],
+      ['val/0', 'val', 2],
+    ],
+  );
 });
 
 test('imagefolder: flat and pre-split, classes sorted, empty class folder reported', async () => {
@@ -71,7 +79,14 @@ test('imagefolder: flat and pre-split, classes sorted, empty class folder report
   assert.equal(detectFormat(flat), 'imagefolder');
   const dataset = await openDataset(flat);
   assert.deepEqual(dataset.classes, ['cat', 'dog']);
-  assert.deepEqual(dataset.items.map((item) => [item.id, item.label]), [['cat/a.jpg', 0], ['cat/b.png', 0], ['dog/a.jpg', 1]]);
+  assert.deepEqual(
+    dataset.items.map((item) => [item.id, item.label]),
+    [
+      ['cat/a.jpg', 0],
+      ['cat/b.png', 0],
+      ['dog/a.jpg', 1],
+    ],
+  );
   assert.deepEqual(reasons(flat, dataset.problems), ['bird: empty class folder (no .jpg/.jpeg/.png/.webp file)']);
 
   const split = tempDir();
@@ -80,7 +95,14 @@ test('imagefolder: flat and pre-split, classes sorted, empty class folder report
   await writeImage(join(split, 'test', 'dog', '3.jpg'));
   const presplit = await openDataset(split);
   assert.equal(presplit.presplit, true);
-  assert.deepEqual(presplit.items.map((item) => [item.id, item.split, item.label]), [['train/cat/1.jpg', 'train', 0], ['train/dog/2.jpg', 'train', 1], ['test/dog/3.jpg', 'test', 1]]);
+  assert.deepEqual(
+    presplit.items.map((item) => [item.id, item.split, item.label]),
+    [
+      ['train/cat/1.jpg', 'train', 0],
+      ['train/dog/2.jpg', 'train', 1],
+      ['test/dog/3.jpg', 'test', 1],
+    ],
+  );
 });
 
 test('csv manifest: names or integer labels, optional valence/arousal, bad rows reported', async () => {
@@ -90,18 +112,41 @@ test('csv manifest: names or integer labels, optional valence/arousal, bad rows 
   await writeImage(join(root, 'img', 'c.jpg'));
   writeFileSync(join(root, 'img', 'zero.jpg'), '');
   const file = join(root, 'manifest.csv');
-  writeFileSync(file, ['path,label,valence,arousal', 'img/a.jpg,happy,0.5,0.1', '"img/b.jpg",sad,-2,-0.3', 'img/a.jpg,happy,0.5,0.1', 'img/missing.jpg,sad,,', 'img/zero.jpg,sad,,', 'img/c.jpg,sad,abc,0', ''].join('\n'));
+  writeFileSync(
+    file,
+    [
+      'path,label,valence,arousal',
+      'img/a.jpg,happy,0.5,0.1',
+      '"img/b.jpg",sad,-2,-0.3',
+      'img/a.jpg,happy,0.5,0.1',
+      'img/missing.jpg,sad,,',
+      'img/zero.jpg,sad,,',
+      'img/c.jpg,sad,abc,0',
+      '',
+    ].join('\n'),
+  );
   assert.equal(detectFormat(file), 'csv');
   const dataset = await openDataset(file);
   assert.deepEqual(dataset.classes, ['happy', 'sad']);
-  assert.deepEqual(dataset.items.map(({ id, label, valence, arousal }) => ({ id, label, valence, arousal })), [
-    { id: 'img/a.jpg', label: 0, valence: 0.5, arousal: 0.1 },
-    { id: 'img/b.jpg', label: 1, valence: -2, arousal: -0.3 },
+  assert.deepEqual(
+    dataset.items.map(({ id, label, valence, arousal }) => ({ id, label, valence, arousal })),
+    [
+      { id: 'img/a.jpg', label: 0, valence: 0.5, arousal: 0.1 },
+      { id: 'img/b.jpg', label: 1, valence: -2, arousal: -0.3 },
+    ],
+  );
+  assert.deepEqual(reasons(root, dataset.problems), [
+    'img/missing.jpg: missing image (listed at line 5)',
+    'img/zero.jpg: zero-byte image',
+    'manifest.csv:4: duplicate id img/a.jpg',
+    "manifest.csv:7: valence 'abc' is not a number",
   ]);
-  assert.deepEqual(reasons(root, dataset.problems), ['img/missing.jpg: missing image (listed at line 5)', 'img/zero.jpg: zero-byte image', 'manifest.csv:4: duplicate id img/a.jpg', "manifest.csv:7: valence 'abc' is not a number"]);
   writeFileSync(file, 'file,class\na.jpg,1\n');
   assert.equal(detectFormat(file), 'timeseries');
-  await assert.rejects(openDataset(file, { format: 'csv' }), (error) => error instanceof UserError && /lacks a path and a label column/.test(error.message));
+  await assert.rejects(
+    openDataset(file, { format: 'csv' }),
+    (error) => error instanceof UserError && /lacks a path and a label column/.test(error.message),
+  );
 });
 
 test('idx: gzipped or not, labels checked, split from the file name', async () => {
@@ -115,8 +160,18 @@ test('idx: gzipped or not, labels checked, split from the file name', async () =
   const dataset = await openDataset(root);
   assert.equal(dataset.presplit, true);
   assert.deepEqual(dataset.classes, ['0', '1', '2']);
-  assert.deepEqual(dataset.items.map((item) => [item.id, item.label, item.index]), [['test/0', 1, 0], ['train/0', 2, 0], ['train/1', 0, 1], ['train/2', 1, 2]]);
-  assert.deepEqual(reasons(root, dataset.problems), ['t10k-labels-idx1-ubyte: 2 labels for 1 images: the extra ones are skipped']);
+  assert.deepEqual(
+    dataset.items.map((item) => [item.id, item.label, item.index]),
+    [
+      ['test/0', 1, 0],
+      ['train/0', 2, 0],
+      ['train/1', 0, 1],
+      ['train/2', 1, 2],
+    ],
+  );
+  assert.deepEqual(reasons(root, dataset.problems), [
+    't10k-labels-idx1-ubyte: 2 labels for 1 images: the extra ones are skipped',
+  ]);
 });
 
 test('idx: Fashion-MNIST from Debian keeps its official 60,000/10,000 split and class names', async () => {
@@ -132,8 +187,24 @@ test('no usable item is a UserError naming the path and the layout expected', as
   mkdirSync(join(root, 'images'));
   mkdirSync(join(root, 'annotations'));
   writeFileSync(join(root, 'images', '1.jpg'), '');
-  await assert.rejects(openDataset(root), (error) => error instanceof UserError && error.message.startsWith(`${root}: no usable item as affectnet`) && /_exp\.npy/.test(error.message) && /zero-byte/.test(error.message));
-  await assert.rejects(openDataset(join(root, 'nope')), (error) => error instanceof UserError && /no such file or folder/.test(error.message));
-  await assert.rejects(openDataset(root, { format: 'imagefolder' }), (error) => error instanceof UserError && /no usable item as imagefolder/.test(error.message));
-  await assert.rejects(openDataset(join(root, 'images'), { format: 'affectnet' }), (error) => error instanceof UserError && /not readable as affectnet/.test(error.message));
+  await assert.rejects(
+    openDataset(root),
+    (error) =>
+      error instanceof UserError &&
+      error.message.startsWith(`${root}: no usable item as affectnet`) &&
+      /_exp\.npy/.test(error.message) &&
+      /zero-byte/.test(error.message),
+  );
+  await assert.rejects(
+    openDataset(join(root, 'nope')),
+    (error) => error instanceof UserError && /no such file or folder/.test(error.message),
+  );
+  await assert.rejects(
+    openDataset(root, { format: 'imagefolder' }),
+    (error) => error instanceof UserError && /no usable item as imagefolder/.test(error.message),
+  );
+  await assert.rejects(
+    openDataset(join(root, 'images'), { format: 'affectnet' }),
+    (error) => error instanceof UserError && /not readable as affectnet/.test(error.message),
+  );
 });

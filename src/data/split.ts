@@ -27,14 +27,23 @@ function fractionsOf(options: SplitFractions): Record<SplitName, number> {
   const raw = { train: options.train ?? 0.7, val: options.val ?? 0.15, test: options.test ?? 0.15 };
   const total = raw.train + raw.val + raw.test;
   for (const [name, value] of Object.entries(raw)) {
-    if (!Number.isFinite(value) || value < 0) throw new UserError(`split.${name} = ${value}: a fraction must be a number >= 0`);
+    if (!Number.isFinite(value) || value < 0)
+      throw new UserError(`split.${name} = ${value}: a fraction must be a number >= 0`);
   }
-  if (!(raw.train > 0) || !(total > 0)) throw new UserError(`split.train = ${raw.train}: the train fraction must be > 0`);
+  if (!(raw.train > 0) || !(total > 0))
+    throw new UserError(`split.train = ${raw.train}: the train fraction must be > 0`);
   return { train: raw.train / total, val: raw.val / total, test: raw.test / total };
 }
 
 /** Deals `pool` into the splits named in `fractions`, per class when stratified. */
-function deal(pool: readonly number[], items: readonly DataItem[], fractions: Partial<Record<SplitName, number>>, stratify: boolean, seed: number, into: Record<SplitName, number[]>): void {
+function deal(
+  pool: readonly number[],
+  items: readonly DataItem[],
+  fractions: Partial<Record<SplitName, number>>,
+  stratify: boolean,
+  seed: number,
+  into: Record<SplitName, number[]>,
+): void {
   const order = seededPermutation(pool.length, seed);
   const groups = new Map<number, number[]>();
   for (const position of order) {
@@ -78,7 +87,8 @@ export function splitDataset(dataset: Pick<Dataset, 'items' | 'presplit'>, optio
     const trainPool: number[] = [];
     items.forEach((item, index) => (item.split === 'train' ? trainPool : into[item.split ?? 'train']).push(index));
     const carved: Partial<Record<SplitName, number>> = { train: fractions.train };
-    for (const name of ['val', 'test'] as const) if (!present.has(name) && fractions[name] > 0) carved[name] = fractions[name];
+    for (const name of ['val', 'test'] as const)
+      if (!present.has(name) && fractions[name] > 0) carved[name] = fractions[name];
     deal(trainPool, items, carved, stratify, seed, into);
   } else {
     deal(
@@ -95,7 +105,10 @@ export function splitDataset(dataset: Pick<Dataset, 'items' | 'presplit'>, optio
 }
 
 /** Count of each split, per class name; what a report shows of a split. */
-export function splitCounts(split: DatasetSplit, classes: readonly string[]): Record<SplitName, { total: number; classes: Record<string, number> }> {
+export function splitCounts(
+  split: DatasetSplit,
+  classes: readonly string[],
+): Record<SplitName, { total: number; classes: Record<string, number> }> {
   const counts = {} as Record<SplitName, { total: number; classes: Record<string, number> }>;
   for (const name of SPLIT_NAMES) {
     const perClass: Record<string, number> = Object.fromEntries(classes.map((label) => [label, 0]));

@@ -14,22 +14,35 @@ export function tempDir(prefix = 'percept-data-'): string {
 }
 
 /** A solid-colour JPEG (or PNG) of the given size, written to `file`. */
-export async function writeImage(file: string, options: { width?: number; height?: number; rgb?: [number, number, number]; png?: boolean } = {}): Promise<void> {
+export async function writeImage(
+  file: string,
+  options: { width?: number; height?: number; rgb?: [number, number, number]; png?: boolean } = {},
+): Promise<void> {
   mkdirSync(dirname(file), { recursive: true });
   const [r, g, b] = options.rgb ?? [200, 100, 50];
-  const image = sharp({ create: { width: options.width ?? 20, height: options.height ?? 20, channels: 3, background: { r, g, b } } });
+  const image = sharp({
+    create: { width: options.width ?? 20, height: options.height ?? 20, channels: 3, background: { r, g, b } },
+  });
   writeFileSync(file, await (options.png === true ? image.png() : image.jpeg({ quality: 95 })).toBuffer());
 }
 
 /** Writes a truncated JPEG (its first half). */
 export async function writeTruncatedJpeg(file: string): Promise<void> {
   mkdirSync(dirname(file), { recursive: true });
-  const jpeg = await sharp({ create: { width: 64, height: 64, channels: 3, background: 'red' } }).jpeg().toBuffer();
+  const jpeg = await sharp({ create: { width: 64, height: 64, channels: 3, background: 'red' } })
+    .jpeg()
+    .toBuffer();
   writeFileSync(file, jpeg.subarray(0, Math.floor(jpeg.length / 2)));
 }
 
 /** One AffectNet item: image plus `_exp/_val/_aro.npy` (pass `null` to leave an annotation out). */
-export async function writeAffectNetItem(root: string, id: string, exp: number | null, valence: number | null = 0.5, arousal: number | null = 0.25): Promise<void> {
+export async function writeAffectNetItem(
+  root: string,
+  id: string,
+  exp: number | null,
+  valence: number | null = 0.5,
+  arousal: number | null = 0.25,
+): Promise<void> {
   await writeImage(join(root, 'images', `${id}.jpg`), { rgb: [exp === null ? 0 : exp * 30, 120, 80] });
   mkdirSync(join(root, 'annotations'), { recursive: true });
   if (exp !== null) writeFileSync(join(root, 'annotations', `${id}_exp.npy`), encodeNpy([exp], '<i8', []));

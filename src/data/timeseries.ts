@@ -44,22 +44,36 @@ function readRecords(file: string): Row[] {
   return table.rows.map(({ cells }) => Object.fromEntries(table.header.map((name, i) => [name, cells[i]])));
 }
 
+/** A CSV cell or JSON field as trimmed text; '' for what is neither text nor a number (null, objects), which parses as NaN. */
+function cellText(value: unknown): string {
+  return typeof value === 'string' ? value.trim() : '';
+}
+
 const DATE_NAMES = /^(date|time|timestamp|datetime|day|month|year|period)$/i;
 
 /** A date value as ms since the epoch; bare years (1880) are 1 January of that year. */
 function parseDate(value: unknown): number {
   if (typeof value === 'number') return value >= 1000 && value <= 9999 ? Date.UTC(value, 0, 1) : value;
-  const text = String(value ?? '').trim();
+  const text = cellText(value);
   if (/^\d{4}$/.test(text)) return Date.UTC(Number(text), 0, 1);
   // Date-only ISO strings parse as UTC, 'Jan 1 2000' as local time: normalise to UTC midnight of that day.
   const parsed = new Date(text);
   if (Number.isNaN(parsed.getTime()) || text === '') return NaN;
-  return /^\d{4}-\d{2}-\d{2}$/.test(text) ? parsed.getTime() : Date.UTC(parsed.getFullYear(), parsed.getMonth(), parsed.getDate(), parsed.getHours(), parsed.getMinutes(), parsed.getSeconds());
+  return /^\d{4}-\d{2}-\d{2}$/.test(text)
+    ? parsed.getTime()
+    : Date.UTC(
+        parsed.getFullYear(),
+        parsed.getMonth(),
+        parsed.getDate(),
+        parsed.getHours(),
+        parsed.getMinutes(),
+        parsed.getSeconds(),
+      );
 }
 
 function parseValue(value: unknown): number {
   if (typeof value === 'number') return value;
-  const text = String(value ?? '').trim();
+  const text = cellText(value);
   return text === '' ? NaN : Number(text);
 }
 
@@ -72,34 +86,73 @@ function parseValue(value: unknown): number {
  */
 export function loadSeries(file: string, options: LoadSeriesOptions = {}): Series {
   const all = readRecords(file);
-  const records = all.filter((record) => Object.entries(options.where ?? {}).every(([column, value]) => String(record[column]) === value));
+  const records = all.filter((record) =>
+    Object.entries(options.where ?? {}).every(([column, value]) => String(record[column]) === value),
+  );
   const columns = Object.keys(all[0] ?? {});
-  if (records.length === 0) throw new UserError(`${file}: no rows${options.where === undefined ? '' : ` match ${JSON.stringify(options.where)}`}. Fix: check the file and the filter`);
+  if (records.length === 0)
+    throw new UserError(
+      `${file}: no rows${options.where === undefined ? '' : ` match ${JSON.stringify(options.where)}`}. Fix: check the file and the filter`,
+    );
   const pick = (name: string | undefined, what: string, fallback: () => string | undefined): string => {
-    if (name !== undefined && !columns.includes(name)) throw new UserError(`${file}: no ${what} column '${name}'. Columns: ${columns.join(', ')}`);
+    if (name !== undefined && !columns.includes(name))
+      throw new UserError(`${file}: no ${what} column '${name}'. Columns: ${columns.join(', ')}`);
     const found = name ?? fallback();
-    if (found === undefined) throw new UserError(`${file}: no ${what} column found among ${columns.join(', ')}. Fix: pass ${what}Column`);
+    if (found === undefined)
+      throw new UserError(`${file}: no ${what} column found among ${columns.join(', ')}. Fix: pass ${what}Column`);
     return found;
   };
-  const dateColumn = pick(options.dateColumn, 'date', () => columns.find((c) => DATE_NAMES.test(c)) ?? columns.find((c) => !Number.isNaN(parseDate(records[0]![c])) && typeof records[0]![c] === 'string' && Number.isNaN(Number(records[0]![c]))));
-  const valueColumn = pick(options.valueColumn, 'value', () => columns.find((c) => c !== dateColumn && !(c in (options.where ?? {})) && !Number.isNaN(parseValue(records[0]![c]))));
+  const dateColumn = pick(
+    options.dateColumn,
+    'date',
+    () =>
+      columns.find((c) => DATE_NAMES.test(c)) ??
+      columns.find(
+        (c) =>
+          !Number.isNaN(parseDate(records[0]![c])) &&
+          typeof records[0]![c] === 'string' &&
+          Number.isNaN(Number(records[0]![c])),
+      ),
+  );
+  const valueColumn = pick(options.valueColumn, 'value', () =>
+    columns.find((c) => c !== dateColumn && !(c in (options.where ?? {})) && !Number.isNaN(parseValue(records[0]![c]))),
+  );
   const problems: Problem[] = [];
   const rows: { date: number; value: number }[] = [];
   records.forEach((record, i) => {
     const date = parseDate(record[dateColumn]);
     const value = parseValue(record[valueColumn]);
-    if (Number.isNaN(date)) problems.push({ file: `${file}#${i + 1}`, reason: `date '${String(record[dateColumn])}' is not a date` });
-    else if (!Number.isFinite(value)) problems.push({ file: `${file}#${i + 1}`, reason: `${valueColumn} '${String(record[valueColumn])}' is not a number` });
+    if (Number.isNaN(date))
+      problems.push({ file: `${file}#${i + 1}`, reason: `date '${String(record[dateColumn])}' is not a date` });
+    else if (!Number.isFinite(value))
+      problems.push({
+        file: `${file}#${i + 1}`,
+        reason: `${valueColumn} '${String(record[valueColumn])}' is not a number`,
+      });
     else rows.push({ date, value });
   });
   rows.sort((a, b) => a.date - b.date);
   const repeated = rows.findIndex((row, i) => i > 0 && row.date === rows[i - 1]!.date);
   if (repeated > 0) {
-    const hint = columns.filter((c) => c !== dateColumn && c !== valueColumn && Number.isNaN(parseValue(records[0]![c])));
-    throw new UserError(`${file}: date ${new Date(rows[repeated]!.date).toISOString().slice(0, 10)} appears more than once: the file holds several series. Fix: pick one with where: { ${hint[0] ?? 'column'}: '...' }`);
+    const hint = columns.filter(
+      (c) => c !== dateColumn && c !== valueColumn && Number.isNaN(parseValue(records[0]![c])),
+    );
+    throw new UserError(
+      `${file}: date ${new Date(rows[repeated]!.date).toISOString().slice(0, 10)} appears more than once: the file holds several series. Fix: pick one with where: { ${hint[0] ?? 'column'}: '...' }`,
+    );
   }
-  if (rows.length === 0) throw new UserError(`${file}: no usable row (${problems[0]?.reason ?? 'empty'}). Fix: check the date and value columns`);
-  return { file, dateColumn, valueColumn, dates: rows.map((row) => row.date), values: Float64Array.from(rows, (row) => row.value), problems };
+  if (rows.length === 0)
+    throw new UserError(
+      `${file}: no usable row (${problems[0]?.reason ?? 'empty'}). Fix: check the date and value columns`,
+    );
+  return {
+    file,
+    dateColumn,
+    valueColumn,
+    dates: rows.map((row) => row.date),
+    values: Float64Array.from(rows, (row) => row.value),
+    problems,
+  };
 }
 
 /** Supervised windows: `x` row i holds values [t - lookback, t), `y` row i holds [t, t + horizon). */
@@ -121,7 +174,10 @@ export interface Windows {
  * @example
  * windowSeries([1, 2, 3, 4, 5], { lookback: 2, horizon: 1 }).y; // [3, 4, 5]
  */
-export function windowSeries(values: ArrayLike<number>, options: { lookback: number; horizon: number; from?: number; to?: number }): Windows {
+export function windowSeries(
+  values: ArrayLike<number>,
+  options: { lookback: number; horizon: number; from?: number; to?: number },
+): Windows {
   const { lookback, horizon } = options;
   if (!(Number.isInteger(lookback) && lookback > 0 && Number.isInteger(horizon) && horizon > 0)) {
     throw new UserError(`lookback ${lookback} / horizon ${horizon}: both must be integers > 0`);
@@ -148,7 +204,10 @@ export function windowSeries(values: ArrayLike<number>, options: { lookback: num
  * @example
  * chronologicalSplit(100, { train: 0.7, val: 0.15, test: 0.15 }); // { train: [0, 70], val: [70, 85], test: [85, 100] }
  */
-export function chronologicalSplit(length: number, fractions: { train: number; val: number; test: number }): Record<SplitName, [number, number]> {
+export function chronologicalSplit(
+  length: number,
+  fractions: { train: number; val: number; test: number },
+): Record<SplitName, [number, number]> {
   const total = fractions.train + fractions.val + fractions.test;
   const trainEnd = Math.round((length * fractions.train) / total);
   const valEnd = trainEnd + Math.round((length * fractions.val) / total);
@@ -180,7 +239,8 @@ export function createScaler(kind: 'standard' | 'minmax' = 'standard'): Scaler {
     scale: 1,
     fit(values) {
       const list = Array.from(values);
-      if (list.length === 0) throw new UserError('cannot fit a scaler on no values. Fix: give the training split more time steps');
+      if (list.length === 0)
+        throw new UserError('cannot fit a scaler on no values. Fix: give the training split more time steps');
       if (kind === 'minmax') {
         const min = Math.min(...list);
         scaler.offset = min;
@@ -217,11 +277,24 @@ export interface PreparedSeries {
  */
 export function prepareSeries(
   series: Pick<Series, 'values'>,
-  options: { lookback: number; horizon: number; split?: { train: number; val: number; test: number }; scaler?: 'standard' | 'minmax' },
+  options: {
+    lookback: number;
+    horizon: number;
+    split?: { train: number; val: number; test: number };
+    scaler?: 'standard' | 'minmax';
+  },
 ): PreparedSeries {
   const ranges = chronologicalSplit(series.values.length, options.split ?? { train: 0.7, val: 0.15, test: 0.15 });
-  const scaler = createScaler(options.scaler ?? 'standard').fit(series.values.subarray(ranges.train[0], ranges.train[1]));
+  const scaler = createScaler(options.scaler ?? 'standard').fit(
+    series.values.subarray(ranges.train[0], ranges.train[1]),
+  );
   const scaled = scaler.transform(series.values);
-  const windows = (name: SplitName): Windows => windowSeries(scaled, { lookback: options.lookback, horizon: options.horizon, from: ranges[name][0], to: ranges[name][1] });
+  const windows = (name: SplitName): Windows =>
+    windowSeries(scaled, {
+      lookback: options.lookback,
+      horizon: options.horizon,
+      from: ranges[name][0],
+      to: ranges[name][1],
+    });
   return { train: windows('train'), val: windows('val'), test: windows('test'), scaler, ranges };
 }

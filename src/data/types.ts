@@ -14,7 +14,16 @@ export type SplitName = 'train' | 'val' | 'test';
 export const SPLIT_NAMES: readonly SplitName[] = ['train', 'val', 'test'];
 
 /** AffectNet's 8 expression classes, in the order of its `_exp.npy` codes (Mollahosseini et al. 2017). */
-export const AFFECTNET_CLASSES = ['Neutral', 'Happy', 'Sad', 'Surprise', 'Fear', 'Disgust', 'Anger', 'Contempt'] as const;
+export const AFFECTNET_CLASSES = [
+  'Neutral',
+  'Happy',
+  'Sad',
+  'Surprise',
+  'Fear',
+  'Disgust',
+  'Anger',
+  'Contempt',
+] as const;
 
 /** AffectNet's valence/arousal code for 'uncertain': kept in the item, excluded from regression only. */
 export const UNCERTAIN_AFFECT = -2;

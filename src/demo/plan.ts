@@ -20,7 +20,14 @@ export type DemoSection = 'faces' | 'transfer' | 'fashion' | 'series';
 export interface DemoProfile {
   /** Synthetic face sets: the main one, and the transfer source/target ones. */
   faces: { n: number; size: number; epochs: number; batchSize: number };
-  transfer: { arch: string; sourceN: number; targetN: number; sourceEpochs: number; targetEpochs: number; fineTuneTop: number };
+  transfer: {
+    arch: string;
+    sourceN: number;
+    targetN: number;
+    sourceEpochs: number;
+    targetEpochs: number;
+    fineTuneTop: number;
+  };
   /** `limit` keeps the first items of Fashion-MNIST's train split (undefined: all 60,000). */
   fashion: { epochs: number; batchSize: number; limit?: number };
   series: { epochs: number; window: number };
@@ -36,14 +43,28 @@ export const DEMO_PROFILES: Record<'demo' | 'quick', DemoProfile> = {
   demo: {
     faces: { n: 1600, size: 48, epochs: 4, batchSize: 32 },
     // The top 29 layers of mobilenet_v3_small end on a block boundary; 30 would cut expanded_conv_9 in two (and warn).
-    transfer: { arch: 'mobilenet_v3_small', sourceN: 2000, targetN: 300, sourceEpochs: 4, targetEpochs: 8, fineTuneTop: 29 },
+    transfer: {
+      arch: 'mobilenet_v3_small',
+      sourceN: 2000,
+      targetN: 300,
+      sourceEpochs: 4,
+      targetEpochs: 8,
+      fineTuneTop: 29,
+    },
     fashion: { epochs: 13, batchSize: 64 },
     series: { epochs: 20, window: 24 },
   },
   // The test suite's end-to-end run: every section, tiny.
   quick: {
     faces: { n: 160, size: 32, epochs: 1, batchSize: 16 },
-    transfer: { arch: 'mobilenet_v3_small', sourceN: 160, targetN: 80, sourceEpochs: 1, targetEpochs: 1, fineTuneTop: 10 },
+    transfer: {
+      arch: 'mobilenet_v3_small',
+      sourceN: 160,
+      targetN: 80,
+      sourceEpochs: 1,
+      targetEpochs: 1,
+      fineTuneTop: 10,
+    },
     fashion: { epochs: 1, batchSize: 64, limit: 512 },
     series: { epochs: 2, window: 12 },
   },
@@ -57,7 +78,11 @@ export interface DemoData {
 }
 
 export function demoData(out: string): DemoData {
-  return { faces: join(out, 'data', 'faces'), transferSource: join(out, 'data', 'faces-source'), transferTarget: join(out, 'data', 'faces-target') };
+  return {
+    faces: join(out, 'data', 'faces'),
+    transferSource: join(out, 'data', 'faces-source'),
+    transferTarget: join(out, 'data', 'faces-target'),
+  };
 }
 
 export interface DemoExperiment {
@@ -100,9 +125,25 @@ function faceExperiments(profile: DemoProfile, data: DemoData): DemoExperiment[]
       $comment: `demo: ${spec.name} from scratch on the synthetic faces, classification (expression) + valence/arousal`,
       name: `faces_${spec.name}`,
       seed: 1,
-      data: { format: 'affectnet', path: data.faces, imageSize: profile.faces.size, split: SPLIT, augment: { flip: true } },
-      model: { arch: spec.name, ...fromScratch(spec.name), ...SHORT_RUN, head: { dense: [128], dropout: 0.3, tasks: ['classification', 'valence_arousal'] } },
-      train: { batchSize: profile.faces.batchSize, epochs: profile.faces.epochs, optimizer: { name: 'adam', lr: learningRate(spec.name) }, earlyStopping: EARLY_STOPPING },
+      data: {
+        format: 'affectnet',
+        path: data.faces,
+        imageSize: profile.faces.size,
+        split: SPLIT,
+        augment: { flip: true },
+      },
+      model: {
+        arch: spec.name,
+        ...fromScratch(spec.name),
+        ...SHORT_RUN,
+        head: { dense: [128], dropout: 0.3, tasks: ['classification', 'valence_arousal'] },
+      },
+      train: {
+        batchSize: profile.faces.batchSize,
+        epochs: profile.faces.epochs,
+        optimizer: { name: 'adam', lr: learningRate(spec.name) },
+        earlyStopping: EARLY_STOPPING,
+      },
     },
   }));
 }
@@ -111,7 +152,12 @@ function transferExperiments(profile: DemoProfile, data: DemoData): DemoExperime
   const { arch, sourceEpochs, targetEpochs, fineTuneTop } = profile.transfer;
   const imageSize = profile.faces.size;
   const sourceName = `transfer_source_${arch}`;
-  const target = (name: string, comment: string, model: Record<string, unknown>, train: Record<string, unknown>): DemoExperiment => ({
+  const target = (
+    name: string,
+    comment: string,
+    model: Record<string, unknown>,
+    train: Record<string, unknown>,
+  ): DemoExperiment => ({
     section: 'transfer',
     config: {
       $comment: comment,
@@ -130,17 +176,37 @@ function transferExperiments(profile: DemoProfile, data: DemoData): DemoExperime
         name: sourceName,
         seed: 2,
         data: { format: 'affectnet', path: data.transferSource, imageSize, split: SPLIT, augment: { flip: true } },
-        model: { arch, ...fromScratch(arch), ...SHORT_RUN, head: { dense: [128], dropout: 0.3, tasks: ['valence_arousal'] } },
+        model: {
+          arch,
+          ...fromScratch(arch),
+          ...SHORT_RUN,
+          head: { dense: [128], dropout: 0.3, tasks: ['valence_arousal'] },
+        },
         train: { batchSize: 32, epochs: sourceEpochs, optimizer: { name: 'adam', lr: 1e-3 } },
       },
     },
-    target('transfer_scratch', 'demo: small target set, random initialisation', { ...fromScratch(arch), ...SHORT_RUN }, {}),
-    target('transfer_frozen', 'demo: small target set, frozen pre-trained base (head on cached features)', { weights: `run:${sourceName}`, freeze: 'base' }, {}),
+    target(
+      'transfer_scratch',
+      'demo: small target set, random initialisation',
+      { ...fromScratch(arch), ...SHORT_RUN },
+      {},
+    ),
+    target(
+      'transfer_frozen',
+      'demo: small target set, frozen pre-trained base (head on cached features)',
+      { weights: `run:${sourceName}`, freeze: 'base' },
+      {},
+    ),
     target(
       'transfer_finetune',
       `demo: small target set, pre-trained base, head first then the top ${fineTuneTop} layers at a lower rate`,
       { weights: `run:${sourceName}`, freeze: 'base' },
-      { stages: [{ epochs: Math.ceil(targetEpochs / 2), lr: 1e-3, trainableTop: 0 }, { epochs: Math.floor(targetEpochs / 2) || 1, lr: 1e-4, trainableTop: fineTuneTop }] },
+      {
+        stages: [
+          { epochs: Math.ceil(targetEpochs / 2), lr: 1e-3, trainableTop: 0 },
+          { epochs: Math.floor(targetEpochs / 2) || 1, lr: 1e-4, trainableTop: fineTuneTop },
+        ],
+      },
     ),
   ];
 }
@@ -163,8 +229,17 @@ function fashionExperiments(profile: DemoProfile): DemoExperiment[] {
           ...(profile.fashion.limit === undefined ? {} : { limit: profile.fashion.limit }),
         },
         // The blocks' own dropout (0.25) regularises enough for 13 epochs; the head's 0.5 slowed learning (92.3% at 14).
-        model: { arch: 'simple_cnn', ...fromScratch('simple_cnn'), head: { pooling: 'flatten', dense: [128], dropout: 0.25, tasks: ['classification'] } },
-        train: { batchSize: profile.fashion.batchSize, epochs: profile.fashion.epochs, optimizer: { name: 'adam', lr: 1e-3 }, schedule: { name: 'cosine', minLr: 1e-5 } },
+        model: {
+          arch: 'simple_cnn',
+          ...fromScratch('simple_cnn'),
+          head: { pooling: 'flatten', dense: [128], dropout: 0.25, tasks: ['classification'] },
+        },
+        train: {
+          batchSize: profile.fashion.batchSize,
+          epochs: profile.fashion.epochs,
+          optimizer: { name: 'adam', lr: 1e-3 },
+          schedule: { name: 'cosine', minLr: 1e-5 },
+        },
       },
     },
   ];
@@ -178,14 +253,29 @@ function seriesExperiments(profile: DemoProfile): DemoExperiment[] {
       $comment: `demo: ${spec.name} forecasting monthly CO2 one step ahead, against the naive last-value benchmark`,
       name: `series_${spec.name}`,
       seed: 4,
-      data: { format: 'timeseries', path: 'node_modules/vega-datasets/data/co2-concentration.csv', imageSize: profile.series.window, split: { train: 0.7, val: 0.15, test: 0.15, stratify: false } },
+      data: {
+        format: 'timeseries',
+        path: 'node_modules/vega-datasets/data/co2-concentration.csv',
+        imageSize: profile.series.window,
+        split: { train: 0.7, val: 0.15, test: 0.15, stratify: false },
+      },
       model: { arch: spec.name, weights: 'none', head: { tasks: ['forecast'] } },
-      train: { batchSize: 32, epochs: profile.series.epochs, optimizer: { name: 'adam', lr: 1e-3 }, earlyStopping: { monitor: 'val_loss', patience: 8, restoreBestWeights: true } },
+      train: {
+        batchSize: 32,
+        epochs: profile.series.epochs,
+        optimizer: { name: 'adam', lr: 1e-3 },
+        earlyStopping: { monitor: 'val_loss', patience: 8, restoreBestWeights: true },
+      },
     },
   }));
 }
 
 /** Every experiment of the demo, in the order it runs them (sources before the runs that load their weights). */
 export function demoExperiments(profile: DemoProfile, data: DemoData): DemoExperiment[] {
-  return [...faceExperiments(profile, data), ...transferExperiments(profile, data), ...fashionExperiments(profile), ...seriesExperiments(profile)];
+  return [
+    ...faceExperiments(profile, data),
+    ...transferExperiments(profile, data),
+    ...fashionExperiments(profile),
+    ...seriesExperiments(profile),
+  ];
 }

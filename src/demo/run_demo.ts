@@ -44,11 +44,18 @@ export interface DemoResult {
 const FACES_MARKER = z.looseObject({ generator: z.number(), count: z.number(), size: z.number(), seed: z.number() });
 
 /** Synthesizes a face set unless the folder already holds one made by this generator with the same count, size and seed. */
-export async function ensureFaces(out: string, n: number, size: number, seed: number, log: (line: string) => void): Promise<void> {
+export async function ensureFaces(
+  out: string,
+  n: number,
+  size: number,
+  seed: number,
+  log: (line: string) => void,
+): Promise<void> {
   const marker = join(out, 'synth.json');
   // A marker from another generator, count, size or seed, or a damaged one, means the faces are made again.
   const made = existsSync(marker) ? readJsonOrUndefined(marker, FACES_MARKER) : undefined;
-  if (made?.generator === SYNTH_GENERATOR_VERSION && made.count === n && made.size === size && made.seed === seed) return;
+  if (made?.generator === SYNTH_GENERATOR_VERSION && made.count === n && made.size === size && made.seed === seed)
+    return;
   log(`synthesizing ${n} faces at ${size}px (seed ${seed}) into ${out}`);
   await synthesizeFaces({ out, n, size, seed });
 }
@@ -62,9 +69,9 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const profile = DEMO_PROFILES[options.profile];
   const out = resolve(options.out);
   const data = demoData(out);
-  await ensureFaces(data.faces, profile.faces.n, profile.faces.size, 1, options.log);
-  await ensureFaces(data.transferSource, profile.transfer.sourceN, profile.faces.size, 2, options.log);
-  await ensureFaces(data.transferTarget, profile.transfer.targetN, profile.faces.size, 3, options.log);
+  await ensureFaces(data.faces, profile.faces.n, profile.faces.size, 1, (line) => options.log(line));
+  await ensureFaces(data.transferSource, profile.transfer.sourceN, profile.faces.size, 2, (line) => options.log(line));
+  await ensureFaces(data.transferTarget, profile.transfer.targetN, profile.faces.size, 3, (line) => options.log(line));
   const experiments = demoExperiments(profile, data);
   const runs: DemoRun[] = [];
   for (const [index, experiment] of experiments.entries()) {
@@ -78,10 +85,19 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       callbacks: [terminalProgress(options.progress)],
       log: (line) => options.log(`  ${line}`),
     });
-    runs.push({ section: experiment.section, name, dir: result.dir, reused: result.reused, seconds: (performance.now() - runStarted) / 1000 });
+    runs.push({
+      section: experiment.section,
+      name,
+      dir: result.dir,
+      reused: result.reused,
+      seconds: (performance.now() - runStarted) / 1000,
+    });
   }
   options.log(`report: ${options.report}`);
-  const meta = resolveMeta(undefined, { title: 'percept demo: perception models on synthetic faces, Fashion-MNIST and time series', author: 'percept demo' });
+  const meta = resolveMeta(undefined, {
+    title: 'percept demo: perception models on synthetic faces, Fashion-MNIST and time series',
+    author: 'percept demo',
+  });
   const report = await renderReport(
     runs.map((run) => run.dir),
     { out: options.report, html: true, meta },

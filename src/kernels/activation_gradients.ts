@@ -9,7 +9,10 @@ import type { NativeOps } from './native_op.ts';
 
 /** Replaces tfjs's gradients of the `Relu` and `Relu6` kernels by the fused TensorFlow ones. */
 export function registerNativeActivationGradients(tf: Tf, ops: NativeOps): void {
-  for (const [kernelName, gradKernel] of [['Relu', 'ReluGrad'], ['Relu6', 'Relu6Grad']] as const) {
+  for (const [kernelName, gradKernel] of [
+    ['Relu', 'ReluGrad'],
+    ['Relu6', 'Relu6Grad'],
+  ] as const) {
     tf.registerGradient({
       kernelName,
       inputsToSave: ['x'],

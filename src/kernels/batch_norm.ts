@@ -29,7 +29,15 @@ export interface BatchNormArgs {
 }
 
 /** Training-mode batch norm over all axes but the last, with tfjs ops (any backend); unbiased variance on rank 4, as Keras. */
-export function batchNormTrainingComposite(tf: Tf, x: Tensor, gamma: Tensor, beta: Tensor, movingMean: Tensor, movingVariance: Tensor, args: BatchNormArgs): BatchNormTrainingResult {
+export function batchNormTrainingComposite(
+  tf: Tf,
+  x: Tensor,
+  gamma: Tensor,
+  beta: Tensor,
+  movingMean: Tensor,
+  movingVariance: Tensor,
+  args: BatchNormArgs,
+): BatchNormTrainingResult {
   return tf.tidy(() => {
     const axes = x.shape.slice(0, -1).map((_, axis) => axis);
     const { mean, variance } = tf.moments(x, axes);
@@ -46,8 +54,23 @@ export function batchNormTrainingComposite(tf: Tf, x: Tensor, gamma: Tensor, bet
 }
 
 /** Training-mode batch norm of NHWC inputs with TensorFlow's fused kernels; same results as the composite version. */
-export function batchNormTrainingFused(tf: Tf, ops: NativeOps, x: Tensor4D, gamma: Tensor, beta: Tensor, movingMean: Tensor, movingVariance: Tensor, args: BatchNormArgs): BatchNormTrainingResult {
-  const attrs = [ops.float32('T'), ops.float32('U'), ops.float('epsilon', args.epsilon), ops.string('data_format', 'NHWC'), ops.bool('is_training', true)];
+export function batchNormTrainingFused(
+  tf: Tf,
+  ops: NativeOps,
+  x: Tensor4D,
+  gamma: Tensor,
+  beta: Tensor,
+  movingMean: Tensor,
+  movingVariance: Tensor,
+  args: BatchNormArgs,
+): BatchNormTrainingResult {
+  const attrs = [
+    ops.float32('T'),
+    ops.float32('U'),
+    ops.float('epsilon', args.epsilon),
+    ops.string('data_format', 'NHWC'),
+    ops.bool('is_training', true),
+  ];
   let running: Tensor[] = [];
   const normalize = tf.customGrad((input, scale, offset, save) => {
     // exponential_avg_factor = 1 - momentum makes outputs 1 and 2 the updated moving averages (with the unbiased variance).
@@ -85,7 +108,11 @@ interface BatchNormLayer {
   movingVariance: { read(): Variable; write(value: Tensor): void };
 }
 
-type LayerCall = (this: BatchNormLayer, inputs: Tensor | Tensor[], kwargs: Record<string, unknown>) => Tensor | Tensor[];
+type LayerCall = (
+  this: BatchNormLayer,
+  inputs: Tensor | Tensor[],
+  kwargs: Record<string, unknown>,
+) => Tensor | Tensor[];
 
 /**
  * Replaces BatchNormalization.call so that every percept model trains its batch norms as Keras does
@@ -109,9 +136,10 @@ export function installBatchNormalization(tf: Tf, ops: NativeOps | undefined): v
       const mean = this.movingMean.read();
       const variance = this.movingVariance.read();
       // Other ranks stay composite: Keras's non-fused path, whose biased variance the fused kernel cannot give.
-      const result = ops !== undefined && x.rank === 4
-        ? batchNormTrainingFused(tf, ops, x as Tensor4D, gamma, beta, mean, variance, args)
-        : batchNormTrainingComposite(tf, x, gamma, beta, mean, variance, args);
+      const result =
+        ops !== undefined && x.rank === 4
+          ? batchNormTrainingFused(tf, ops, x as Tensor4D, gamma, beta, mean, variance, args)
+          : batchNormTrainingComposite(tf, x, gamma, beta, mean, variance, args);
       this.movingMean.write(result.movingMean);
       this.movingVariance.write(result.movingVariance);
       // The variables now hold their own reference; the fused path's kept tensors would otherwise leak.

@@ -6,13 +6,17 @@ import { fixedValues } from '../backend_parity.ts';
 import { assertSameProbe, probeOn } from './probe_testing.ts';
 import { needsNative } from '../testing.ts';
 
-test('fused native kernels give the same outputs, gradients and moving statistics as tfjs composite ops', needsNative(), () => {
-  const fused = probeOn({ PERCEPT_BACKEND: 'native' });
-  const composite = probeOn({ PERCEPT_BACKEND: 'native', PERCEPT_FUSED_KERNELS: '0' });
-  assert.equal(fused.fusedKernels, true);
-  assert.equal(composite.fusedKernels, false);
-  assertSameProbe(fused, composite);
-});
+test(
+  'fused native kernels give the same outputs, gradients and moving statistics as tfjs composite ops',
+  needsNative(),
+  () => {
+    const fused = probeOn({ PERCEPT_BACKEND: 'native' });
+    const composite = probeOn({ PERCEPT_BACKEND: 'native', PERCEPT_FUSED_KERNELS: '0' });
+    assert.equal(fused.fusedKernels, true);
+    assert.equal(composite.fusedKernels, false);
+    assertSameProbe(fused, composite);
+  },
+);
 
 function batchNormModel() {
   const input = tf.input({ shape: [4, 4, 2] });
@@ -24,12 +28,19 @@ function batchNormModel() {
 test('a frozen batch norm runs in inference mode while the model trains, as in Keras', () => {
   const { model, norm } = batchNormModel();
   norm.trainable = false;
-  const x = tf.tensor4d(fixedValues([3, 4, 4, 2], 1).map((v) => 3 * v + 1), [3, 4, 4, 2]);
+  const x = tf.tensor4d(
+    fixedValues([3, 4, 4, 2], 1).map((v) => 3 * v + 1),
+    [3, 4, 4, 2],
+  );
   const before = norm.getWeights().map((w) => Array.from(w.dataSync()));
   const training = model.apply(x, { training: true }) as Tensor;
   const inference = model.predict(x) as Tensor;
   assert.deepEqual(Array.from(training.dataSync()), Array.from(inference.dataSync()));
-  assert.deepEqual(norm.getWeights().map((w) => Array.from(w.dataSync())), before, 'moving statistics must not move');
+  assert.deepEqual(
+    norm.getWeights().map((w) => Array.from(w.dataSync())),
+    before,
+    'moving statistics must not move',
+  );
   tf.dispose([x, training, inference]);
   model.dispose();
 });
@@ -54,7 +65,10 @@ test('a trainable batch norm normalises with batch statistics and moves its aver
     const [, , movingMean, movingVariance] = norm.getWeights().map((w) => w.dataSync()[channel]!);
     // momentum 0.5 over the initial 0 and 1, as Keras's fused path (unbiased variance) does on the first step.
     assert.ok(Math.abs(movingMean! - 0.5 * mean) < 1e-5, `moving mean ${movingMean} vs ${0.5 * mean}`);
-    assert.ok(Math.abs(movingVariance! - (0.5 + 0.5 * unbiased)) < 1e-4, `moving variance ${movingVariance} vs ${0.5 + 0.5 * unbiased}`);
+    assert.ok(
+      Math.abs(movingVariance! - (0.5 + 0.5 * unbiased)) < 1e-4,
+      `moving variance ${movingVariance} vs ${0.5 + 0.5 * unbiased}`,
+    );
   }
   tf.dispose([x, y]);
   model.dispose();
@@ -63,7 +77,8 @@ test('a trainable batch norm normalises with batch statistics and moves its aver
 test('the moving averages are a plain exponential average over every step, never reset', () => {
   const { model, norm } = batchNormModel();
   const batches = [2, 3, 4].map((phase) => fixedValues([3, 4, 4, 2], phase).map((v) => 2 * v + phase));
-  for (const values of batches) tf.dispose([tf.tidy(() => model.apply(tf.tensor4d(values, [3, 4, 4, 2]), { training: true }) as Tensor)]);
+  for (const values of batches)
+    tf.dispose([tf.tidy(() => model.apply(tf.tensor4d(values, [3, 4, 4, 2]), { training: true }) as Tensor)]);
   const expected = batches.reduce((moving, values) => 0.5 * moving + 0.5 * channelStatistics(values, 0).mean, 0);
   const movingMean = norm.getWeights()[2]!.dataSync()[0]!;
   assert.ok(Math.abs(movingMean - expected) < 1e-5, `moving mean ${movingMean} vs ${expected}`);
@@ -79,7 +94,10 @@ test("a batch norm after a dense layer (rank 2) averages the biased batch varian
   const { mean, unbiased } = channelStatistics(values, 1);
   const [, , movingMean, movingVariance] = norm.getWeights().map((w) => w.dataSync()[1]!);
   assert.ok(Math.abs(movingMean! - mean) < 1e-6);
-  assert.ok(Math.abs(movingVariance! - (unbiased * 5) / 6) < 1e-5, `moving variance ${movingVariance} vs biased ${(unbiased * 5) / 6}`);
+  assert.ok(
+    Math.abs(movingVariance! - (unbiased * 5) / 6) < 1e-5,
+    `moving variance ${movingVariance} vs biased ${(unbiased * 5) / 6}`,
+  );
   model.dispose();
 });
 
@@ -101,7 +119,10 @@ test('a fused training step leaks no tensor', () => {
   const x = tf.tensor4d(fixedValues([3, 4, 4, 2], 3), [3, 4, 4, 2]);
   const variables = model.trainableWeights.map((w) => w.read() as Variable);
   const step = () => {
-    const { value, grads } = tf.variableGrads(() => tf.sum(tf.square(model.apply(x, { training: true }) as Tensor)).asScalar(), variables);
+    const { value, grads } = tf.variableGrads(
+      () => tf.sum(tf.square(model.apply(x, { training: true }) as Tensor)).asScalar(),
+      variables,
+    );
     tf.dispose([value, ...Object.values(grads)]);
   };
   step();

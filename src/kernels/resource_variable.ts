@@ -27,7 +27,12 @@ export class ResourceVariable {
   /** Creates the variable holding a copy of `initial` (which stays the caller's); safe inside tf.tidy. */
   constructor(tf: Tf, ops: NativeOps, initial: Tensor) {
     this.ops = ops;
-    const attrs = [ops.float32('dtype'), ops.shape('shape', initial.shape), ops.string('shared_name', `percept_variable_${created++}`), ops.string('container', '')];
+    const attrs = [
+      ops.float32('dtype'),
+      ops.shape('shape', initial.shape),
+      ops.string('shared_name', `percept_variable_${created++}`),
+      ops.string('container', ''),
+    ];
     this.handle = tf.keep(ops.run('VarHandleOp', attrs, [], 1)[0]!);
     this.assign(initial);
   }

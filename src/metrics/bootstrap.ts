@@ -78,7 +78,12 @@ export function bootstrap<K extends string>(
   for (const key of keys) {
     const sorted = draws.get(key)!.sort((a, b) => a - b);
     const bounded = Number.isFinite(point[key]) && sorted.length > 0 && enoughDefined(sorted.length, resamples, level);
-    result[key] = { value: point[key], ci: bounded ? [quantileSorted(sorted, (1 - level) / 2), quantileSorted(sorted, (1 + level) / 2)] : [Number.NaN, Number.NaN] };
+    result[key] = {
+      value: point[key],
+      ci: bounded
+        ? [quantileSorted(sorted, (1 - level) / 2), quantileSorted(sorted, (1 + level) / 2)]
+        : [Number.NaN, Number.NaN],
+    };
   }
   return result;
 }

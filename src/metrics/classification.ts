@@ -58,7 +58,12 @@ const CURVE_POINTS = 200;
  * @example
  * confusionMatrix([0, 1], [0, 0], 2); // [[1, 0], [1, 0]]
  */
-export function confusionMatrix(labels: readonly number[], predicted: readonly number[], classes: number, weights?: Float64Array): number[][] {
+export function confusionMatrix(
+  labels: readonly number[],
+  predicted: readonly number[],
+  classes: number,
+  weights?: Float64Array,
+): number[][] {
   const matrix = Array.from({ length: classes }, () => new Array<number>(classes).fill(0));
   for (let i = 0; i < labels.length; i++) matrix[labels[i]!]![predicted[i]!]! += weights?.[i] ?? 1;
   return matrix;
@@ -227,11 +232,17 @@ function mean(values: readonly number[]): number {
 
 function checkData(data: ClassificationData): void {
   const classes = data.classNames.length;
-  if (data.predicted.length !== data.labels.length || (data.probs !== undefined && data.probs.length !== data.labels.length)) {
-    throw new Error(`classification: ${data.labels.length} labels but ${data.predicted.length} predictions and ${data.probs?.length ?? 0} probability rows`);
+  if (
+    data.predicted.length !== data.labels.length ||
+    (data.probs !== undefined && data.probs.length !== data.labels.length)
+  ) {
+    throw new Error(
+      `classification: ${data.labels.length} labels but ${data.predicted.length} predictions and ${data.probs?.length ?? 0} probability rows`,
+    );
   }
   for (const value of [...data.labels, ...data.predicted]) {
-    if (!Number.isInteger(value) || value < 0 || value >= classes) throw new Error(`classification: class index ${value} outside 0..${classes - 1}`);
+    if (!Number.isInteger(value) || value < 0 || value >= classes)
+      throw new Error(`classification: class index ${value} outside 0..${classes - 1}`);
   }
 }
 
@@ -286,7 +297,12 @@ export function classificationMetrics(data: ClassificationData, options: Bootstr
   const support = perClassScores(full).support;
   const perClass: Record<string, PerClassMetrics> = {};
   data.classNames.forEach((name, c) => {
-    perClass[name] = { precision: estimates[`precision_${c}`]!, recall: estimates[`recall_${c}`]!, f1: estimates[`f1_${c}`]!, support: support[c]! };
+    perClass[name] = {
+      precision: estimates[`precision_${c}`]!,
+      recall: estimates[`recall_${c}`]!,
+      f1: estimates[`f1_${c}`]!,
+      support: support[c]!,
+    };
   });
   const metrics: ClassificationMetrics = {
     n: labels.length,
@@ -297,7 +313,9 @@ export function classificationMetrics(data: ClassificationData, options: Bootstr
     f1_macro: estimates['f1_macro']!,
     f1_weighted: estimates['f1_weighted']!,
     kappa: estimates['kappa']!,
-    ...(ranked === null ? {} : { auc_roc_macro: estimates['auc_roc_macro']!, auc_pr_macro: estimates['auc_pr_macro']! }),
+    ...(ranked === null
+      ? {}
+      : { auc_roc_macro: estimates['auc_roc_macro']!, auc_pr_macro: estimates['auc_pr_macro']! }),
     krippendorff_alpha: estimates['krippendorff_alpha']!,
     per_class: perClass,
     confusion_matrix: { labels: [...data.classNames], matrix: full },
@@ -309,7 +327,10 @@ export function classificationMetrics(data: ClassificationData, options: Bootstr
       const points = sweep(r, ones, true);
       const [fpr, tpr] = thin([points.fpr, points.tpr], CURVE_POINTS);
       const [recall, precision] = thin([points.recall, points.precision], CURVE_POINTS);
-      metrics.curves![data.classNames[c]!] = { roc: { fpr: fpr!, tpr: tpr!, auc: points.auc }, pr: { recall: recall!, precision: precision!, ap: points.ap } };
+      metrics.curves![data.classNames[c]!] = {
+        roc: { fpr: fpr!, tpr: tpr!, auc: points.auc },
+        pr: { recall: recall!, precision: precision!, ap: points.ap },
+      };
     });
   }
   return metrics;

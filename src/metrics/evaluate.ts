@@ -54,14 +54,26 @@ function hasValue<T>(value: T | null | undefined): value is T {
   return value !== undefined && value !== null;
 }
 
-function classIndexer(records: readonly PredictionRecord[], classNames: readonly string[] | undefined): { names: string[]; index: (value: number | string) => number } {
+function classIndexer(
+  records: readonly PredictionRecord[],
+  classNames: readonly string[] | undefined,
+): { names: string[]; index: (value: number | string) => number } {
   const values = records.flatMap((record) => [record.true, record.pred]).filter(hasValue);
   const byName = values.some((value) => typeof value === 'string');
   const width = Math.max(0, ...records.map((record) => record.probs?.length ?? 0));
-  const names = classNames !== undefined ? [...classNames]
-    : byName ? [...new Set(values.map(String))].sort()
-    : Array.from({ length: Math.max(width, ...values.map((value) => Number(value) + 1)) }, (_, i) => String(i));
-  return { names, index: (value) => (typeof value === 'string' && (byName || classNames !== undefined) && names.includes(value) ? names.indexOf(value) : Number(value)) };
+  const names =
+    classNames !== undefined
+      ? [...classNames]
+      : byName
+        ? [...new Set(values.map(String))].sort()
+        : Array.from({ length: Math.max(width, ...values.map((value) => Number(value) + 1)) }, (_, i) => String(i));
+  return {
+    names,
+    index: (value) =>
+      typeof value === 'string' && (byName || classNames !== undefined) && names.includes(value)
+        ? names.indexOf(value)
+        : Number(value),
+  };
 }
 
 /**
@@ -87,13 +99,26 @@ export function evaluatePredictions(records: readonly PredictionRecord[], option
       options,
     );
   }
-  const valence = regressionMetrics(records.map((r) => affect(r.valence)), records.map((r) => r.predValence), options);
+  const valence = regressionMetrics(
+    records.map((r) => affect(r.valence)),
+    records.map((r) => r.predValence),
+    options,
+  );
   if (valence !== null) result.valence = valence;
-  const arousal = regressionMetrics(records.map((r) => affect(r.arousal)), records.map((r) => r.predArousal), options);
+  const arousal = regressionMetrics(
+    records.map((r) => affect(r.arousal)),
+    records.map((r) => r.predArousal),
+    options,
+  );
   if (arousal !== null) result.arousal = arousal;
-  const series = records.filter((record) => [record.target, record.forecast, record.last].every((value) => Number.isFinite(value)));
+  const series = records.filter((record) =>
+    [record.target, record.forecast, record.last].every((value) => Number.isFinite(value)),
+  );
   if (series.length > 0) {
-    result.series = seriesMetrics({ target: series.map((r) => r.target!), pred: series.map((r) => r.forecast!), last: series.map((r) => r.last!) }, options);
+    result.series = seriesMetrics(
+      { target: series.map((r) => r.target!), pred: series.map((r) => r.forecast!), last: series.map((r) => r.last!) },
+      options,
+    );
   }
   return result;
 }

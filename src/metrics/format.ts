@@ -15,7 +15,12 @@ function isEstimate(value: unknown): value is Estimate {
 }
 
 /** The registry's task of each section of a split's metrics. */
-const SECTION_TASK: Record<keyof SplitMetrics, MetricTask> = { classification: 'classification', valence: 'regression', arousal: 'regression', series: 'series' };
+const SECTION_TASK: Record<keyof SplitMetrics, MetricTask> = {
+  classification: 'classification',
+  valence: 'regression',
+  arousal: 'regression',
+  series: 'series',
+};
 
 function estimateText(estimate: Estimate, digits: number): string {
   const f = (x: number): string => (Number.isFinite(x) ? x.toFixed(digits) : 'n/a');
@@ -32,10 +37,16 @@ function estimateText(estimate: Estimate, digits: number): string {
  */
 export function formatMetrics(metrics: SplitMetrics): string {
   const lines: string[] = [];
-  for (const [section, values] of Object.entries(metrics) as [keyof SplitMetrics, Record<string, unknown> & { n: number }][]) {
+  for (const [section, values] of Object.entries(metrics) as [
+    keyof SplitMetrics,
+    Record<string, unknown> & { n: number },
+  ][]) {
     lines.push(`${section} (n=${values.n}, 95% bootstrap CI)`);
     for (const [name, value] of Object.entries(values)) {
-      if (isEstimate(value)) lines.push(`  ${name.padEnd(20)}${estimateText(value, metricSpec(SECTION_TASK[section], name)?.digits ?? DEFAULT_DIGITS)}`);
+      if (isEstimate(value))
+        lines.push(
+          `  ${name.padEnd(20)}${estimateText(value, metricSpec(SECTION_TASK[section], name)?.digits ?? DEFAULT_DIGITS)}`,
+        );
     }
     lines.push('');
   }

@@ -18,9 +18,12 @@ type Label = number | string;
 
 const FIX_KIND = 'Fix: give every true and pred as a class index (0, 1, ...) or every one as a class name';
 
-function labelsOf(record: PredictionRecord): [('true' | 'pred'), Label][] {
+function labelsOf(record: PredictionRecord): ['true' | 'pred', Label][] {
   if (record.true === null || record.true === undefined || record.pred === null || record.pred === undefined) return [];
-  return [['true', record.true], ['pred', record.pred]];
+  return [
+    ['true', record.true],
+    ['pred', record.pred],
+  ];
 }
 
 function shown(value: Label): string {
@@ -32,14 +35,19 @@ function checkAgainstClasses(rows: readonly LocatedRecord[], classNames: readonl
   const listed = `--classes lists ${classNames.length} classes (${classNames.join(', ')})`;
   for (const { record, where } of rows) {
     for (const [field, value] of labelsOf(record)) {
-      const known = typeof value === 'string' ? classNames.includes(value) : Number.isInteger(value) && value < classNames.length;
+      const known =
+        typeof value === 'string' ? classNames.includes(value) : Number.isInteger(value) && value < classNames.length;
       if (!known) {
-        throw new UserError(`${listed}, but ${where} has ${field} ${shown(value)}. Fix: list every class in --classes, in index order (${typeof value === 'number' ? `index ${value} needs at least ${value + 1} names` : `add '${value}'`}), or leave --classes out`);
+        throw new UserError(
+          `${listed}, but ${where} has ${field} ${shown(value)}. Fix: list every class in --classes, in index order (${typeof value === 'number' ? `index ${value} needs at least ${value + 1} names` : `add '${value}'`}), or leave --classes out`,
+        );
       }
     }
     const width = record.probs?.length;
     if (width !== undefined && labelsOf(record).length > 0 && width !== classNames.length) {
-      throw new UserError(`${listed}, but ${where} has ${width} probs. Fix: one name in --classes per probability column`);
+      throw new UserError(
+        `${listed}, but ${where} has ${width} probs. Fix: one name in --classes per probability column`,
+      );
     }
   }
 }
@@ -54,7 +62,9 @@ function checkConsistent(rows: readonly LocatedRecord[]): void {
   for (const { record, where } of labelled) {
     for (const [field, value] of labelsOf(record)) {
       if (typeof value !== kind) {
-        throw new UserError(`${where}: ${field} ${shown(value)} is a class ${typeof value === 'string' ? 'name' : 'index'}, but ${first.where} gives class ${kind === 'string' ? 'names' : 'indices'} (true ${shown(firstValue)}). ${FIX_KIND}, or pass --classes A,B,... to name the indices`);
+        throw new UserError(
+          `${where}: ${field} ${shown(value)} is a class ${typeof value === 'string' ? 'name' : 'index'}, but ${first.where} gives class ${kind === 'string' ? 'names' : 'indices'} (true ${shown(firstValue)}). ${FIX_KIND}, or pass --classes A,B,... to name the indices`,
+        );
       }
     }
   }
@@ -64,18 +74,25 @@ function checkConsistent(rows: readonly LocatedRecord[]): void {
   for (const { record, where } of labelled) {
     const probs = record.probs?.length;
     if (probs !== width) {
-      throw new UserError(`${where}: ${probs === undefined ? 'no probs' : `${probs} probs`}, but ${withProbs.where} has ${width}. Fix: one probability per class on every line (or none on any)`);
+      throw new UserError(
+        `${where}: ${probs === undefined ? 'no probs' : `${probs} probs`}, but ${withProbs.where} has ${width}. Fix: one probability per class on every line (or none on any)`,
+      );
     }
     if (kind === 'number') {
       for (const [field, value] of labelsOf(record)) {
-        if ((value as number) >= width) throw new UserError(`${where}: ${field} ${value} is outside the ${width} classes that probs scores (0..${width - 1}). Fix: correct the label, or give one probability per class`);
+        if ((value as number) >= width)
+          throw new UserError(
+            `${where}: ${field} ${value} is outside the ${width} classes that probs scores (0..${width - 1}). Fix: correct the label, or give one probability per class`,
+          );
       }
     }
   }
   if (kind === 'string') {
     const names = new Set(labelled.flatMap(({ record }) => labelsOf(record).map(([, value]) => value)));
     if (names.size !== width) {
-      throw new UserError(`${withProbs.where}: ${width} probs, but the labels name ${names.size} classes (${[...names].sort().join(', ')}), so which column is which class is unknown. Fix: pass --classes with one name per probability column, in column order`);
+      throw new UserError(
+        `${withProbs.where}: ${width} probs, but the labels name ${names.size} classes (${[...names].sort().join(', ')}), so which column is which class is unknown. Fix: pass --classes with one name per probability column, in column order`,
+      );
     }
   }
 }

@@ -34,9 +34,15 @@ const forecast = target.map((value) => round(value + (random() - 0.5) * 0.3));
 const last = target.map((value, i) => (i === 0 ? value : target[i - 1]!));
 
 const OURS: Record<MetricTask, Record<string, unknown>> = {
-  classification: classificationMetrics({ labels: yTrue, predicted: yPred, probs, classNames: Array.from({ length: CLASSES }, (_, c) => String(c)) }, { seed: 1, resamples: 20 }) as unknown as Record<string, unknown>,
+  classification: classificationMetrics(
+    { labels: yTrue, predicted: yPred, probs, classNames: Array.from({ length: CLASSES }, (_, c) => String(c)) },
+    { seed: 1, resamples: 20 },
+  ) as unknown as Record<string, unknown>,
   regression: regressionMetrics(truth, pred, { seed: 1, resamples: 20 }) as unknown as Record<string, unknown>,
-  series: seriesMetrics({ target, pred: forecast, last }, { seed: 1, resamples: 20 }) as unknown as Record<string, unknown>,
+  series: seriesMetrics({ target, pred: forecast, last }, { seed: 1, resamples: 20 }) as unknown as Record<
+    string,
+    unknown
+  >,
 };
 
 function isEstimate(value: unknown): value is Estimate {
@@ -50,38 +56,68 @@ function storedKey(task: MetricTask, key: string): string {
 
 test('every figure percept computes is declared in the registry, once per task, with a reference', () => {
   for (const task of ['classification', 'regression', 'series'] as const) {
-    const computed = Object.entries(OURS[task]).filter(([, value]) => isEstimate(value)).map(([key]) => key);
+    const computed = Object.entries(OURS[task])
+      .filter(([, value]) => isEstimate(value))
+      .map(([key]) => key);
     assert.ok(computed.length > 0);
-    assert.deepEqual(computed.filter((key) => metricSpec(task, key) === undefined), [], `${task} figures without a registry line`);
+    assert.deepEqual(
+      computed.filter((key) => metricSpec(task, key) === undefined),
+      [],
+      `${task} figures without a registry line`,
+    );
   }
   const ids = METRICS.map((metric) => `${metric.task}/${metric.key}`);
   assert.equal(new Set(ids).size, ids.length);
-  assert.deepEqual(METRICS.filter((metric) => metric.reference.trim() === '' || metric.label.trim() === '').map((metric) => metric.key), []);
+  assert.deepEqual(
+    METRICS.filter((metric) => metric.reference.trim() === '' || metric.label.trim() === '').map(
+      (metric) => metric.key,
+    ),
+    [],
+  );
 });
 
-test("every registry metric equals its scikit-learn / SciPy / krippendorff reference on the same data", needsPython('sklearn'), () => {
-  const script = [
-    'import json, sys, numpy as np, krippendorff',
-    'from scipy.stats import pearsonr',
-    'from sklearn.metrics import *',
-    'from sklearn.preprocessing import label_binarize',
-    'd = json.load(sys.stdin)',
-    'y_true, y_pred, probs, labels, k = np.array(d["y_true"]), np.array(d["y_pred"]), np.array(d["probs"]), list(range(d["classes"])), d["k"]',
-    'truth, pred = np.array(d["truth"]), np.array(d["pred"])',
-    'target, forecast, last = np.array(d["target"]), np.array(d["forecast"]), np.array(d["last"])',
-    'print(json.dumps([float(eval(expression)) for expression in d["references"]]))',
-  ].join('\n');
-  const k = Number(storedKey('classification', 'topK').slice(3));
-  const input = { y_true: yTrue, y_pred: yPred, probs, classes: CLASSES, k, truth, pred, target, forecast, last, references: METRICS.map((metric) => metric.reference) };
-  const result = spawnSync(venvPython(), ['-c', script], { input: JSON.stringify(input), encoding: 'utf8' });
-  assert.equal(result.status, 0, result.stderr);
-  const references = JSON.parse(result.stdout) as number[];
-  METRICS.forEach((metric, i) => {
-    const ours = OURS[metric.task][storedKey(metric.task, metric.key)];
-    assert.ok(isEstimate(ours), `${metric.task}/${metric.key}: percept does not compute it`);
-    assert.ok(Math.abs(ours.value - references[i]!) < 1e-9, `${metric.task}/${metric.key}: percept ${ours.value}, reference ${references[i]} (${metric.reference})`);
-  });
-});
+test(
+  'every registry metric equals its scikit-learn / SciPy / krippendorff reference on the same data',
+  needsPython('sklearn'),
+  () => {
+    const script = [
+      'import json, sys, numpy as np, krippendorff',
+      'from scipy.stats import pearsonr',
+      'from sklearn.metrics import *',
+      'from sklearn.preprocessing import label_binarize',
+      'd = json.load(sys.stdin)',
+      'y_true, y_pred, probs, labels, k = np.array(d["y_true"]), np.array(d["y_pred"]), np.array(d["probs"]), list(range(d["classes"])), d["k"]',
+      'truth, pred = np.array(d["truth"]), np.array(d["pred"])',
+      'target, forecast, last = np.array(d["target"]), np.array(d["forecast"]), np.array(d["last"])',
+      'print(json.dumps([float(eval(expression)) for expression in d["references"]]))',
+    ].join('\n');
+    const k = Number(storedKey('classification', 'topK').slice(3));
+    const input = {
+      y_true: yTrue,
+      y_pred: yPred,
+      probs,
+      classes: CLASSES,
+      k,
+      truth,
+      pred,
+      target,
+      forecast,
+      last,
+      references: METRICS.map((metric) => metric.reference),
+    };
+    const result = spawnSync(venvPython(), ['-c', script], { input: JSON.stringify(input), encoding: 'utf8' });
+    assert.equal(result.status, 0, result.stderr);
+    const references = JSON.parse(result.stdout) as number[];
+    METRICS.forEach((metric, i) => {
+      const ours = OURS[metric.task][storedKey(metric.task, metric.key)];
+      assert.ok(isEstimate(ours), `${metric.task}/${metric.key}: percept does not compute it`);
+      assert.ok(
+        Math.abs(ours.value - references[i]!) < 1e-9,
+        `${metric.task}/${metric.key}: percept ${ours.value}, reference ${references[i]} (${metric.reference})`,
+      );
+    });
+  },
+);
 
 test("the monitor's direction comes from the registry, whatever the output's name or split prefix", () => {
   const cases: [string, 'min' | 'max' | undefined][] = [
@@ -95,5 +131,8 @@ test("the monitor's direction comes from the registry, whatever the output's nam
     ['val_ccc', 'max'],
     ['lr', undefined],
   ];
-  assert.deepEqual(cases.map(([name]) => [name, monitorMode(name)]), cases);
+  assert.deepEqual(
+    cases.map(([name]) => [name, monitorMode(name)]),
+    cases,
+  );
 });

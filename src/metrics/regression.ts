@@ -39,7 +39,11 @@ function constantValue(values: Float64Array, weights: Float64Array): number | un
 }
 
 /** Weighted mean and deviations of one side; a constant side is exactly its value, with no deviation. */
-function centred(values: Float64Array, weights: Float64Array, total: number): { mean: number; deviation: (i: number) => number } {
+function centred(
+  values: Float64Array,
+  weights: Float64Array,
+  total: number,
+): { mean: number; deviation: (i: number) => number } {
   const constant = constantValue(values, weights);
   if (constant !== undefined) return { mean: constant, deviation: () => 0 };
   let mean = 0;
@@ -83,7 +87,11 @@ function concordance(m: Moments): number {
 }
 
 /** The five statistics under one weighting of the pairs. */
-function regressionStatistics(truth: Float64Array, pred: Float64Array, weights: Float64Array): Record<'rmse' | 'mae' | 'corr' | 'sagr' | 'ccc', number> {
+function regressionStatistics(
+  truth: Float64Array,
+  pred: Float64Array,
+  weights: Float64Array,
+): Record<'rmse' | 'mae' | 'corr' | 'sagr' | 'ccc', number> {
   let total = 0;
   let squared = 0;
   let absolute = 0;
@@ -97,7 +105,13 @@ function regressionStatistics(truth: Float64Array, pred: Float64Array, weights: 
     if (Math.sign(truth[i]!) === Math.sign(pred[i]!)) agree += w;
   }
   const m = moments(truth, pred, weights, total);
-  return { rmse: Math.sqrt(squared / total), mae: absolute / total, corr: pearson(m), sagr: agree / total, ccc: concordance(m) };
+  return {
+    rmse: Math.sqrt(squared / total),
+    mae: absolute / total,
+    corr: pearson(m),
+    sagr: agree / total,
+    ccc: concordance(m),
+  };
 }
 
 /**
@@ -106,7 +120,10 @@ function regressionStatistics(truth: Float64Array, pred: Float64Array, weights: 
  * @example
  * finitePairs([0.1, NaN], [0.2, 0.3]); // { truth: [0.1], pred: [0.2] }
  */
-export function finitePairs(truth: readonly (number | null | undefined)[], pred: readonly (number | null | undefined)[]): { truth: Float64Array; pred: Float64Array } {
+export function finitePairs(
+  truth: readonly (number | null | undefined)[],
+  pred: readonly (number | null | undefined)[],
+): { truth: Float64Array; pred: Float64Array } {
   const keep: number[] = [];
   truth.forEach((value, i) => {
     if (Number.isFinite(value) && Number.isFinite(pred[i])) keep.push(i);
@@ -127,5 +144,8 @@ export function regressionMetrics(
 ): RegressionMetrics | null {
   const pairs = finitePairs(truth, pred);
   if (pairs.truth.length === 0) return null;
-  return { n: pairs.truth.length, ...bootstrap(pairs.truth.length, (w) => regressionStatistics(pairs.truth, pairs.pred, w), options) };
+  return {
+    n: pairs.truth.length,
+    ...bootstrap(pairs.truth.length, (w) => regressionStatistics(pairs.truth, pairs.pred, w), options),
+  };
 }

@@ -29,7 +29,8 @@ export interface SeriesData {
  */
 export function seriesMetrics(data: SeriesData, options: BootstrapOptions = {}): SeriesMetrics {
   const n = data.target.length;
-  if (data.pred.length !== n || data.last.length !== n) throw new Error(`series: ${n} targets, ${data.pred.length} forecasts, ${data.last.length} last values`);
+  if (data.pred.length !== n || data.last.length !== n)
+    throw new Error(`series: ${n} targets, ${data.pred.length} forecasts, ${data.last.length} last values`);
   const statistics = (weights: Float64Array) => {
     let total = 0;
     const sums = { mse: 0, mae: 0, naive_mse: 0, naive_mae: 0 };
@@ -43,7 +44,12 @@ export function seriesMetrics(data: SeriesData, options: BootstrapOptions = {}):
       sums.naive_mse += w * naive * naive;
       sums.naive_mae += w * Math.abs(naive);
     }
-    return { mse: sums.mse / total, mae: sums.mae / total, naive_mse: sums.naive_mse / total, naive_mae: sums.naive_mae / total };
+    return {
+      mse: sums.mse / total,
+      mae: sums.mae / total,
+      naive_mse: sums.naive_mse / total,
+      naive_mae: sums.naive_mae / total,
+    };
   };
   return { n, ...bootstrap(n, statistics, options) };
 }

@@ -14,20 +14,29 @@ const GROWTH_RATE = 32;
 
 /** BatchNormalization + ReLU named `<prefix>bn` / `<prefix>relu` (Keras's final pair has no prefix). */
 function bnRelu(x: Node, prefix: string): Node {
-  return apply(tf.layers.activation({ activation: 'relu', name: `${prefix}relu` }), batchNorm(x, `${prefix}bn`, { epsilon: EPSILON }));
+  return apply(
+    tf.layers.activation({ activation: 'relu', name: `${prefix}relu` }),
+    batchNorm(x, `${prefix}bn`, { epsilon: EPSILON }),
+  );
 }
 
 function convBlock(x: Node, name: string): Node {
   let y = bnRelu(x, `${name}_0_`);
   y = apply(tf.layers.conv2d({ filters: 4 * GROWTH_RATE, kernelSize: 1, useBias: false, name: `${name}_1_conv` }), y);
   y = bnRelu(y, `${name}_1_`);
-  y = apply(tf.layers.conv2d({ filters: GROWTH_RATE, kernelSize: 3, padding: 'same', useBias: false, name: `${name}_2_conv` }), y);
+  y = apply(
+    tf.layers.conv2d({ filters: GROWTH_RATE, kernelSize: 3, padding: 'same', useBias: false, name: `${name}_2_conv` }),
+    y,
+  );
   return apply(tf.layers.concatenate({ axis: -1, name: `${name}_concat` }), [x, y]);
 }
 
 function transitionBlock(x: Node, name: string): Node {
   let y = bnRelu(x, `${name}_`);
-  y = apply(tf.layers.conv2d({ filters: Math.trunc(channelsOf(y) * 0.5), kernelSize: 1, useBias: false, name: `${name}_conv` }), y);
+  y = apply(
+    tf.layers.conv2d({ filters: Math.trunc(channelsOf(y) * 0.5), kernelSize: 1, useBias: false, name: `${name}_conv` }),
+    y,
+  );
   return apply(tf.layers.averagePooling2d({ poolSize: 2, strides: 2, name: `${name}_pool` }), y);
 }
 
@@ -39,7 +48,10 @@ export function densenet121(options: BuildOptions): LayersModel {
   // Keras leaves the two paddings unnamed, so they get Keras's automatic names.
   let x = apply(tf.layers.zeroPadding2d({ padding: 3, name: 'zero_padding2d' }), input);
   x = apply(tf.layers.conv2d({ filters: 64, kernelSize: 7, strides: 2, useBias: false, name: 'conv1/conv' }), x);
-  x = apply(tf.layers.activation({ activation: 'relu', name: 'conv1/relu' }), batchNorm(x, 'conv1/bn', { epsilon: EPSILON }));
+  x = apply(
+    tf.layers.activation({ activation: 'relu', name: 'conv1/relu' }),
+    batchNorm(x, 'conv1/bn', { epsilon: EPSILON }),
+  );
   x = apply(tf.layers.zeroPadding2d({ padding: 1, name: 'zero_padding2d_1' }), x);
   x = apply(tf.layers.maxPooling2d({ poolSize: 3, strides: 2, name: 'pool1' }), x);
   DENSENET121_BLOCKS.forEach((blocks, index) => {

@@ -27,7 +27,16 @@ const trainableFlags = (model: LayersModel): boolean[] => model.layers.map((laye
 test('blocks per family: the papers’ residual, inverted-residual and dense blocks, derived from layer names', () => {
   // MobileNetV2: 17 bottlenecks (Sandler et al. Table 2); V3: 11 (Small) and 15 (Large) bneck rows (Howard et al.
   // Tables 1-2); ResNet18/50: 2+2+2+2 and 3+4+6+3 blocks; DenseNet121: 6+12+24+16 conv blocks and 3 transitions.
-  const expected: Record<string, number> = { mobilenet_v2: 17, mobilenet_v3_small: 11, mobilenet_v3_large: 15, resnet18: 8, resnet50: 16, densenet121: 61, vgg16: 5, simple_cnn: 2 };
+  const expected: Record<string, number> = {
+    mobilenet_v2: 17,
+    mobilenet_v3_small: 11,
+    mobilenet_v3_large: 15,
+    resnet18: 8,
+    resnet50: 16,
+    densenet121: 61,
+    vgg16: 5,
+    simple_cnn: 2,
+  };
   for (const [name, count] of Object.entries(expected)) assert.equal(layerBlocks(base(name)).length, count, name);
   const v3 = base('mobilenet_v3_small');
   const names = layerBlockNames(v3);
@@ -41,10 +50,16 @@ test('trainableTop counts layers as Keras does (base.layers[-N:], the input laye
   const model = base('mobilenet_v2');
   const count = model.layers.length;
   const plan = applyFreeze(model, { trainableTop: 3 });
-  assert.deepEqual(trainableFlags(model), model.layers.map((_, i) => i >= count - 3));
-  assert.equal(plan.warning, undefined, "Conv_1, Conv_1_bn, out_relu lie outside every block");
+  assert.deepEqual(
+    trainableFlags(model),
+    model.layers.map((_, i) => i >= count - 3),
+  );
+  assert.equal(plan.warning, undefined, 'Conv_1, Conv_1_bn, out_relu lie outside every block');
   const split = applyFreeze(model, { trainableTop: 5 });
-  assert.match(split.warning ?? '', /trainableTop 5 cuts block 'block_16' in two: 'block_16_depthwise_relu' frozen, 'block_16_project' trainable\. Fix: trainableTop 11 \(the whole block\) or 3/);
+  assert.match(
+    split.warning ?? '',
+    /trainableTop 5 cuts block 'block_16' in two: 'block_16_depthwise_relu' frozen, 'block_16_project' trainable\. Fix: trainableTop 11 \(the whole block\) or 3/,
+  );
   assert.equal(applyFreeze(model, { trainableTop: 11 }).warning, undefined);
   assert.deepEqual(trainableFlags(model).filter(Boolean).length, 11);
   assert.equal(applyFreeze(model, { trainableTop: 10_000 }).firstTrainable, 0);
@@ -61,14 +76,25 @@ test('trainableBlocks never cuts a block in two, in any architecture, for any N'
       assert.equal(flags.filter(Boolean).length, model.layers.length - firstTrainable);
       for (const block of blocks) {
         const inside = flags.slice(block.start, block.end + 1);
-        assert.ok(inside.every((flag) => flag === inside[0]), `${spec.name} trainableBlocks ${n} splits ${block.name}`);
+        assert.ok(
+          inside.every((flag) => flag === inside[0]),
+          `${spec.name} trainableBlocks ${n} splits ${block.name}`,
+        );
       }
       // The cut falls between two blocks: the layer before the first trainable one (if any) is in another block.
-      assert.ok(firstTrainable === 0 || names[firstTrainable - 1] !== names[firstTrainable] || names[firstTrainable] === undefined, `${spec.name} ${n}`);
+      assert.ok(
+        firstTrainable === 0 ||
+          names[firstTrainable - 1] !== names[firstTrainable] ||
+          names[firstTrainable] === undefined,
+        `${spec.name} ${n}`,
+      );
       assert.equal(blocks.filter((block) => flags[block.start]).length, n, `${spec.name}: ${n} blocks trainable`);
     }
   }
-  assert.throws(() => planFreeze(base('gru'), { trainableBlocks: 1 }), (error: unknown) => error instanceof UserError && /has no blocks\. Fix: use trainableTop/.test(error.message));
+  assert.throws(
+    () => planFreeze(base('gru'), { trainableBlocks: 1 }),
+    (error: unknown) => error instanceof UserError && /has no blocks\. Fix: use trainableTop/.test(error.message),
+  );
 });
 
 test("fromLayer trains from the named layer on, warns inside a block, and lists the fix for an unknown name; 'base' and 'none'", () => {
@@ -78,7 +104,10 @@ test("fromLayer trains from the named layer on, warns inside a block, and lists 
   assert.equal(model.layers.find((layer) => layer.name === 'conv5_block1_1_conv')!.trainable, true);
   assert.equal(model.layers.find((layer) => layer.name === 'conv4_block6_out')!.trainable, false);
   assert.match(applyFreeze(model, { fromLayer: 'conv5_block3_2_conv' }).warning ?? '', /cuts block 'conv5_block3'/);
-  assert.throws(() => planFreeze(model, { fromLayer: 'conv9' }), /fromLayer 'conv9': no such layer in 'resnet50'\. Fix: .*--summary/);
+  assert.throws(
+    () => planFreeze(model, { fromLayer: 'conv9' }),
+    /fromLayer 'conv9': no such layer in 'resnet50'\. Fix: .*--summary/,
+  );
   applyFreeze(model, 'base');
   assert.ok(trainableFlags(model).every((flag) => !flag));
   applyFreeze(model, 'none');
@@ -86,7 +115,11 @@ test("fromLayer trains from the named layer on, warns inside a block, and lists 
 });
 
 test('the experiment config takes every freeze form, and the experiment model freezes its base by it', () => {
-  const config = (freeze: unknown) => parseExperimentConfig({ name: 'f', data: { format: 'affectnet', path: 'x', imageSize: 32 }, model: { arch: 'mobilenet_v2', freeze } }, 'f.json');
+  const config = (freeze: unknown) =>
+    parseExperimentConfig(
+      { name: 'f', data: { format: 'affectnet', path: 'x', imageSize: 32 }, model: { arch: 'mobilenet_v2', freeze } },
+      'f.json',
+    );
   const built = buildExperimentModel(config({ trainableBlocks: 2 }), { classes: 3, inputSize: 32, runsRoot: 'runs' });
   const description = built.applyFreeze(config({ trainableBlocks: 2 }).model.freeze);
   assert.equal(description, "last 2 blocks trainable (from 'block_15_expand', 20 of 154 layers)");

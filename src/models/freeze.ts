@@ -9,7 +9,8 @@ import type { LayersModel } from '@tensorflow/tfjs';
 import { UserError } from '../errors.ts';
 
 /** What to train: everything ('none' frozen), nothing of the base ('base'), or the top part of it. */
-export type FreezeSpec = 'base' | 'none' | { trainableTop: number } | { trainableBlocks: number } | { fromLayer: string };
+export type FreezeSpec =
+  'base' | 'none' | { trainableTop: number } | { trainableBlocks: number } | { fromLayer: string };
 
 /** A block of the model: layers `start..end` (indices into `model.layers`, inclusive). */
 export interface LayerBlock {
@@ -47,7 +48,10 @@ export function layerBlockNames(model: LayersModel): (string | undefined)[] {
   const named = model.layers.map((layer) => namedBlock(layer.name));
   return named.map((block, i) => {
     if (block !== undefined) return block;
-    const before = named.slice(0, i).reverse().find((name) => name !== undefined);
+    const before = named
+      .slice(0, i)
+      .reverse()
+      .find((name) => name !== undefined);
     const after = named.slice(i + 1).find((name) => name !== undefined);
     return before !== undefined && before === after ? before : undefined;
   });
@@ -83,7 +87,9 @@ function splitWarning(model: LayersModel, firstTrainable: number, what: string):
   const names = layerBlockNames(model);
   const block = names[firstTrainable];
   if (block === undefined || names[firstTrainable - 1] !== block) return undefined;
-  const { start, end } = layerBlocks(model).find((candidate) => candidate.name === block && candidate.start <= firstTrainable && firstTrainable <= candidate.end)!;
+  const { start, end } = layerBlocks(model).find(
+    (candidate) => candidate.name === block && candidate.start <= firstTrainable && firstTrainable <= candidate.end,
+  )!;
   const count = model.layers.length;
   return (
     `${what} cuts block '${block}' in two: '${model.layers[firstTrainable - 1]!.name}' frozen, '${model.layers[firstTrainable]!.name}' trainable. ` +
@@ -107,23 +113,38 @@ export function planFreeze(model: LayersModel, spec: FreezeSpec): FreezePlan {
     if (spec.trainableTop === 0) return { firstTrainable, description: `base frozen (${count} layers)` };
     const warning = splitWarning(model, firstTrainable, `trainableTop ${spec.trainableTop}`);
     const description = `top ${count - firstTrainable} of ${count} base layers trainable, cut after '${layers[firstTrainable - 1]?.name ?? '(input)'}'`;
-    return { firstTrainable, description: warning === undefined ? description : `${description}; warning: ${warning}`, ...(warning === undefined ? {} : { warning }) };
+    return {
+      firstTrainable,
+      description: warning === undefined ? description : `${description}; warning: ${warning}`,
+      ...(warning === undefined ? {} : { warning }),
+    };
   }
   if ('trainableBlocks' in spec) {
     const blocks = layerBlocks(model);
-    if (blocks.length === 0) throw new UserError(`model.freeze.trainableBlocks: '${model.name}' has no blocks. Fix: use trainableTop`);
+    if (blocks.length === 0)
+      throw new UserError(`model.freeze.trainableBlocks: '${model.name}' has no blocks. Fix: use trainableTop`);
     if (spec.trainableBlocks === 0) return { firstTrainable: count, description: `base frozen (${count} layers)` };
-    if (spec.trainableBlocks >= blocks.length) return { firstTrainable: 0, description: `all ${blocks.length} blocks and the stem trainable (${count} layers)` };
+    if (spec.trainableBlocks >= blocks.length)
+      return { firstTrainable: 0, description: `all ${blocks.length} blocks and the stem trainable (${count} layers)` };
     const first = blocks[blocks.length - spec.trainableBlocks]!;
-    return { firstTrainable: first.start, description: `last ${spec.trainableBlocks} blocks trainable (from '${layers[first.start]!.name}', ${count - first.start} of ${count} layers)` };
+    return {
+      firstTrainable: first.start,
+      description: `last ${spec.trainableBlocks} blocks trainable (from '${layers[first.start]!.name}', ${count - first.start} of ${count} layers)`,
+    };
   }
   const index = layers.findIndex((layer) => layer.name === spec.fromLayer);
   if (index < 0) {
-    throw new UserError(`model.freeze.fromLayer '${spec.fromLayer}': no such layer in '${model.name}'. Fix: name a layer that 'percept models ARCH --summary' lists`);
+    throw new UserError(
+      `model.freeze.fromLayer '${spec.fromLayer}': no such layer in '${model.name}'. Fix: name a layer that 'percept models ARCH --summary' lists`,
+    );
   }
   const warning = splitWarning(model, index, `fromLayer '${spec.fromLayer}'`);
   const description = `from '${spec.fromLayer}' on trainable (${count - index} of ${count} layers)`;
-  return { firstTrainable: index, description: warning === undefined ? description : `${description}; warning: ${warning}`, ...(warning === undefined ? {} : { warning }) };
+  return {
+    firstTrainable: index,
+    description: warning === undefined ? description : `${description}; warning: ${warning}`,
+    ...(warning === undefined ? {} : { warning }),
+  };
 }
 
 /**

@@ -48,11 +48,15 @@ function stringList(group: H5Group, name: string): string[] | undefined {
 function readWeight(file: string, layer: H5Group, name: string): StoredWeight {
   const dataset = layer.get(name);
   if (dataset === null || !('shape' in dataset) || dataset.shape === null) {
-    throw new UserError(`${file}: layer '${layer.path}' names weight '${name}' in weight_names but has no such dataset. Fix: re-save the file with Keras's model.save_weights()`);
+    throw new UserError(
+      `${file}: layer '${layer.path}' names weight '${name}' in weight_names but has no such dataset. Fix: re-save the file with Keras's model.save_weights()`,
+    );
   }
   const value = dataset.value;
   if (!(value instanceof Float32Array || value instanceof Float64Array)) {
-    throw new UserError(`${file}: weight '${layer.path}/${name}' is ${String(dataset.dtype)}, not float. Fix: save float32 weights`);
+    throw new UserError(
+      `${file}: weight '${layer.path}/${name}' is ${JSON.stringify(dataset.dtype)}, not float. Fix: save float32 weights`,
+    );
   }
   return { name, shape: [...dataset.shape], values: value instanceof Float32Array ? value : Float32Array.from(value) };
 }
@@ -84,7 +88,8 @@ function isHdf5(file: string): boolean {
  */
 export async function readKerasH5(file: string): Promise<StoredLayer[]> {
   if (!existsSync(file)) throw new UserError(`${file}: no such file. Fix: give the path of a Keras .h5 weights file`);
-  if (!isHdf5(file)) throw new UserError(`${file}: not an HDF5 file. Fix: give a Keras .h5 weights file (model.save_weights('x.h5'))`);
+  if (!isHdf5(file))
+    throw new UserError(`${file}: not an HDF5 file. Fix: give a Keras .h5 weights file (model.save_weights('x.h5'))`);
   const h5wasm = (await import('h5wasm/node')).default;
   await h5wasm.ready;
   const h5 = new h5wasm.File(file, 'r');
@@ -93,12 +98,20 @@ export async function readKerasH5(file: string): Promise<StoredLayer[]> {
     const root = nested instanceof h5wasm.Group ? nested : h5;
     const layerNames = stringList(root, 'layer_names');
     if (layerNames === undefined) {
-      throw new UserError(`${file}: no 'layer_names' attribute, so not a Keras weights file. Fix: save it with Keras's model.save_weights('x.h5') or model.save('x.h5')`);
+      throw new UserError(
+        `${file}: no 'layer_names' attribute, so not a Keras weights file. Fix: save it with Keras's model.save_weights('x.h5') or model.save('x.h5')`,
+      );
     }
     return layerNames.map((name) => {
       const group = root.get(name);
-      if (!(group instanceof h5wasm.Group)) throw new UserError(`${file}: layer '${name}' is listed in layer_names but has no group. Fix: re-save the file with Keras`);
-      return { name, weights: (stringList(group, 'weight_names') ?? []).map((weight) => readWeight(file, group, weight)) };
+      if (!(group instanceof h5wasm.Group))
+        throw new UserError(
+          `${file}: layer '${name}' is listed in layer_names but has no group. Fix: re-save the file with Keras`,
+        );
+      return {
+        name,
+        weights: (stringList(group, 'weight_names') ?? []).map((weight) => readWeight(file, group, weight)),
+      };
     });
   } finally {
     h5.close();
@@ -121,9 +134,13 @@ const WORKER_TIMEOUT_MS = 300_000;
 export function readKerasH5Sync(file: string): StoredLayer[] {
   const signal = new Int32Array(new SharedArrayBuffer(4));
   const { port1, port2 } = new MessageChannel();
-  const worker = new Worker(join(projectRoot(), 'src', 'models', 'h5_worker.mjs'), { workerData: { file, port: port2, signal }, transferList: [port2] });
+  const worker = new Worker(join(projectRoot(), 'src', 'models', 'h5_worker.mjs'), {
+    workerData: { file, port: port2, signal },
+    transferList: [port2],
+  });
   try {
-    if (Atomics.wait(signal, 0, 0, WORKER_TIMEOUT_MS) === 'timed-out') throw new Error(`${file}: reading the .h5 file took over ${WORKER_TIMEOUT_MS / 1000} s`);
+    if (Atomics.wait(signal, 0, 0, WORKER_TIMEOUT_MS) === 'timed-out')
+      throw new Error(`${file}: reading the .h5 file took over ${WORKER_TIMEOUT_MS / 1000} s`);
     const reply = receiveMessageOnPort(port1)?.message as H5WorkerReply | undefined;
     if (reply === undefined) throw new Error(`${file}: the .h5 reader thread ended without a reply`);
     if ('error' in reply) throw reply.userError ? new UserError(reply.error) : new Error(reply.error);

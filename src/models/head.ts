@@ -38,22 +38,38 @@ export interface HeadOptions {
  */
 export function buildHead(features: SymbolicTensor, options: HeadOptions): SymbolicTensor[] {
   let x = features;
-  if (x.shape.length === 4 && options.pooling === 'avg') x = tf.layers.globalAveragePooling2d({ name: 'head_pool' }).apply(x) as SymbolicTensor;
-  else if (x.shape.length === 4 && options.pooling === 'max') x = tf.layers.globalMaxPooling2d({ name: 'head_pool' }).apply(x) as SymbolicTensor;
+  if (x.shape.length === 4 && options.pooling === 'avg')
+    x = tf.layers.globalAveragePooling2d({ name: 'head_pool' }).apply(x) as SymbolicTensor;
+  else if (x.shape.length === 4 && options.pooling === 'max')
+    x = tf.layers.globalMaxPooling2d({ name: 'head_pool' }).apply(x) as SymbolicTensor;
   else if (x.shape.length > 2) x = tf.layers.flatten({ name: 'head_flatten' }).apply(x) as SymbolicTensor;
   options.dense.forEach((units, i) => {
     const n = i + 1;
     const plain = options.activation === 'relu' && !options.batchNorm;
-    x = tf.layers.dense({ units, activation: plain ? 'relu' : 'linear', name: `head_dense_${n}` }).apply(x) as SymbolicTensor;
-    if (options.batchNorm) x = tf.layers.batchNormalization({ epsilon: 1e-3, momentum: 0.99, name: `head_bn_${n}` }).apply(x) as SymbolicTensor;
+    x = tf.layers
+      .dense({ units, activation: plain ? 'relu' : 'linear', name: `head_dense_${n}` })
+      .apply(x) as SymbolicTensor;
+    if (options.batchNorm)
+      x = tf.layers
+        .batchNormalization({ epsilon: 1e-3, momentum: 0.99, name: `head_bn_${n}` })
+        .apply(x) as SymbolicTensor;
     if (!plain) {
       // Keras's LeakyReLU default slope (0.3); tfjs's is the same.
-      const activation = options.activation === 'leaky_relu' ? tf.layers.leakyReLU({ alpha: 0.3, name: `head_act_${n}` }) : tf.layers.activation({ activation: 'relu', name: `head_act_${n}` });
+      const activation =
+        options.activation === 'leaky_relu'
+          ? tf.layers.leakyReLU({ alpha: 0.3, name: `head_act_${n}` })
+          : tf.layers.activation({ activation: 'relu', name: `head_act_${n}` });
       x = activation.apply(x) as SymbolicTensor;
     }
-    if (options.dropout > 0) x = tf.layers.dropout({ rate: options.dropout, name: `head_dropout_${n}` }).apply(x) as SymbolicTensor;
+    if (options.dropout > 0)
+      x = tf.layers.dropout({ rate: options.dropout, name: `head_dropout_${n}` }).apply(x) as SymbolicTensor;
   });
-  return options.outputs.map((output) => tf.layers.dense({ units: output.units, activation: output.activation, name: output.name }).apply(x) as SymbolicTensor);
+  return options.outputs.map(
+    (output) =>
+      tf.layers
+        .dense({ units: output.units, activation: output.activation, name: output.name })
+        .apply(x) as SymbolicTensor,
+  );
 }
 
 /**
@@ -63,7 +79,7 @@ export function buildHead(features: SymbolicTensor, options: HeadOptions): Symbo
 export function headModel(model: LayersModel, base: LayersModel, outputNames: readonly string[]): LayersModel {
   const baseLayers = new Set(base.layers);
   const headLayers = model.layers.filter((layer) => !baseLayers.has(layer));
-  const headInput = tf.input({ shape: base.outputs[0]!.shape.slice(1) as number[], name: 'head_input' });
+  const headInput = tf.input({ shape: base.outputs[0]!.shape.slice(1), name: 'head_input' });
   let x: SymbolicTensor = headInput;
   const headOutputs: SymbolicTensor[] = [];
   const outputLayers = new Set(outputNames);

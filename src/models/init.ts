@@ -3,7 +3,7 @@
  * weight itself with Keras's default initializer for it: glorot-uniform kernels (Conv2D, DepthwiseConv2D, Dense) and
  * orthogonal recurrent kernels; everything else keeps its constant initial value (zeros, ones).
  */
-import type { LayersModel, Tensor, Tensor2D } from '@tensorflow/tfjs';
+import type { LayersModel, Rank, Tensor } from '@tensorflow/tfjs';
 import { tf } from '../tf.ts';
 
 /** Keras's fan computation (keras/initializers/initializers.py `_compute_fans`). */
@@ -23,7 +23,7 @@ function glorotUniform(shape: number[], seed: number): Tensor {
 function orthogonal(shape: number[], seed: number): Tensor {
   return tf.tidy(() => {
     const [rows, columns] = shape as [number, number];
-    const flat = tf.randomNormal([Math.max(rows, columns), Math.min(rows, columns)], 0, 1, 'float32', seed) as Tensor2D;
+    const flat = tf.randomNormal<Rank.R2>([Math.max(rows, columns), Math.min(rows, columns)], 0, 1, 'float32', seed);
     const [q] = tf.linalg.qr(flat);
     return (rows < columns ? q.transpose() : q).reshape(shape);
   });

@@ -24,7 +24,14 @@ import { loadWeights } from './weights.ts';
 
 const run = promisify(execFile);
 const python = needsPython('tensorflow');
-const KERAS_ARCHITECTURES = ['mobilenet_v2', 'mobilenet_v3_small', 'mobilenet_v3_large', 'resnet50', 'densenet121', 'vgg16'] as const;
+const KERAS_ARCHITECTURES = [
+  'mobilenet_v2',
+  'mobilenet_v3_small',
+  'mobilenet_v3_large',
+  'resnet50',
+  'densenet121',
+  'vgg16',
+] as const;
 
 /** The build options keras_reference.py passes to Keras, under the names Keras and BuildOptions share. */
 type KerasOptions = Pick<BuildOptions, 'alpha' | 'minimalistic' | 'pooling'>;
@@ -44,10 +51,17 @@ interface KerasBuild {
  * outputs.json: input and output shapes per file stem, with the architecture and options of each output build;
  * `attributes`: the root attributes of chunked.h5.
  */
-type OutputsMeta = Record<string, { arch?: string; options?: KerasOptions; input: number[]; output?: number[]; attributes?: string[] }>;
+type OutputsMeta = Record<
+  string,
+  { arch?: string; options?: KerasOptions; input: number[]; output?: number[]; attributes?: string[] }
+>;
 
 /** The output builds keras_reference.py writes: every architecture, minimalistic MobileNetV3s (one of them pooled). */
-const OUTPUT_BUILDS = [...KERAS_ARCHITECTURES, 'mobilenet_v3_small_minimalistic', 'mobilenet_v3_large_minimalistic_max'];
+const OUTPUT_BUILDS = [
+  ...KERAS_ARCHITECTURES,
+  'mobilenet_v3_small_minimalistic',
+  'mobilenet_v3_large_minimalistic_max',
+];
 
 interface ListedModel {
   name: string;
@@ -58,7 +72,11 @@ interface ListedModel {
 }
 
 async function perceptModels(...args: string[]): Promise<unknown> {
-  const { stdout } = await run(process.execPath, [join(projectRoot(), 'src', 'cli', 'bin.mjs'), 'models', '--json', ...args], { maxBuffer: 16 << 20 });
+  const { stdout } = await run(
+    process.execPath,
+    [join(projectRoot(), 'src', 'cli', 'bin.mjs'), 'models', '--json', ...args],
+    { maxBuffer: 16 << 20 },
+  );
   return JSON.parse(stdout);
 }
 
@@ -73,7 +91,10 @@ before(async () => {
   out = mkdtempSync(join(tmpdir(), 'percept-keras-'));
   // The CLI processes need nothing from Python: they run while it does, on the other core.
   const [, bases, minimalistic] = await Promise.all([
-    run(venvPython(), [join(projectRoot(), 'src', 'models', 'keras_reference.py'), out], { timeout: 600_000, maxBuffer: 16 << 20 }),
+    run(venvPython(), [join(projectRoot(), 'src', 'models', 'keras_reference.py'), out], {
+      timeout: 600_000,
+      maxBuffer: 16 << 20,
+    }),
     perceptModels('--no-top', '--input', '32'),
     perceptModels('mobilenet_v3_large', '--no-top', '--minimalistic', '--pooling', 'max', '--input', '64'),
   ]);
@@ -99,35 +120,65 @@ function maxAbsDiff(a: Tensor | Float32Array, b: Float32Array): number {
 
 /** Predicts `name`'s Keras input file with percept's own preprocessing. */
 function predictOn(model: LayersModel, arch: string, file: string, shape: number[]): Tensor {
-  return tf.tidy(() => model.predict(preprocess(architectures.get(arch).preprocess, tf.tensor4d(f32(file), shape as [number, number, number, number]))) as Tensor);
+  return tf.tidy(
+    () =>
+      model.predict(
+        preprocess(
+          architectures.get(arch).preprocess,
+          tf.tensor4d(f32(file), shape as [number, number, number, number]),
+        ),
+      ) as Tensor,
+  );
 }
 
 const plain = (build: KerasBuild): boolean => Object.keys(build.options).length === 0;
-const sameOptions = (build: KerasBuild, options: KerasOptions): boolean => JSON.stringify(build.options) === JSON.stringify(options);
+const sameOptions = (build: KerasBuild, options: KerasOptions): boolean =>
+  JSON.stringify(build.options) === JSON.stringify(options);
 
-test('layer names, order, Keras classes and parameter counts equal keras.applications, with and without top, MobileNetV2 at two alphas, MobileNetV3 minimalistic, every architecture pooled by avg and max', python, () => {
-  assert.equal(builds.length, 32);
-  for (const name of KERAS_ARCHITECTURES) {
-    for (const pooling of ['avg', 'max'] as const) assert.ok(builds.some((build) => build.name === name && !build.includeTop && sameOptions(build, { pooling })), `${name} pooling ${pooling}`);
-  }
-  for (const name of ['mobilenet_v3_small', 'mobilenet_v3_large']) {
-    for (const includeTop of [true, false]) assert.ok(builds.some((build) => build.name === name && build.includeTop === includeTop && sameOptions(build, { minimalistic: true })), `${name} minimalistic`);
-  }
-  for (const build of builds) {
-    const label = `${build.name} ${JSON.stringify(build.options)} ${build.includeTop ? 'with' : 'without'} top at ${build.input}`;
-    const model = architectures.get(build.name).build({ inputSize: build.input, includeTop: build.includeTop, ...build.options });
-    try {
-      assert.deepEqual(
-        model.layers.map((layer) => [layer.name, kerasClassName(layer), layer.countParams()]),
-        build.layers,
-        label,
-      );
-      assert.deepEqual(countParams(model), { total: build.total, trainable: build.trainable, nonTrainable: build.nonTrainable }, label);
-    } finally {
-      model.dispose();
+test(
+  'layer names, order, Keras classes and parameter counts equal keras.applications, with and without top, MobileNetV2 at two alphas, MobileNetV3 minimalistic, every architecture pooled by avg and max',
+  python,
+  () => {
+    assert.equal(builds.length, 32);
+    for (const name of KERAS_ARCHITECTURES) {
+      for (const pooling of ['avg', 'max'] as const)
+        assert.ok(
+          builds.some((build) => build.name === name && !build.includeTop && sameOptions(build, { pooling })),
+          `${name} pooling ${pooling}`,
+        );
     }
-  }
-});
+    for (const name of ['mobilenet_v3_small', 'mobilenet_v3_large']) {
+      for (const includeTop of [true, false])
+        assert.ok(
+          builds.some(
+            (build) =>
+              build.name === name && build.includeTop === includeTop && sameOptions(build, { minimalistic: true }),
+          ),
+          `${name} minimalistic`,
+        );
+    }
+    for (const build of builds) {
+      const label = `${build.name} ${JSON.stringify(build.options)} ${build.includeTop ? 'with' : 'without'} top at ${build.input}`;
+      const model = architectures
+        .get(build.name)
+        .build({ inputSize: build.input, includeTop: build.includeTop, ...build.options });
+      try {
+        assert.deepEqual(
+          model.layers.map((layer) => [layer.name, kerasClassName(layer), layer.countParams()]),
+          build.layers,
+          label,
+        );
+        assert.deepEqual(
+          countParams(model),
+          { total: build.total, trainable: build.trainable, nonTrainable: build.nonTrainable },
+          label,
+        );
+      } finally {
+        model.dispose();
+      }
+    }
+  },
+);
 
 test("resnet18's trainable parameters with a 1000-class top equal torchvision's resnet18", () => {
   const model = architectures.get('resnet18').build({ inputSize: 32, includeTop: true });
@@ -137,40 +188,61 @@ test("resnet18's trainable parameters with a 1000-class top equal torchvision's 
 });
 
 const countsOf = (entry: ListedModel | KerasBuild): number[] =>
-  'params' in entry ? [entry.params, entry.trainable, entry.nonTrainable, entry.layers] : [entry.total, entry.trainable, entry.nonTrainable, entry.layers.length];
+  'params' in entry
+    ? [entry.params, entry.trainable, entry.nonTrainable, entry.layers]
+    : [entry.total, entry.trainable, entry.nonTrainable, entry.layers.length];
 
-test('percept models --json --no-top [--minimalistic --pooling max] reports the counts Keras reports for include_top=False with the same options', python, () => {
-  const [bases, minimalistic] = listed!;
-  for (const name of KERAS_ARCHITECTURES) {
-    const keras = builds.find((build) => build.name === name && !build.includeTop && plain(build))!;
-    assert.deepEqual(countsOf(bases.find((entry) => entry.name === name)!), countsOf(keras), name);
-  }
-  const kerasMinimalistic = builds.find((build) => build.name === 'mobilenet_v3_large' && sameOptions(build, { minimalistic: true, pooling: 'max' }) && build.input === 64)!;
-  assert.deepEqual(countsOf(minimalistic), countsOf(kerasMinimalistic));
-});
-
-test("each architecture (and minimalistic MobileNetV3, one pooled) loaded with Keras's save_weights .h5 predicts what Keras predicts (max abs diff <= 1e-4)", python, async () => {
-  assert.deepEqual(Object.keys(meta).filter((stem) => meta[stem]!.arch !== undefined), OUTPUT_BUILDS);
-  for (const stem of OUTPUT_BUILDS) {
-    const { arch, options, input, output } = meta[stem]!;
-    const model = buildArchitecture(arch!, { inputSize: input[1]!, includeTop: false, seed: 7, ...options });
-    try {
-      const expected = f32(`${stem}.output.f32`);
-      const before = predictOn(model, arch!, `${stem}.input.f32`, input);
-      assert.ok(maxAbsDiff(before, expected) > 1e-2, `${stem}: percept's own random weights already predict Keras's outputs`);
-      before.dispose();
-      const report = await loadWeights(model, join(out, `${stem}.h5`));
-      assert.deepEqual([report.missing, report.unexpected, report.wrongShape], [[], [], []], stem);
-      assert.equal(report.loaded, model.weights.length, stem);
-      const after = predictOn(model, arch!, `${stem}.input.f32`, input);
-      assert.deepEqual(after.shape, output, stem);
-      assert.ok(maxAbsDiff(after, expected) <= 1e-4, `${stem}: max abs diff ${maxAbsDiff(after, expected)}`);
-      after.dispose();
-    } finally {
-      model.dispose();
+test(
+  'percept models --json --no-top [--minimalistic --pooling max] reports the counts Keras reports for include_top=False with the same options',
+  python,
+  () => {
+    const [bases, minimalistic] = listed!;
+    for (const name of KERAS_ARCHITECTURES) {
+      const keras = builds.find((build) => build.name === name && !build.includeTop && plain(build))!;
+      assert.deepEqual(countsOf(bases.find((entry) => entry.name === name)!), countsOf(keras), name);
     }
-  }
-});
+    const kerasMinimalistic = builds.find(
+      (build) =>
+        build.name === 'mobilenet_v3_large' &&
+        sameOptions(build, { minimalistic: true, pooling: 'max' }) &&
+        build.input === 64,
+    )!;
+    assert.deepEqual(countsOf(minimalistic), countsOf(kerasMinimalistic));
+  },
+);
+
+test(
+  "each architecture (and minimalistic MobileNetV3, one pooled) loaded with Keras's save_weights .h5 predicts what Keras predicts (max abs diff <= 1e-4)",
+  python,
+  async () => {
+    assert.deepEqual(
+      Object.keys(meta).filter((stem) => meta[stem]!.arch !== undefined),
+      OUTPUT_BUILDS,
+    );
+    for (const stem of OUTPUT_BUILDS) {
+      const { arch, options, input, output } = meta[stem]!;
+      const model = buildArchitecture(arch!, { inputSize: input[1]!, includeTop: false, seed: 7, ...options });
+      try {
+        const expected = f32(`${stem}.output.f32`);
+        const before = predictOn(model, arch!, `${stem}.input.f32`, input);
+        assert.ok(
+          maxAbsDiff(before, expected) > 1e-2,
+          `${stem}: percept's own random weights already predict Keras's outputs`,
+        );
+        before.dispose();
+        const report = await loadWeights(model, join(out, `${stem}.h5`));
+        assert.deepEqual([report.missing, report.unexpected, report.wrongShape], [[], [], []], stem);
+        assert.equal(report.loaded, model.weights.length, stem);
+        const after = predictOn(model, arch!, `${stem}.input.f32`, input);
+        assert.deepEqual(after.shape, output, stem);
+        assert.ok(maxAbsDiff(after, expected) <= 1e-4, `${stem}: max abs diff ${maxAbsDiff(after, expected)}`);
+        after.dispose();
+      } finally {
+        model.dispose();
+      }
+    }
+  },
+);
 
 test("percept's preprocess equals each family's keras.applications preprocess_input on the same batch", python, () => {
   const input = tf.tensor4d(f32('preprocess.input.f32'), meta['preprocess']!.input as [number, number, number, number]);
@@ -182,39 +254,67 @@ test("percept's preprocess equals each family's keras.applications preprocess_in
   input.dispose();
 });
 
-test('an .h5 with chunked attributes loads with its top; a _1-suffixed notop file loads by layer and position, and misses only the top', python, async () => {
-  assert.ok(meta['chunked']!.attributes!.includes('layer_names1'), 'Keras split layer_names into chunks');
-  const images = meta['chunked']!.input;
-  const withTop = buildArchitecture('mobilenet_v2', { inputSize: 32, includeTop: true, classes: 10, seed: 3 });
-  await loadWeights(withTop, join(out, 'chunked.h5'));
-  const predicted = predictOn(withTop, 'mobilenet_v2', 'chunked.input.f32', images);
-  assert.ok(maxAbsDiff(predicted, f32('chunked.output.f32')) <= 1e-4);
-  predicted.dispose();
+test(
+  'an .h5 with chunked attributes loads with its top; a _1-suffixed notop file loads by layer and position, and misses only the top',
+  python,
+  async () => {
+    assert.ok(meta['chunked']!.attributes!.includes('layer_names1'), 'Keras split layer_names into chunks');
+    const images = meta['chunked']!.input;
+    const withTop = buildArchitecture('mobilenet_v2', { inputSize: 32, includeTop: true, classes: 10, seed: 3 });
+    await loadWeights(withTop, join(out, 'chunked.h5'));
+    const predicted = predictOn(withTop, 'mobilenet_v2', 'chunked.input.f32', images);
+    assert.ok(maxAbsDiff(predicted, f32('chunked.output.f32')) <= 1e-4);
+    predicted.dispose();
 
-  const fresh = buildArchitecture('mobilenet_v2', { inputSize: 32, includeTop: true, classes: 10, seed: 4 });
-  await assert.rejects(loadWeights(fresh, join(out, 'suffixed_notop.h5')), /2 missing \(predictions\/kernel, predictions\/bias\).*strict: false/);
-  const partial = await loadWeights(fresh, join(out, 'suffixed_notop.h5'), { strict: false });
-  assert.deepEqual(partial.missing, ['predictions/kernel', 'predictions/bias']);
-  assert.equal(partial.loaded, withTop.weights.length - 2);
-  const base = buildArchitecture('mobilenet_v2', { inputSize: 32, includeTop: false, seed: 5 });
-  await loadWeights(base, join(out, 'suffixed_notop.h5'));
-  for (const weight of base.weights) {
-    const same = withTop.weights.find((candidate) => candidate.originalName === weight.originalName)!;
-    assert.equal(maxAbsDiff(weight.read(), same.read().dataSync() as Float32Array), 0, weight.originalName);
-  }
-  for (const model of [withTop, fresh, base]) model.dispose();
-});
+    const fresh = buildArchitecture('mobilenet_v2', { inputSize: 32, includeTop: true, classes: 10, seed: 4 });
+    await assert.rejects(
+      loadWeights(fresh, join(out, 'suffixed_notop.h5')),
+      /2 missing \(predictions\/kernel, predictions\/bias\).*strict: false/,
+    );
+    const partial = await loadWeights(fresh, join(out, 'suffixed_notop.h5'), { strict: false });
+    assert.deepEqual(partial.missing, ['predictions/kernel', 'predictions/bias']);
+    assert.equal(partial.loaded, withTop.weights.length - 2);
+    const base = buildArchitecture('mobilenet_v2', { inputSize: 32, includeTop: false, seed: 5 });
+    await loadWeights(base, join(out, 'suffixed_notop.h5'));
+    for (const weight of base.weights) {
+      const same = withTop.weights.find((candidate) => candidate.originalName === weight.originalName)!;
+      assert.equal(maxAbsDiff(weight.read(), same.read().dataSync() as Float32Array), 0, weight.originalName);
+    }
+    for (const model of [withTop, fresh, base]) model.dispose();
+  },
+);
 
-test("an experiment config's model.weights FILE.h5 gives the base Keras's weights (read in a worker, as training builds synchronously)", python, () => {
-  const weights = join(out, 'mobilenet_v2.h5');
-  const config = parseExperimentConfig({ name: 'h5', data: { format: 'affectnet', path: 'x', imageSize: 64 }, model: { arch: 'mobilenet_v2', weights, freeze: 'base' } }, 'h5.json');
-  const built = buildExperimentModel(config, { classes: 3, inputSize: 64, runsRoot: out });
-  const { input, output } = meta['mobilenet_v2']!;
-  const features = predictOn(built.base, 'mobilenet_v2', 'mobilenet_v2.input.f32', input);
-  assert.deepEqual(features.shape, output);
-  assert.ok(maxAbsDiff(features, f32('mobilenet_v2.output.f32')) <= 1e-4);
-  features.dispose();
-  built.model.dispose();
-  const wider = parseExperimentConfig({ name: 'h5', data: { format: 'affectnet', path: 'x', imageSize: 64 }, model: { arch: 'mobilenet_v2', alpha: 1.4, weights } }, 'h5.json');
-  assert.throws(() => buildExperimentModel(wider, { classes: 3, inputSize: 64, runsRoot: out }), /^UserError: model\.weights: .*with the wrong shape \(Conv1\/kernel: file \[3,3,3,32\], model \[3,3,3,48\]/);
-});
+test(
+  "an experiment config's model.weights FILE.h5 gives the base Keras's weights (read in a worker, as training builds synchronously)",
+  python,
+  () => {
+    const weights = join(out, 'mobilenet_v2.h5');
+    const config = parseExperimentConfig(
+      {
+        name: 'h5',
+        data: { format: 'affectnet', path: 'x', imageSize: 64 },
+        model: { arch: 'mobilenet_v2', weights, freeze: 'base' },
+      },
+      'h5.json',
+    );
+    const built = buildExperimentModel(config, { classes: 3, inputSize: 64, runsRoot: out });
+    const { input, output } = meta['mobilenet_v2']!;
+    const features = predictOn(built.base, 'mobilenet_v2', 'mobilenet_v2.input.f32', input);
+    assert.deepEqual(features.shape, output);
+    assert.ok(maxAbsDiff(features, f32('mobilenet_v2.output.f32')) <= 1e-4);
+    features.dispose();
+    built.model.dispose();
+    const wider = parseExperimentConfig(
+      {
+        name: 'h5',
+        data: { format: 'affectnet', path: 'x', imageSize: 64 },
+        model: { arch: 'mobilenet_v2', alpha: 1.4, weights },
+      },
+      'h5.json',
+    );
+    assert.throws(
+      () => buildExperimentModel(wider, { classes: 3, inputSize: 64, runsRoot: out }),
+      /^UserError: model\.weights: .*with the wrong shape \(Conv1\/kernel: file \[3,3,3,32\], model \[3,3,3,48\]/,
+    );
+  },
+);

@@ -18,9 +18,22 @@ export function apply(layer: AnyLayer, input: Node | Node[]): Node {
  * Keras `BatchNormalization(name=…)` with Keras's own defaults unless given; `zeroGamma` starts its scale at 0 instead
  * of 1 (the last batch norm of a residual branch under BuildOptions.zeroInitResidual).
  */
-export function batchNorm(input: Node, name: string, args: { epsilon?: number; momentum?: number; zeroGamma?: boolean } = {}): Node {
+export function batchNorm(
+  input: Node,
+  name: string,
+  args: { epsilon?: number; momentum?: number; zeroGamma?: boolean } = {},
+): Node {
   const gammaInitializer = args.zeroGamma === true ? 'zeros' : 'ones';
-  return apply(tf.layers.batchNormalization({ axis: -1, epsilon: args.epsilon ?? 1e-3, momentum: args.momentum ?? 0.99, gammaInitializer, name }), input);
+  return apply(
+    tf.layers.batchNormalization({
+      axis: -1,
+      epsilon: args.epsilon ?? 1e-3,
+      momentum: args.momentum ?? 0.99,
+      gammaInitializer,
+      name,
+    }),
+    input,
+  );
 }
 
 /** Keras `ReLU(6., name=…)`. */

@@ -36,11 +36,20 @@ function hardSigmoid(x: Node, names: AutoNames): Node {
   return apply(new ScalarMultiply({ value: 1 / 6, name: names.next('tf.math.multiply') }), clipped);
 }
 
-const hardSwish: Activation = (x, names) => apply(tf.layers.multiply({ name: names.next('multiply') }), [x, hardSigmoid(x, names)]);
+const hardSwish: Activation = (x, names) =>
+  apply(tf.layers.multiply({ name: names.next('multiply') }), [x, hardSigmoid(x, names)]);
 
 function squeezeExcite(input: Node, filters: number, seRatio: number, prefix: string, names: AutoNames): Node {
   let x = apply(new GlobalAveragePoolingKeepDims({ name: `${prefix}squeeze_excite/AvgPool` }), input);
-  x = apply(tf.layers.conv2d({ filters: makeDivisible(filters * seRatio), kernelSize: 1, padding: 'same', name: `${prefix}squeeze_excite/Conv` }), x);
+  x = apply(
+    tf.layers.conv2d({
+      filters: makeDivisible(filters * seRatio),
+      kernelSize: 1,
+      padding: 'same',
+      name: `${prefix}squeeze_excite/Conv`,
+    }),
+    x,
+  );
   x = apply(tf.layers.reLU({ name: `${prefix}squeeze_excite/Relu` }), x);
   x = apply(tf.layers.conv2d({ filters, kernelSize: 1, padding: 'same', name: `${prefix}squeeze_excite/Conv_1` }), x);
   x = hardSigmoid(x, names);
@@ -71,7 +80,15 @@ interface Style {
 const STANDARD: Style = { kernel: 5, activation: hardSwish, squeezeExcite: true };
 const MINIMALISTIC: Style = { kernel: 3, activation: relu, squeezeExcite: false };
 
-function invertedResidual(input: Node, block: BlockSpec, blockId: number, alpha: number, style: Style, names: AutoNames, zeroInitResidual: boolean): Node {
+function invertedResidual(
+  input: Node,
+  block: BlockSpec,
+  blockId: number,
+  alpha: number,
+  style: Style,
+  names: AutoNames,
+  zeroInitResidual: boolean,
+): Node {
   const activation = block.activation === 'relu' ? relu : style.activation;
   const kernelSize = block.kernel === 'kernel' ? style.kernel : 3;
   const inFilters = channelsOf(input);
@@ -80,20 +97,47 @@ function invertedResidual(input: Node, block: BlockSpec, blockId: number, alpha:
   let x = input;
   if (blockId > 0) {
     prefix = `expanded_conv_${blockId}/`;
-    x = apply(tf.layers.conv2d({ filters: makeDivisible(inFilters * block.expansion), kernelSize: 1, padding: 'same', useBias: false, name: `${prefix}expand` }), x);
+    x = apply(
+      tf.layers.conv2d({
+        filters: makeDivisible(inFilters * block.expansion),
+        kernelSize: 1,
+        padding: 'same',
+        useBias: false,
+        name: `${prefix}expand`,
+      }),
+      x,
+    );
     x = activation(batchNorm(x, `${prefix}expand/BatchNorm`, BN), names);
   }
-  if (block.stride === 2) x = apply(tf.layers.zeroPadding2d({ padding: correctPad(x, kernelSize), name: `${prefix}depthwise/pad` }), x);
-  x = apply(tf.layers.depthwiseConv2d({ kernelSize, strides: block.stride, padding: block.stride === 1 ? 'same' : 'valid', useBias: false, name: `${prefix}depthwise` }), x);
+  if (block.stride === 2)
+    x = apply(tf.layers.zeroPadding2d({ padding: correctPad(x, kernelSize), name: `${prefix}depthwise/pad` }), x);
+  x = apply(
+    tf.layers.depthwiseConv2d({
+      kernelSize,
+      strides: block.stride,
+      padding: block.stride === 1 ? 'same' : 'valid',
+      useBias: false,
+      name: `${prefix}depthwise`,
+    }),
+    x,
+  );
   x = activation(batchNorm(x, `${prefix}depthwise/BatchNorm`, BN), names);
-  if (block.se && style.squeezeExcite) x = squeezeExcite(x, makeDivisible(inFilters * block.expansion), 0.25, prefix, names);
+  if (block.se && style.squeezeExcite)
+    x = squeezeExcite(x, makeDivisible(inFilters * block.expansion), 0.25, prefix, names);
   x = apply(tf.layers.conv2d({ filters, kernelSize: 1, padding: 'same', useBias: false, name: `${prefix}project` }), x);
   const residual = block.stride === 1 && inFilters === filters;
   x = batchNorm(x, `${prefix}project/BatchNorm`, { ...BN, zeroGamma: zeroInitResidual && residual });
   return residual ? apply(tf.layers.add({ name: `${prefix}Add` }), [input, x]) : x;
 }
 
-const row = (expansion: number, filters: number, kernel: 3 | 'kernel', stride: 1 | 2, se: boolean, activation: BlockSpec['activation']): BlockSpec => ({ expansion, filters, kernel, stride, se, activation });
+const row = (
+  expansion: number,
+  filters: number,
+  kernel: 3 | 'kernel',
+  stride: 1 | 2,
+  se: boolean,
+  activation: BlockSpec['activation'],
+): BlockSpec => ({ expansion, filters, kernel, stride, se, activation });
 
 const SMALL: readonly BlockSpec[] = [
   row(1, 16, 3, 2, true, 'relu'),
@@ -140,21 +184,33 @@ function buildMobileNetV3(variant: MobileNetV3Variant, options: BuildOptions): L
   const input = tf.input({ shape: [options.inputSize, options.inputSize, options.channels ?? 3], name: 'input_1' });
   // Keras's MobileNetV3 preprocesses inside the model: 0..255 -> [-1, 1].
   let x = apply(tf.layers.rescaling({ scale: 1 / 127.5, offset: -1, name: names.next('rescaling') }), input);
-  x = apply(tf.layers.conv2d({ filters: 16, kernelSize: 3, strides: 2, padding: 'same', useBias: false, name: 'Conv' }), x);
+  x = apply(
+    tf.layers.conv2d({ filters: 16, kernelSize: 3, strides: 2, padding: 'same', useBias: false, name: 'Conv' }),
+    x,
+  );
   x = style.activation(batchNorm(x, 'Conv/BatchNorm', BN), names);
   variant.blocks.forEach((block, blockId) => {
     x = invertedResidual(x, block, blockId, alpha, style, names, options.zeroInitResidual === true);
   });
   const lastConvChannels = makeDivisible(channelsOf(x) * 6);
   const lastPointChannels = alpha > 1.0 ? makeDivisible(variant.lastPointChannels * alpha) : variant.lastPointChannels;
-  x = apply(tf.layers.conv2d({ filters: lastConvChannels, kernelSize: 1, padding: 'same', useBias: false, name: 'Conv_1' }), x);
+  x = apply(
+    tf.layers.conv2d({ filters: lastConvChannels, kernelSize: 1, padding: 'same', useBias: false, name: 'Conv_1' }),
+    x,
+  );
   x = style.activation(batchNorm(x, 'Conv_1/BatchNorm', BN), names);
   if (options.includeTop) {
     x = apply(new GlobalAveragePoolingKeepDims({ name: names.next('global_average_pooling2d') }), x);
-    x = apply(tf.layers.conv2d({ filters: lastPointChannels, kernelSize: 1, padding: 'same', useBias: true, name: 'Conv_2' }), x);
+    x = apply(
+      tf.layers.conv2d({ filters: lastPointChannels, kernelSize: 1, padding: 'same', useBias: true, name: 'Conv_2' }),
+      x,
+    );
     x = style.activation(x, names);
     x = apply(tf.layers.dropout({ rate: 0.2, name: names.next('dropout') }), x);
-    x = apply(tf.layers.conv2d({ filters: options.classes ?? 1000, kernelSize: 1, padding: 'same', name: 'Logits' }), x);
+    x = apply(
+      tf.layers.conv2d({ filters: options.classes ?? 1000, kernelSize: 1, padding: 'same', name: 'Logits' }),
+      x,
+    );
     x = apply(tf.layers.flatten({ name: names.next('flatten') }), x);
     x = apply(tf.layers.activation({ activation: 'softmax', name: 'Predictions' }), x);
   } else {

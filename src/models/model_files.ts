@@ -55,24 +55,43 @@ const MODEL_JSON_SCHEMA = z.looseObject({
   weightsManifest: z.array(
     z.looseObject({
       paths: z.array(z.string()),
-      weights: z.array(z.looseObject({ name: z.string(), shape: z.array(z.number().int().min(0)), dtype: z.enum(['float32', 'int32', 'bool', 'string', 'complex64']) })),
+      weights: z.array(
+        z.looseObject({
+          name: z.string(),
+          shape: z.array(z.number().int().min(0)),
+          dtype: z.enum(['float32', 'int32', 'bool', 'string', 'complex64']),
+        }),
+      ),
     }),
   ),
 });
 
-type ModelJson = Omit<z.infer<typeof MODEL_JSON_SCHEMA>, 'weightsManifest'> & { weightsManifest: { paths: string[]; weights: io.WeightsManifestEntry[] }[] };
+type ModelJson = Omit<z.infer<typeof MODEL_JSON_SCHEMA>, 'weightsManifest'> & {
+  weightsManifest: { paths: string[]; weights: io.WeightsManifestEntry[] }[];
+};
 
 function readModelJson(path: string): { file: string; json: ModelJson } {
   const file = existsSync(path) && statSync(path).isDirectory() ? join(path, MODEL_JSON) : path;
-  if (!existsSync(file)) throw new UserError(`${file}: no such file. Fix: give a tfjs layers model.json (or a run folder whose model/ holds one)`);
-  const json = readJsonFile(file, MODEL_JSON_SCHEMA, "give a tfjs layers model.json, as tfjs's model.save() writes it") as ModelJson;
+  if (!existsSync(file))
+    throw new UserError(
+      `${file}: no such file. Fix: give a tfjs layers model.json (or a run folder whose model/ holds one)`,
+    );
+  const json = readJsonFile(
+    file,
+    MODEL_JSON_SCHEMA,
+    "give a tfjs layers model.json, as tfjs's model.save() writes it",
+  ) as ModelJson;
   return { file, json };
 }
 
 function readWeightData(file: string, json: ModelJson): { specs: io.WeightsManifestEntry[]; data: ArrayBuffer } {
   const specs = json.weightsManifest.flatMap((group) => group.weights);
-  const buffers = json.weightsManifest.flatMap((group) => group.paths.map((shard) => readFileSync(join(dirname(file), shard))));
-  const data = joinBuffers(buffers.map((buffer) => buffer.buffer.slice(buffer.byteOffset, buffer.byteOffset + buffer.byteLength) as ArrayBuffer));
+  const buffers = json.weightsManifest.flatMap((group) =>
+    group.paths.map((shard) => readFileSync(join(dirname(file), shard))),
+  );
+  const data = joinBuffers(
+    buffers.map((buffer) => buffer.buffer.slice(buffer.byteOffset, buffer.byteOffset + buffer.byteLength)),
+  );
   return { specs, data: data.buffer as ArrayBuffer };
 }
 
@@ -96,5 +115,7 @@ export function readLayersWeights(path: string): NamedTensor[] {
 export async function loadLayersModel(path: string): Promise<LayersModel> {
   const { file, json } = readModelJson(path);
   const { specs, data } = readWeightData(file, json);
-  return tf.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology as object, weightSpecs: specs, weightData: data }));
+  return tf.loadLayersModel(
+    tf.io.fromMemory({ modelTopology: json.modelTopology as object, weightSpecs: specs, weightData: data }),
+  );
 }

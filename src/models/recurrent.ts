@@ -21,7 +21,8 @@ function recurrent(cell: Cell, options: BuildOptions): LayersModel {
   // (tfjs's own orthogonal initializer is unseeded and warns on every build).
   const common = { units: UNITS, recurrentInitializer: 'zeros' as const, name: cell };
   const gated = { ...common, recurrentActivation: 'sigmoid' as const };
-  const layer = cell === 'lstm' ? tf.layers.lstm(gated) : cell === 'gru' ? tf.layers.gru(gated) : tf.layers.simpleRNN(common);
+  const layer =
+    cell === 'lstm' ? tf.layers.lstm(gated) : cell === 'gru' ? tf.layers.gru(gated) : tf.layers.simpleRNN(common);
   let x = apply(layer, input);
   if (options.includeTop) x = apply(tf.layers.dense({ units: options.classes ?? 1, name: 'predictions' }), x);
   return tf.model({ inputs: input, outputs: x, name: cell });

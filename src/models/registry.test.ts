@@ -48,28 +48,53 @@ for (const spec of ARCHITECTURES) {
 
 test('an input below the architecture minimum is a user error naming the field and the minimum', () => {
   for (const spec of ARCHITECTURES) {
-    assert.throws(() => buildArchitecture(spec.name, { inputSize: spec.minInput - 1, includeTop: false }), (error: unknown) => error instanceof UserError && error.message.includes('model.inputSize') && error.message.includes(String(spec.minInput)));
+    assert.throws(
+      () => buildArchitecture(spec.name, { inputSize: spec.minInput - 1, includeTop: false }),
+      (error: unknown) =>
+        error instanceof UserError &&
+        error.message.includes('model.inputSize') &&
+        error.message.includes(String(spec.minInput)),
+    );
   }
-  assert.throws(() => buildArchitecture('resnet', { inputSize: 32, includeTop: false }), /unknown architecture 'resnet'\. Valid: .*resnet50/);
+  assert.throws(
+    () => buildArchitecture('resnet', { inputSize: 32, includeTop: false }),
+    /unknown architecture 'resnet'\. Valid: .*resnet50/,
+  );
 });
 
 test('zeroInitResidual zeroes γ of exactly the batch norm that ends each residual branch, and `residual` says which architectures have them', () => {
-  const gammaOf = (layer: { getWeights(): Tensor[]; getClassName(): string }): number[] | undefined => (layer.getClassName() === 'BatchNormalization' ? [...layer.getWeights()[0]!.dataSync()] : undefined);
+  const gammaOf = (layer: { getWeights(): Tensor[]; getClassName(): string }): number[] | undefined =>
+    layer.getClassName() === 'BatchNormalization' ? [...layer.getWeights()[0]!.dataSync()] : undefined;
   for (const spec of ARCHITECTURES) {
     if (spec.family === 'recurrent') continue;
     const size = Math.max(32, spec.minInput);
     const plain = buildArchitecture(spec.name, { inputSize: size, includeTop: false, seed: 1 });
     const adds = plain.layers.filter((layer) => layer.getClassName() === 'Add');
-    assert.equal(adds.length > 0, spec.residual, `${spec.name}: residual is ${spec.residual} but it has ${adds.length} Add layers`);
+    assert.equal(
+      adds.length > 0,
+      spec.residual,
+      `${spec.name}: residual is ${spec.residual} but it has ${adds.length} Add layers`,
+    );
     // Without the option every γ starts at 1, as in Keras.
-    assert.ok(plain.layers.every((layer) => gammaOf(layer)?.every((g) => g === 1) ?? true), `${spec.name}: a γ is not 1 by default`);
+    assert.ok(
+      plain.layers.every((layer) => gammaOf(layer)?.every((g) => g === 1) ?? true),
+      `${spec.name}: a γ is not 1 by default`,
+    );
     plain.dispose();
     if (!spec.residual) continue;
-    const zeroed = buildArchitecture(spec.name, { inputSize: size, includeTop: false, seed: 1, zeroInitResidual: true });
+    const zeroed = buildArchitecture(spec.name, {
+      inputSize: size,
+      includeTop: false,
+      seed: 1,
+      zeroInitResidual: true,
+    });
     const branchEnds = zeroed.layers
       .filter((layer) => layer.getClassName() === 'Add')
       .map((add) => add.inboundNodes[0]!.inboundLayers.filter((input) => gammaOf(input)?.every((g) => g === 0)));
-    assert.ok(branchEnds.every((ends) => ends.length === 1), `${spec.name}: an addition without exactly one zeroed branch`);
+    assert.ok(
+      branchEnds.every((ends) => ends.length === 1),
+      `${spec.name}: an addition without exactly one zeroed branch`,
+    );
     const zeroedNorms = zeroed.layers.filter((layer) => gammaOf(layer)?.every((g) => g === 0));
     assert.equal(zeroedNorms.length, branchEnds.length, `${spec.name}: a γ is zero outside the residual branch ends`);
     zeroed.dispose();
@@ -86,12 +111,23 @@ test("every image architecture takes pooling 'avg' and 'max' without top: [N, C]
     for (const pooling of ['avg', 'max'] as const) {
       const pooled = buildArchitecture(spec.name, { inputSize: size, includeTop: false, seed: 1, pooling });
       assert.equal(pooled.layers.length, base.layers.length + 1, `${spec.name} ${pooling}`);
-      assert.equal(pooled.layers.at(-1)!.getClassName(), pooling === 'avg' ? 'GlobalAveragePooling2D' : 'GlobalMaxPooling2D');
+      assert.equal(
+        pooled.layers.at(-1)!.getClassName(),
+        pooling === 'avg' ? 'GlobalAveragePooling2D' : 'GlobalMaxPooling2D',
+      );
       const y = pooled.predict(x) as Tensor;
       assert.deepEqual(y.shape, [2, features.shape[3]], `${spec.name} ${pooling}: ${JSON.stringify(y.shape)}`);
       const expected = tf.tidy(() => (pooling === 'avg' ? tf.mean(features, [1, 2]) : tf.max(features, [1, 2])));
       const diff = tf.tidy(() => tf.max(tf.abs(tf.sub(y, expected))).dataSync()[0]!);
-      assert.ok(diff <= 1e-4 * Math.max(1, tf.tidy(() => tf.max(tf.abs(expected)).dataSync()[0]!)), `${spec.name} ${pooling}: differs from its feature map's ${pooling} by ${diff}`);
+      assert.ok(
+        diff <=
+          1e-4 *
+            Math.max(
+              1,
+              tf.tidy(() => tf.max(tf.abs(expected)).dataSync()[0]!),
+            ),
+        `${spec.name} ${pooling}: differs from its feature map's ${pooling} by ${diff}`,
+      );
       tf.dispose([y, expected]);
       pooled.dispose();
     }
@@ -103,12 +139,30 @@ test("every image architecture takes pooling 'avg' and 'max' without top: [N, C]
 
 test('pooling with the top, pooling of a series model and minimalistic outside MobileNetV3 are user errors that say what applies', () => {
   const refused = (name: string, options: Partial<BuildOptions>, pattern: RegExp) =>
-    assert.throws(() => buildArchitecture(name, { inputSize: 32, includeTop: false, ...options }), (error: unknown) => error instanceof UserError && pattern.test(error.message), `${name} ${JSON.stringify(options)}`);
-  refused('resnet50', { includeTop: true, pooling: 'max' }, /^pooling 'max': resnet50's classifier top pools on its own .*include_top=False.*Fix: build without the top/);
-  refused('lstm', { inputSize: 12, pooling: 'avg' }, /^pooling 'avg': lstm has no feature map to pool \(it applies to mobilenet_v2, .*simple_cnn\)/);
+    assert.throws(
+      () => buildArchitecture(name, { inputSize: 32, includeTop: false, ...options }),
+      (error: unknown) => error instanceof UserError && pattern.test(error.message),
+      `${name} ${JSON.stringify(options)}`,
+    );
+  refused(
+    'resnet50',
+    { includeTop: true, pooling: 'max' },
+    /^pooling 'max': resnet50's classifier top pools on its own .*include_top=False.*Fix: build without the top/,
+  );
+  refused(
+    'lstm',
+    { inputSize: 12, pooling: 'avg' },
+    /^pooling 'avg': lstm has no feature map to pool \(it applies to mobilenet_v2, .*simple_cnn\)/,
+  );
   for (const spec of architectures.all()) {
     if (spec.options.includes('minimalistic')) continue;
-    refused(spec.name, { inputSize: Math.max(32, spec.minInput), minimalistic: true }, new RegExp(`^model\\.minimalistic: ${spec.name} has no minimalistic variant .*mobilenet_v3_small, mobilenet_v3_large\\)\\. Fix: remove it`));
+    refused(
+      spec.name,
+      { inputSize: Math.max(32, spec.minInput), minimalistic: true },
+      new RegExp(
+        `^model\\.minimalistic: ${spec.name} has no minimalistic variant .*mobilenet_v3_small, mobilenet_v3_large\\)\\. Fix: remove it`,
+      ),
+    );
   }
 });
 
@@ -117,8 +171,14 @@ test('minimalistic MobileNetV3 has no squeeze-and-excite or hard-swish and no 5x
     for (const minimalistic of [false, true]) {
       const model = buildArchitecture(name, { inputSize: 32, includeTop: true, minimalistic });
       const names = model.layers.map((layer) => layer.name);
-      const kernels = model.layers.filter((layer) => layer.getClassName() === 'DepthwiseConv2D').map((layer) => layer.getWeights()[0]!.shape[0]);
-      const parts = [names.some((n) => n.includes('squeeze_excite')), names.some((n) => n.startsWith('multiply')), kernels.includes(5)];
+      const kernels = model.layers
+        .filter((layer) => layer.getClassName() === 'DepthwiseConv2D')
+        .map((layer) => layer.getWeights()[0]!.shape[0]);
+      const parts = [
+        names.some((n) => n.includes('squeeze_excite')),
+        names.some((n) => n.startsWith('multiply')),
+        kernels.includes(5),
+      ];
       assert.deepEqual(parts, [!minimalistic, !minimalistic, !minimalistic], `${name} minimalistic ${minimalistic}`);
       model.dispose();
     }

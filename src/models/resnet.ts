@@ -26,7 +26,15 @@ interface ResNetVariant {
 
 const STAGE_FILTERS = [64, 128, 256, 512] as const;
 
-function conv(x: Node, filters: number, kernelSize: number, stride: number, name: string, variant: ResNetVariant, padding: 'same' | 'valid' = 'valid'): Node {
+function conv(
+  x: Node,
+  filters: number,
+  kernelSize: number,
+  stride: number,
+  name: string,
+  variant: ResNetVariant,
+  padding: 'same' | 'valid' = 'valid',
+): Node {
   return apply(tf.layers.conv2d({ filters, kernelSize, strides: stride, padding, useBias: variant.useBias, name }), x);
 }
 
@@ -42,8 +50,16 @@ function conv3x3(x: Node, filters: number, stride: number, name: string, variant
 }
 
 /** keras resnet.py `block1` (bottleneck, expansion 4). */
-function bottleneckBlock(x: Node, filters: number, stride: number, convShortcut: boolean, name: string, variant: ResNetVariant): Node {
-  const bn = (input: Node, suffix: string, zeroGamma = false): Node => batchNorm(input, `${name}_${suffix}`, { epsilon: variant.epsilon, zeroGamma });
+function bottleneckBlock(
+  x: Node,
+  filters: number,
+  stride: number,
+  convShortcut: boolean,
+  name: string,
+  variant: ResNetVariant,
+): Node {
+  const bn = (input: Node, suffix: string, zeroGamma = false): Node =>
+    batchNorm(input, `${name}_${suffix}`, { epsilon: variant.epsilon, zeroGamma });
   const shortcut = convShortcut ? bn(conv(x, 4 * filters, 1, stride, `${name}_0_conv`, variant), '0_bn') : x;
   let y = relu(bn(conv(x, filters, 1, stride, `${name}_1_conv`, variant), '1_bn'), `${name}_1_relu`);
   y = relu(bn(conv(y, filters, 3, 1, `${name}_2_conv`, variant, 'same'), '2_bn'), `${name}_2_relu`);
@@ -52,8 +68,16 @@ function bottleneckBlock(x: Node, filters: number, stride: number, convShortcut:
 }
 
 /** torchvision `BasicBlock` (expansion 1), downsampling with a 1x1 convolution + BN when the shape changes. */
-function basicBlock(x: Node, filters: number, stride: number, convShortcut: boolean, name: string, variant: ResNetVariant): Node {
-  const bn = (input: Node, suffix: string, zeroGamma = false): Node => batchNorm(input, `${name}_${suffix}`, { epsilon: variant.epsilon, zeroGamma });
+function basicBlock(
+  x: Node,
+  filters: number,
+  stride: number,
+  convShortcut: boolean,
+  name: string,
+  variant: ResNetVariant,
+): Node {
+  const bn = (input: Node, suffix: string, zeroGamma = false): Node =>
+    batchNorm(input, `${name}_${suffix}`, { epsilon: variant.epsilon, zeroGamma });
   const shortcut = convShortcut ? bn(conv(x, filters, 1, stride, `${name}_0_conv`, variant), '0_bn') : x;
   let y = relu(bn(conv3x3(x, filters, stride, `${name}_1_conv`, variant), '1_bn'), `${name}_1_relu`);
   y = bn(conv3x3(y, filters, 1, `${name}_2_conv`, variant), '2_bn', variant.zeroInitResidual);
@@ -88,9 +112,15 @@ function buildResNet(variant: ResNetVariant, options: BuildOptions): LayersModel
 }
 
 export function resnet50(options: BuildOptions): LayersModel {
-  return buildResNet({ name: 'resnet50', block: 'bottleneck', stages: [3, 4, 6, 3], useBias: true, epsilon: 1.001e-5 }, options);
+  return buildResNet(
+    { name: 'resnet50', block: 'bottleneck', stages: [3, 4, 6, 3], useBias: true, epsilon: 1.001e-5 },
+    options,
+  );
 }
 
 export function resnet18(options: BuildOptions): LayersModel {
-  return buildResNet({ name: 'resnet18', block: 'basic', stages: [2, 2, 2, 2], useBias: false, epsilon: 1e-5 }, options);
+  return buildResNet(
+    { name: 'resnet18', block: 'basic', stages: [2, 2, 2, 2], useBias: false, epsilon: 1e-5 },
+    options,
+  );
 }

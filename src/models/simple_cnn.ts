@@ -12,7 +12,10 @@ import type { BuildOptions } from './types.ts';
 function convBlock(input: Node, filters: number, block: number): Node {
   let x = input;
   for (const index of [1, 2]) {
-    x = apply(tf.layers.conv2d({ filters, kernelSize: 3, padding: 'same', useBias: false, name: `block${block}_conv${index}` }), x);
+    x = apply(
+      tf.layers.conv2d({ filters, kernelSize: 3, padding: 'same', useBias: false, name: `block${block}_conv${index}` }),
+      x,
+    );
     x = batchNorm(x, `block${block}_bn${index}`);
     x = apply(tf.layers.activation({ activation: 'relu', name: `block${block}_relu${index}` }), x);
   }

@@ -29,9 +29,12 @@ export function kerasClassName(layer: Layer): string {
 }
 
 function shapeText(shape: Layer['outputShape']): string {
-  const one = (dims: readonly (number | null)[]): string => `(${dims.map((dim) => (dim === null ? 'None' : String(dim))).join(', ')})`;
+  const one = (dims: readonly (number | null)[]): string =>
+    `(${dims.map((dim) => (dim === null ? 'None' : String(dim))).join(', ')})`;
   const list = shape as readonly unknown[];
-  return Array.isArray(list[0]) ? `[${(list as (number | null)[][]).map(one).join(', ')}]` : one(shape as (number | null)[]);
+  return Array.isArray(list[0])
+    ? `[${(list as (number | null)[][]).map(one).join(', ')}]`
+    : one(shape as (number | null)[]);
 }
 
 /**
@@ -41,7 +44,13 @@ function shapeText(shape: Layer['outputShape']): string {
  * summaryRows(model).filter((row) => !row.trainable).length; // frozen layers
  */
 export function summaryRows(model: LayersModel): SummaryRow[] {
-  return model.layers.map((layer) => ({ name: layer.name, type: kerasClassName(layer), outputShape: shapeText(layer.outputShape), params: layer.countParams(), trainable: layer.trainable }));
+  return model.layers.map((layer) => ({
+    name: layer.name,
+    type: kerasClassName(layer),
+    outputShape: shapeText(layer.outputShape),
+    params: layer.countParams(),
+    trainable: layer.trainable,
+  }));
 }
 
 const grouped = (n: number): string => n.toLocaleString('en-US');
@@ -55,10 +64,20 @@ const grouped = (n: number): string => n.toLocaleString('en-US');
 export function summaryText(model: LayersModel): string {
   const rows = summaryRows(model);
   const header = ['Layer (type)', 'Output Shape', 'Param #', 'Trainable'];
-  const cells = rows.map((row) => [`${row.name} (${row.type})`, row.outputShape, String(row.params), row.trainable ? 'Y' : 'N']);
+  const cells = rows.map((row) => [
+    `${row.name} (${row.type})`,
+    row.outputShape,
+    String(row.params),
+    row.trainable ? 'Y' : 'N',
+  ]);
   const widths = header.map((title, i) => Math.max(title.length, ...cells.map((cell) => cell[i]!.length)));
-  const line = (cell: string[]): string => cell.map((text, i) => text.padEnd(widths[i]!)).join('   ').trimEnd();
-  const rule = (char: string): string => char.repeat(widths.reduce((sum, width) => sum + width, 0) + 3 * (widths.length - 1));
+  const line = (cell: string[]): string =>
+    cell
+      .map((text, i) => text.padEnd(widths[i]!))
+      .join('   ')
+      .trimEnd();
+  const rule = (char: string): string =>
+    char.repeat(widths.reduce((sum, width) => sum + width, 0) + 3 * (widths.length - 1));
   const counts = countParams(model);
   return [
     `Model: "${model.name}"`,

@@ -26,6 +26,9 @@ export const AUTO_NAMED_POOLING: PoolingNames = { avg: 'global_average_pooling2d
  */
 export function globalPooling(features: Node, pooling: GlobalPooling | undefined, names: PoolingNames): Node {
   if (pooling === undefined) return features;
-  const layer = pooling === 'avg' ? tf.layers.globalAveragePooling2d({ name: names.avg }) : tf.layers.globalMaxPooling2d({ name: names.max });
+  const layer =
+    pooling === 'avg'
+      ? tf.layers.globalAveragePooling2d({ name: names.avg })
+      : tf.layers.globalMaxPooling2d({ name: names.max });
   return apply(layer, features);
 }

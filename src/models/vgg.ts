@@ -24,7 +24,10 @@ export function vgg16(options: BuildOptions): LayersModel {
   VGG16_BLOCKS.forEach(([filters, convolutions], index) => {
     const block = `block${index + 1}`;
     for (let n = 1; n <= convolutions; n++) {
-      x = apply(tf.layers.conv2d({ filters, kernelSize: 3, padding: 'same', activation: 'relu', name: `${block}_conv${n}` }), x);
+      x = apply(
+        tf.layers.conv2d({ filters, kernelSize: 3, padding: 'same', activation: 'relu', name: `${block}_conv${n}` }),
+        x,
+      );
     }
     x = apply(tf.layers.maxPooling2d({ poolSize: 2, strides: 2, name: `${block}_pool` }), x);
   });

@@ -55,7 +55,8 @@ interface Match {
   wrongShape: string[];
 }
 
-type Stored = { format: 'keras-h5'; layers: StoredLayer[] } | { format: 'tfjs' | 'run'; named: { name: string; tensor: Tensor }[] };
+type Stored =
+  { format: 'keras-h5'; layers: StoredLayer[] } | { format: 'tfjs' | 'run'; named: { name: string; tensor: Tensor }[] };
 
 /**
  * The format and file of a weights source: 'run:NAME' is `runsRoot/NAME/model`, a `.h5`/`.hdf5` path is Keras's, anything
@@ -88,13 +89,17 @@ function matchByLayer(model: LayersModel, layers: StoredLayer[]): Match {
     layer.weights.forEach((variable, i) => {
       const value = weights[i];
       if (value === undefined) match.missing.push(variable.originalName);
-      else if (!sameShape(value.shape, variable.shape)) match.wrongShape.push(`${variable.originalName}: file ${shapeText(value.shape)}, model ${shapeText(variable.shape)}`);
+      else if (!sameShape(value.shape, variable.shape))
+        match.wrongShape.push(
+          `${variable.originalName}: file ${shapeText(value.shape)}, model ${shapeText(variable.shape)}`,
+        );
       else match.pairs.push({ variable, value: () => tf.tensor(value.values, value.shape, 'float32') });
     });
     for (const extra of weights.slice(layer.weights.length)) match.unexpected.push(`${layer.name}/${extra.name}`);
   }
   for (const layer of layers) {
-    if (!modelLayers.has(layer.name)) match.unexpected.push(...layer.weights.map((weight) => `${layer.name}/${weight.name}`));
+    if (!modelLayers.has(layer.name))
+      match.unexpected.push(...layer.weights.map((weight) => `${layer.name}/${weight.name}`));
   }
   return match;
 }
@@ -111,7 +116,10 @@ function matchByName(model: LayersModel, named: { name: string; tensor: Tensor }
       continue;
     }
     used.add(variable.originalName);
-    if (!sameShape(tensor.shape, variable.shape)) match.wrongShape.push(`${variable.originalName}: file ${shapeText(tensor.shape)}, model ${shapeText(variable.shape)}`);
+    if (!sameShape(tensor.shape, variable.shape))
+      match.wrongShape.push(
+        `${variable.originalName}: file ${shapeText(tensor.shape)}, model ${shapeText(variable.shape)}`,
+      );
     else match.pairs.push({ variable, value: () => tensor.clone() });
   }
   match.unexpected.push(...named.filter((entry) => !used.has(entry.name)).map((entry) => entry.name));
@@ -124,15 +132,37 @@ function listed(what: string, names: string[]): string | undefined {
   return `${names.length} ${what} (${shown}${names.length > 8 ? `, … ${names.length - 8} more` : ''})`;
 }
 
-function apply(model: LayersModel, source: string, file: string, stored: Stored, options: LoadWeightsOptions): LoadWeightsReport {
+function apply(
+  model: LayersModel,
+  source: string,
+  file: string,
+  stored: Stored,
+  options: LoadWeightsOptions,
+): LoadWeightsReport {
   const match = stored.format === 'keras-h5' ? matchByLayer(model, stored.layers) : matchByName(model, stored.named);
-  const report: LoadWeightsReport = { source, file, format: stored.format, loaded: match.pairs.length, missing: match.missing, unexpected: match.unexpected, wrongShape: match.wrongShape };
-  const fatal = [listed('missing', match.missing), options.ignoreUnexpected === true ? undefined : listed('unexpected', match.unexpected), listed('with the wrong shape', match.wrongShape)].filter((part) => part !== undefined);
+  const report: LoadWeightsReport = {
+    source,
+    file,
+    format: stored.format,
+    loaded: match.pairs.length,
+    missing: match.missing,
+    unexpected: match.unexpected,
+    wrongShape: match.wrongShape,
+  };
+  const fatal = [
+    listed('missing', match.missing),
+    options.ignoreUnexpected === true ? undefined : listed('unexpected', match.unexpected),
+    listed('with the wrong shape', match.wrongShape),
+  ].filter((part) => part !== undefined);
   if (match.pairs.length === 0) {
-    throw new UserError(`weights '${source}' (${file}): no weight of model '${model.name}' is in it${fatal.length > 0 ? `: ${fatal.join('; ')}` : ''}. Fix: give weights of the same architecture`);
+    throw new UserError(
+      `weights '${source}' (${file}): no weight of model '${model.name}' is in it${fatal.length > 0 ? `: ${fatal.join('; ')}` : ''}. Fix: give weights of the same architecture`,
+    );
   }
   if (fatal.length > 0 && options.strict !== false) {
-    throw new UserError(`weights '${source}' (${file}) do not fit model '${model.name}': ${fatal.join('; ')}. Fix: give weights of the same architecture, alpha and input channels, or load with strict: false to take what fits`);
+    throw new UserError(
+      `weights '${source}' (${file}) do not fit model '${model.name}': ${fatal.join('; ')}. Fix: give weights of the same architecture, alpha and input channels, or load with strict: false to take what fits`,
+    );
   }
   for (const pair of match.pairs) {
     const value = pair.value();
@@ -144,7 +174,9 @@ function apply(model: LayersModel, source: string, file: string, stored: Stored,
 
 function readTfjs(format: 'tfjs' | 'run', source: string, file: string): Stored {
   if (format === 'run' && !existsSync(file)) {
-    throw new UserError(`weights '${source}': no saved model at ${file}. Fix: train that run first (percept train CONFIG), or name an existing run`);
+    throw new UserError(
+      `weights '${source}': no saved model at ${file}. Fix: train that run first (percept train CONFIG), or name an existing run`,
+    );
   }
   return { format, named: readLayersWeights(file) };
 }
@@ -160,9 +192,14 @@ function disposeStored(stored: Stored): void {
  * const model = buildArchitecture('mobilenet_v2', { inputSize: 224, includeTop: false });
  * await loadWeights(model, 'mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224_no_top.h5');
  */
-export async function loadWeights(model: LayersModel, source: string, options: LoadWeightsOptions = {}): Promise<LoadWeightsReport> {
+export async function loadWeights(
+  model: LayersModel,
+  source: string,
+  options: LoadWeightsOptions = {},
+): Promise<LoadWeightsReport> {
   const { format, file } = resolveWeightSource(source, options.runsRoot);
-  const stored: Stored = format === 'keras-h5' ? { format, layers: await readKerasH5(file) } : readTfjs(format, source, file);
+  const stored: Stored =
+    format === 'keras-h5' ? { format, layers: await readKerasH5(file) } : readTfjs(format, source, file);
   try {
     return apply(model, source, file, stored, options);
   } finally {
@@ -176,9 +213,14 @@ export async function loadWeights(model: LayersModel, source: string, options: L
  * @example
  * loadWeightsSync(base, 'run:fashion', { runsRoot: 'runs', ignoreUnexpected: true });
  */
-export function loadWeightsSync(model: LayersModel, source: string, options: LoadWeightsOptions = {}): LoadWeightsReport {
+export function loadWeightsSync(
+  model: LayersModel,
+  source: string,
+  options: LoadWeightsOptions = {},
+): LoadWeightsReport {
   const { format, file } = resolveWeightSource(source, options.runsRoot);
-  const stored: Stored = format === 'keras-h5' ? { format, layers: readKerasH5Sync(file) } : readTfjs(format, source, file);
+  const stored: Stored =
+    format === 'keras-h5' ? { format, layers: readKerasH5Sync(file) } : readTfjs(format, source, file);
   try {
     return apply(model, source, file, stored, options);
   } finally {

@@ -38,7 +38,9 @@ export function decodeNamed(encoded: EncodedWeights): NamedTensor[] {
 const DTYPE_BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1 };
 
 const SPECS = z.array(
-  z.object({ name: z.string(), shape: z.array(z.number().int().min(0)), dtype: z.enum(['float32', 'int32', 'bool']) }).loose(),
+  z
+    .object({ name: z.string(), shape: z.array(z.number().int().min(0)), dtype: z.enum(['float32', 'int32', 'bool']) })
+    .loose(),
 );
 
 /**
@@ -66,11 +68,16 @@ export function parseEncodedFiles(specsText: string, data: Uint8Array): EncodedW
     throw new Error(`the weight specs are not JSON (${errorMessage(error)})`);
   }
   const parsed = SPECS.safeParse(raw);
-  if (!parsed.success) throw new Error(`the weight specs are malformed (${parsed.error.issues[0]?.message ?? 'invalid'})`);
-  const expected = parsed.data.reduce((sum, spec) => sum + spec.shape.reduce((n, d) => n * d, 1) * DTYPE_BYTES[spec.dtype]!, 0);
-  if (expected !== data.byteLength) throw new Error(`the weight data holds ${data.byteLength} bytes where the specs need ${expected}`);
+  if (!parsed.success)
+    throw new Error(`the weight specs are malformed (${parsed.error.issues[0]?.message ?? 'invalid'})`);
+  const expected = parsed.data.reduce(
+    (sum, spec) => sum + spec.shape.reduce((n, d) => n * d, 1) * DTYPE_BYTES[spec.dtype]!,
+    0,
+  );
+  if (expected !== data.byteLength)
+    throw new Error(`the weight data holds ${data.byteLength} bytes where the specs need ${expected}`);
   return {
-    specs: parsed.data as io.WeightsManifestEntry[],
+    specs: parsed.data,
     data: data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) as ArrayBuffer,
   };
 }
@@ -93,7 +100,9 @@ export function assignWeights(model: LayersModel, named: readonly NamedTensor[])
     const value = byName.get(weight.originalName);
     if (value === undefined) throw new Error(`saved weights lack '${weight.originalName}'`);
     if (value.shape.join('x') !== weight.shape.join('x')) {
-      throw new Error(`saved weight '${weight.originalName}' has shape [${value.shape}] but the model's is [${weight.shape}]`);
+      throw new Error(
+        `saved weight '${weight.originalName}' has shape [${value.shape.join(', ')}] but the model's is [${weight.shape.join(', ')}]`,
+      );
     }
     weight.write(value);
   }

@@ -163,7 +163,10 @@ function attrProto(writer: Writer, attr: AttrValue): void {
       inner.bytes(4, bytes);
     } else {
       const field = { int: 3, bool: 5, type: 6 }[attr.kind as 'int' | 'bool' | 'type'];
-      inner.packed(field, values.map((value) => Number(value)));
+      inner.packed(
+        field,
+        values.map((value) => Number(value)),
+      );
     }
   });
 }

@@ -38,16 +38,23 @@ const JOBS_PER_CORE = 2;
  * @example
  * const { data, errors } = await decodeResizeFiles(['a.jpg', 'b.png'], 3, 96); // data.length === 2 * 96 * 96 * 3
  */
-export async function decodeResizeFiles(files: readonly string[], channels: 1 | 3, size: number): Promise<DecodedFiles> {
+export async function decodeResizeFiles(
+  files: readonly string[],
+  channels: 1 | 3,
+  size: number,
+): Promise<DecodedFiles> {
   const binding = decodeBinding();
-  if (binding?.decodeResizeImages === undefined) throw new Error("tfjs-node's binding lacks percept's batched decode. Fix: npx percept setup --rebuild");
+  if (binding?.decodeResizeImages === undefined)
+    throw new Error("tfjs-node's binding lacks percept's batched decode. Fix: npx percept setup --rebuild");
   const perJob = Math.max(1, Math.ceil(files.length / (JOBS_PER_CORE * availableParallelism())));
   const length = size * size * channels;
   const data = new Float32Array(files.length * length);
   const jobs: Promise<(string | null)[]>[] = [];
   for (let start = 0; start < files.length; start += perJob) {
     const end = Math.min(files.length, start + perJob);
-    jobs.push(binding.decodeResizeImages(files.slice(start, end), channels, size, data.subarray(start * length, end * length)));
+    jobs.push(
+      binding.decodeResizeImages(files.slice(start, end), channels, size, data.subarray(start * length, end * length)),
+    );
   }
   return { data, errors: (await Promise.all(jobs)).flat() };
 }

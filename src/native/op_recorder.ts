@@ -57,7 +57,11 @@ function bytesOf(values: ArrayBufferView): Uint8Array {
  * @example
  * const { result, recording } = recordOps(backend, new Set(ids), () => step());
  */
-export function recordOps<T>(backend: RecordableBackend, known: ReadonlySet<number>, fn: () => T): { result: T; recording: Recording } {
+export function recordOps<T>(
+  backend: RecordableBackend,
+  known: ReadonlySet<number>,
+  fn: () => T,
+): { result: T; recording: Recording } {
   const original = backend.binding;
   const recording: Recording = { ops: [], uploads: new Map(), captured: new Map() };
   const made = new Set<number>();
@@ -69,7 +73,11 @@ export function recordOps<T>(backend: RecordableBackend, known: ReadonlySet<numb
     // An identity gives the tensor's shape and dtype, which the binding keeps to itself.
     const [meta] = original.executeOp('Identity', [], [id], 1);
     if (meta!.dtype === original.TF_STRING) flag('the step reads a string tensor made before it');
-    recording.captured.set(id, { dtype: meta!.dtype, shape: meta!.shape, bytes: bytesOf(original.tensorDataSync(meta!.id)) });
+    recording.captured.set(id, {
+      dtype: meta!.dtype,
+      shape: meta!.shape,
+      bytes: bytesOf(original.tensorDataSync(meta!.id)),
+    });
     (original as unknown as { deleteTensor(id: number): void }).deleteTensor(meta!.id);
   };
   const wrapper = Object.create(original) as RecordableBinding;
@@ -86,7 +94,8 @@ export function recordOps<T>(backend: RecordableBackend, known: ReadonlySet<numb
     createTensor: {
       value(shape: number[], dtype: number, values: ArrayLike<unknown>): number {
         const id = original.createTensor(shape, dtype, values);
-        if (dtype === original.TF_STRING || !ArrayBuffer.isView(values)) flag(`the step uploads a ${dtype === original.TF_STRING ? 'string' : 'non-typed-array'} tensor`);
+        if (dtype === original.TF_STRING || !ArrayBuffer.isView(values))
+          flag(`the step uploads a ${dtype === original.TF_STRING ? 'string' : 'non-typed-array'} tensor`);
         else recording.uploads.set(id, { dtype, shape: [...shape], bytes: bytesOf(values) });
         return id;
       },

@@ -46,7 +46,12 @@ let registered = 0;
  * (`<name>.json`) are written there, so that bench/peers/profile_train_ops.py can replay percept's own step under
  * TensorFlow's profiler (the C API has no per-op timings of a function call).
  */
-function dumpGraph(name: string, graphDef: Uint8Array, inputs: readonly FunctionInput[], outputRefs: readonly string[]): void {
+function dumpGraph(
+  name: string,
+  graphDef: Uint8Array,
+  inputs: readonly FunctionInput[],
+  outputRefs: readonly string[],
+): void {
   const folder = process.env['PERCEPT_TRACE_DUMP'];
   if (folder === undefined || folder === '') return;
   mkdirSync(folder, { recursive: true });
@@ -75,20 +80,35 @@ function attrValue(binding: FunctionBinding, attr: OpAttr): AttrValue {
 }
 
 /** The graph of `recording` from `inputs` to the ids `outputs`, as GraphDef nodes and the function's output refs. */
-export function graphOf(binding: FunctionBinding, recording: Recording, inputs: readonly FunctionInput[], outputs: readonly number[]): { nodes: NodeDef[]; outputRefs: string[] } {
+export function graphOf(
+  binding: FunctionBinding,
+  recording: Recording,
+  inputs: readonly FunctionInput[],
+  outputs: readonly number[],
+): { nodes: NodeDef[]; outputRefs: string[] } {
   const refs = new Map<number, string>();
   const nodes: NodeDef[] = [];
   inputs.forEach((input, i) => {
     if (refs.has(input.id)) throw new Error(`input ${i} is the same tensor as an earlier input`);
     refs.set(input.id, `in${i}`);
-    nodes.push({ name: `in${i}`, op: 'Placeholder', inputs: [], attrs: { dtype: { kind: 'type', value: input.dtype }, shape: { kind: 'shape', value: input.shape } } });
+    nodes.push({
+      name: `in${i}`,
+      op: 'Placeholder',
+      inputs: [],
+      attrs: { dtype: { kind: 'type', value: input.dtype }, shape: { kind: 'shape', value: input.shape } },
+    });
   });
   const constant = (id: number): string | undefined => {
     const value = recording.uploads.get(id) ?? recording.captured.get(id);
     if (value === undefined) return undefined;
     const name = `c${id}`;
     refs.set(id, name);
-    nodes.push({ name, op: 'Const', inputs: [], attrs: { dtype: { kind: 'type', value: value.dtype }, value: { kind: 'tensor', value } } });
+    nodes.push({
+      name,
+      op: 'Const',
+      inputs: [],
+      attrs: { dtype: { kind: 'type', value: value.dtype }, value: { kind: 'tensor', value } },
+    });
     return name;
   };
   const refOf = (id: number, user: string): string => {
@@ -128,13 +148,23 @@ export class TracedFunction {
     readonly nodeCount: number,
   ) {}
 
-  static compile(backend: FunctionBackend, recording: Recording, inputs: readonly FunctionInput[], outputs: readonly number[]): TracedFunction {
+  static compile(
+    backend: FunctionBackend,
+    recording: Recording,
+    inputs: readonly FunctionInput[],
+    outputs: readonly number[],
+  ): TracedFunction {
     const binding = backend.binding as FunctionBinding;
     const { nodes, outputRefs } = graphOf(binding, recording, inputs, outputs);
     const name = `percept_traced_${process.pid}_${registered++}`;
     const graphDef = encodeGraphDef(nodes);
     dumpGraph(name, graphDef, inputs, outputRefs);
-    binding.registerGraphFunction(name, graphDef, inputs.map((_, i) => `in${i}`), outputRefs);
+    binding.registerGraphFunction(
+      name,
+      graphDef,
+      inputs.map((_, i) => `in${i}`),
+      outputRefs,
+    );
     return new TracedFunction(backend, name, outputs.length, nodes.length);
   }
 
@@ -147,7 +177,10 @@ export class TracedFunction {
    */
   call(inputs: Tensor[], options: { optimize?: boolean } = {}): Tensor[] {
     const binding = this.backend.binding as FunctionBinding;
-    const attrs = options.optimize === true ? ['config_proto', 'executor_type'].map((name) => ({ name, type: binding.TF_ATTR_STRING, value: '' })) : [];
+    const attrs =
+      options.optimize === true
+        ? ['config_proto', 'executor_type'].map((name) => ({ name, type: binding.TF_ATTR_STRING, value: '' }))
+        : [];
     return this.backend.executeMultipleOutputs(this.name, attrs, inputs, this.outputCount);
   }
 

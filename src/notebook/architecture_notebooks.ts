@@ -23,16 +23,61 @@ export interface ArchitectureNotebook {
 }
 
 export const ARCHITECTURE_NOTEBOOKS: readonly ArchitectureNotebook[] = [
-  { file: '01-mobilenet_v2.ipynb', title: 'MobileNetV2', about: "Inverted residual blocks (Sandler et al. 2018), built with keras.applications' layer names so Keras `.h5` weights load by name.", archs: ['mobilenet_v2'], lr: '1e-3' },
-  { file: '02-mobilenet_v3.ipynb', title: 'MobileNetV3 Small and Large', about: "Hard-swish, squeeze-and-excite (Howard et al. 2019); the model rescales its input itself, as Keras's does.", archs: ['mobilenet_v3_small', 'mobilenet_v3_large'], lr: '1e-3' },
-  { file: '03-resnet18.ipynb', title: 'ResNet18', about: "Basic residual blocks in torchvision's layout (He et al. 2016).", archs: ['resnet18'], lr: '1e-3' },
-  { file: '04-resnet50.ipynb', title: 'ResNet50', about: 'Bottleneck residual blocks, keras.applications.ResNet50.', archs: ['resnet50'], lr: '1e-3' },
-  { file: '05-densenet121.ipynb', title: 'DenseNet121', about: 'Dense blocks joined by concatenation (Huang et al. 2017).', archs: ['densenet121'], lr: '1e-3' },
-  { file: '06-vgg16.ipynb', title: 'VGG16', about: 'Plain 3x3 convolutions without batch norm (Simonyan & Zisserman 2015): trained at a lower learning rate.', archs: ['vgg16'], lr: '1e-4' },
-  { file: '07-simple_cnn.ipynb', title: 'A small CNN', about: 'Two VGG-style blocks with batch norm and dropout: the baseline every pretrained model is compared with.', archs: ['simple_cnn'], lr: '1e-3' },
+  {
+    file: '01-mobilenet_v2.ipynb',
+    title: 'MobileNetV2',
+    about:
+      "Inverted residual blocks (Sandler et al. 2018), built with keras.applications' layer names so Keras `.h5` weights load by name.",
+    archs: ['mobilenet_v2'],
+    lr: '1e-3',
+  },
+  {
+    file: '02-mobilenet_v3.ipynb',
+    title: 'MobileNetV3 Small and Large',
+    about: "Hard-swish, squeeze-and-excite (Howard et al. 2019); the model rescales its input itself, as Keras's does.",
+    archs: ['mobilenet_v3_small', 'mobilenet_v3_large'],
+    lr: '1e-3',
+  },
+  {
+    file: '03-resnet18.ipynb',
+    title: 'ResNet18',
+    about: "Basic residual blocks in torchvision's layout (He et al. 2016).",
+    archs: ['resnet18'],
+    lr: '1e-3',
+  },
+  {
+    file: '04-resnet50.ipynb',
+    title: 'ResNet50',
+    about: 'Bottleneck residual blocks, keras.applications.ResNet50.',
+    archs: ['resnet50'],
+    lr: '1e-3',
+  },
+  {
+    file: '05-densenet121.ipynb',
+    title: 'DenseNet121',
+    about: 'Dense blocks joined by concatenation (Huang et al. 2017).',
+    archs: ['densenet121'],
+    lr: '1e-3',
+  },
+  {
+    file: '06-vgg16.ipynb',
+    title: 'VGG16',
+    about: 'Plain 3x3 convolutions without batch norm (Simonyan & Zisserman 2015): trained at a lower learning rate.',
+    archs: ['vgg16'],
+    lr: '1e-4',
+  },
+  {
+    file: '07-simple_cnn.ipynb',
+    title: 'A small CNN',
+    about: 'Two VGG-style blocks with batch norm and dropout: the baseline every pretrained model is compared with.',
+    archs: ['simple_cnn'],
+    lr: '1e-3',
+  },
 ];
 
-type Cell = { cell_type: 'markdown'; metadata: object; source: string[] } | { cell_type: 'code'; execution_count: null; metadata: object; outputs: []; source: string[] };
+type Cell =
+  | { cell_type: 'markdown'; metadata: object; source: string[] }
+  | { cell_type: 'code'; execution_count: null; metadata: object; outputs: []; source: string[] };
 
 /** nbformat stores a cell's text as lines, each but the last ending in a newline. */
 function lines(text: string): string[] {
@@ -44,7 +89,13 @@ function markdown(text: string): Cell {
 }
 
 function code(text: string, tags: string[] = []): Cell {
-  return { cell_type: 'code', execution_count: null, metadata: tags.length > 0 ? { tags } : {}, outputs: [], source: lines(text) };
+  return {
+    cell_type: 'code',
+    execution_count: null,
+    metadata: tags.length > 0 ? { tags } : {},
+    outputs: [],
+    source: lines(text),
+  };
 }
 
 const PARAMETERS = `import { notebookParams } from 'percept';
@@ -110,7 +161,9 @@ showExamples(run_${arch});`),
 export function architectureNotebookText(spec: ArchitectureNotebook): string {
   const notebook = {
     cells: [
-      markdown(`# ${spec.title}\n\n${spec.about}\n\nEvery cell calls percept's own modules (\`src/\`), so the numbers here are the ones \`percept train\` and the report produce.`),
+      markdown(
+        `# ${spec.title}\n\n${spec.about}\n\nEvery cell calls percept's own modules (\`src/\`), so the numbers here are the ones \`percept train\` and the report produce.`,
+      ),
       code(PARAMETERS, ['parameters']),
       code(DATA),
       ...spec.archs.flatMap((arch) => archCells(arch, spec.lr)),

@@ -19,7 +19,14 @@ import { BUNDLE_PATHS, staleReason, type BundleStamp } from './bundle_stamp.ts';
 const EXTERNAL = ['@tensorflow/*', 'tslab', 'sharp', 'puppeteer-core', 'esbuild', 'typescript', 'h5wasm'];
 
 /** Files that change the bundle without being esbuild inputs. */
-const EXTRA_INPUTS = ['package.json', 'package-lock.json', 'node_modules/.package-lock.json', 'tsconfig.json', 'src/notebook/bundle.ts', 'src/notebook/tsconfig.types.json'];
+const EXTRA_INPUTS = [
+  'package.json',
+  'package-lock.json',
+  'node_modules/.package-lock.json',
+  'tsconfig.json',
+  'src/notebook/bundle.ts',
+  'src/notebook/tsconfig.types.json',
+];
 
 export interface BundleResult {
   file: string;
@@ -40,7 +47,11 @@ function emitDeclarations(root: string, outDir: string): Promise<void> {
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`declarations for the notebook bundle failed (tsc exit ${code}):\n${output.trim()}`))));
+    child.on('close', (code) =>
+      code === 0
+        ? resolve()
+        : reject(new Error(`declarations for the notebook bundle failed (tsc exit ${code}):\n${output.trim()}`)),
+    );
   });
 }
 

@@ -32,7 +32,10 @@ export function staleReason(root: string): string | undefined {
   for (const file of Object.values(BUNDLE_PATHS)) {
     if (!existsSync(join(root, file))) return `${file} missing`;
   }
-  const built = Math.min(statSync(join(root, BUNDLE_PATHS.bundle)).mtimeMs, statSync(join(root, BUNDLE_PATHS.types)).mtimeMs);
+  const built = Math.min(
+    statSync(join(root, BUNDLE_PATHS.bundle)).mtimeMs,
+    statSync(join(root, BUNDLE_PATHS.types)).mtimeMs,
+  );
   const stamp = readJsonOrUndefined(join(root, BUNDLE_PATHS.stamp), BUNDLE_STAMP);
   if (stamp === undefined) return `${BUNDLE_PATHS.stamp} damaged`;
   for (const input of stamp.inputs) {

@@ -99,7 +99,8 @@ export function escapeHtml(text: string): string {
 function chartTitle(spec: TopLevelSpec): string {
   const title = (spec as { title?: unknown }).title;
   if (typeof title === 'string') return title;
-  if (typeof title === 'object' && title !== null && typeof (title as { text?: unknown }).text === 'string') return (title as { text: string }).text;
+  if (typeof title === 'object' && title !== null && typeof (title as { text?: unknown }).text === 'string')
+    return (title as { text: string }).text;
   return 'untitled';
 }
 
@@ -112,7 +113,7 @@ function chartTitle(spec: TopLevelSpec): string {
  * display(vegaLiteBundle(spec, await vegaLiteToSvg(spec)));
  */
 export function vegaLiteBundle(spec: TopLevelSpec, svg: string): MimeBundle {
-  const { $schema: _schema, ...native } = spec as TopLevelSpec & { $schema?: string };
+  const { $schema: _schema, ...native } = spec;
   return { [VEGA_LITE_MIME]: native, 'image/svg+xml': svg, 'text/plain': `<Vega-Lite chart: ${chartTitle(spec)}>` };
 }
 
@@ -147,7 +148,8 @@ export interface TableOptions {
 function formatCell(cell: TableCell, digits: number): string {
   if (cell === null || cell === undefined) return '';
   if (typeof cell === 'number') return Number.isInteger(cell) ? String(cell) : cell.toFixed(digits);
-  if (typeof cell === 'object') return `${cell.value.toFixed(digits)} [${cell.ci[0].toFixed(digits)}, ${cell.ci[1].toFixed(digits)}]`;
+  if (typeof cell === 'object')
+    return `${cell.value.toFixed(digits)} [${cell.ci[0].toFixed(digits)}, ${cell.ci[1].toFixed(digits)}]`;
   return String(cell);
 }
 
@@ -161,7 +163,9 @@ export function tableBundle(rows: readonly Record<string, TableCell>[], options:
   const digits = options.digits ?? 4;
   const columns = options.columns ?? [...new Set(rows.flatMap((row) => Object.keys(row)))];
   const cells = rows.map((row) => columns.map((column) => formatCell(row[column], digits)));
-  const numeric = columns.map((column) => rows.some((row) => typeof row[column] === 'number' || typeof row[column] === 'object'));
+  const numeric = columns.map((column) =>
+    rows.some((row) => typeof row[column] === 'number' || typeof row[column] === 'object'),
+  );
   const align = (index: number): string => (numeric[index] ? ' style="text-align:right"' : '');
   const html = [
     '<table class="percept-table">',
@@ -172,8 +176,13 @@ export function tableBundle(rows: readonly Record<string, TableCell>[], options:
   ].join('');
   const widths = columns.map((column, index) => Math.max(column.length, ...cells.map((row) => row[index]!.length)));
   const line = (values: string[]): string =>
-    values.map((value, index) => (numeric[index] ? value.padStart(widths[index]!) : value.padEnd(widths[index]!))).join('  ').trimEnd();
-  const text = [...(options.caption === undefined ? [] : [options.caption]), line(columns), ...cells.map(line)].join('\n');
+    values
+      .map((value, index) => (numeric[index] ? value.padStart(widths[index]!) : value.padEnd(widths[index]!)))
+      .join('  ')
+      .trimEnd();
+  const text = [...(options.caption === undefined ? [] : [options.caption]), line(columns), ...cells.map(line)].join(
+    '\n',
+  );
   return { 'text/html': html, 'text/plain': text };
 }
 
@@ -183,7 +192,11 @@ export function tableBundle(rows: readonly Record<string, TableCell>[], options:
  * @example
  * showTable(runs.map((run) => ({ run: run.name, params: run.params, accuracy: run.accuracy })), { caption: 'test split' });
  */
-export function showTable(rows: readonly Record<string, TableCell>[], options: TableOptions = {}, writer: DisplayWriter = defaultWriter()): void {
+export function showTable(
+  rows: readonly Record<string, TableCell>[],
+  options: TableOptions = {},
+  writer: DisplayWriter = defaultWriter(),
+): void {
   display(tableBundle(rows, options), writer);
 }
 
@@ -226,10 +239,17 @@ export function imageGridBundle(images: readonly GridImage[], options: ImageGrid
   const size = options.size ?? 96;
   const figures = images.map((image, index) => {
     const mime = imageMime(image.bytes);
-    if (mime === undefined) throw new UserError(`image grid: image ${index} is not PNG, JPEG, GIF or WebP (it starts with bytes ${[...image.bytes.subarray(0, 4)].join(',')}). Fix: pass encoded image bytes, e.g. from sharp(...).png().toBuffer()`);
-    const caption = image.caption === undefined ? '' : `<figcaption style="font-size:11px;text-align:center">${escapeHtml(image.caption)}</figcaption>`;
+    if (mime === undefined)
+      throw new UserError(
+        `image grid: image ${index} is not PNG, JPEG, GIF or WebP (it starts with bytes ${[...image.bytes.subarray(0, 4)].join(',')}). Fix: pass encoded image bytes, e.g. from sharp(...).png().toBuffer()`,
+      );
+    const caption =
+      image.caption === undefined
+        ? ''
+        : `<figcaption style="font-size:11px;text-align:center">${escapeHtml(image.caption)}</figcaption>`;
     const src = `data:${mime};base64,${Buffer.from(image.bytes).toString('base64')}`;
-    const border = image.border === undefined ? '' : `;box-sizing:border-box;border:3px solid ${escapeHtml(image.border)}`;
+    const border =
+      image.border === undefined ? '' : `;box-sizing:border-box;border:3px solid ${escapeHtml(image.border)}`;
     return `<figure style="margin:0"><img src="${src}" width="${size}" height="${size}" style="image-rendering:pixelated;object-fit:contain${border}">${caption}</figure>`;
   });
   const title = options.title === undefined ? '' : `<div style="font-weight:bold">${escapeHtml(options.title)}</div>`;
@@ -245,6 +265,10 @@ export function imageGridBundle(images: readonly GridImage[], options: ImageGrid
  * @example
  * showImageGrid([{ bytes: png, caption: 'Happy' }], { columns: 4, size: 128 });
  */
-export function showImageGrid(images: readonly GridImage[], options: ImageGridOptions = {}, writer: DisplayWriter = defaultWriter()): void {
+export function showImageGrid(
+  images: readonly GridImage[],
+  options: ImageGridOptions = {},
+  writer: DisplayWriter = defaultWriter(),
+): void {
   display(imageGridBundle(images, options), writer);
 }

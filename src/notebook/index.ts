@@ -5,7 +5,17 @@
 import { projectRoot } from '../paths.ts';
 import { staleReason } from './bundle_stamp.ts';
 
-export { display, DisplayHandle, showImageGrid, showTable, showVegaLite, imageGridBundle, tableBundle, vegaLiteBundle, VEGA_LITE_MIME } from './display.ts';
+export {
+  display,
+  DisplayHandle,
+  showImageGrid,
+  showTable,
+  showVegaLite,
+  imageGridBundle,
+  tableBundle,
+  vegaLiteBundle,
+  VEGA_LITE_MIME,
+} from './display.ts';
 export type { DisplayWriter, GridImage, ImageGridOptions, MimeBundle, TableCell, TableOptions } from './display.ts';
 export { notebookProgress, type NotebookProgressOptions } from './progress_display.ts';
 export { notebookParams, readProfile, PROFILES, type Profile } from './params.ts';
@@ -26,5 +36,8 @@ export { projectRoot };
 // build, because the notebook would otherwise run old code silently. (`percept notebooks` rebuilds before running.)
 if (typeof __filename === 'string' && __filename.endsWith('.cjs')) {
   const reason = staleReason(projectRoot());
-  if (reason !== undefined) process.stderr.write(`percept: the notebook bundle is stale (${reason}). Fix: npm run build, then restart the kernel\n`);
+  if (reason !== undefined)
+    process.stderr.write(
+      `percept: the notebook bundle is stale (${reason}). Fix: npm run build, then restart the kernel\n`,
+    );
 }

@@ -14,7 +14,11 @@ import { venvDir } from '../setup/python_env.ts';
 export const KERNEL_NAME = 'tslab';
 
 /** What a notebook's `metadata.kernelspec` carries, so JupyterLab and the runner pick this kernel. */
-export const NOTEBOOK_KERNELSPEC = { name: KERNEL_NAME, display_name: 'TypeScript (tslab)', language: 'typescript' } as const;
+export const NOTEBOOK_KERNELSPEC = {
+  name: KERNEL_NAME,
+  display_name: 'TypeScript (tslab)',
+  language: 'typescript',
+} as const;
 
 /** A Jupyter kernelspec file (jupyter_client's `kernel.json`). */
 export interface KernelSpec {
@@ -77,12 +81,15 @@ const KERNEL_SPEC = z.looseObject({ argv: z.array(z.string()).optional() });
 export function checkKernel(): KernelCheck {
   const jupyter = join(venvDir(), 'bin', 'jupyter');
   const spec = kernelSpecFile();
-  if (!existsSync(jupyter)) return { found: false, fix: 'npx percept setup --python jupyter (creates .venv with Jupyter)' };
+  if (!existsSync(jupyter))
+    return { found: false, fix: 'npx percept setup --python jupyter (creates .venv with Jupyter)' };
   if (!existsSync(spec)) return { found: false, fix: 'npm run kernel (registers the tslab kernel)' };
   const argv = readJsonOrUndefined(spec, KERNEL_SPEC)?.argv ?? [];
   const tslab = argv.find((arg) => arg.includes('tslab'));
-  if (tslab === undefined || !existsSync(tslab)) return { found: false, spec, fix: 'npm run kernel (the kernelspec points at a tslab that is gone)' };
+  if (tslab === undefined || !existsSync(tslab))
+    return { found: false, spec, fix: 'npm run kernel (the kernelspec points at a tslab that is gone)' };
   const node = argv[0];
-  if (node === undefined || !existsSync(node)) return { found: false, spec, fix: 'npm run kernel (the kernelspec points at a Node that is gone)' };
+  if (node === undefined || !existsSync(node))
+    return { found: false, spec, fix: 'npm run kernel (the kernelspec points at a Node that is gone)' };
   return { found: true, spec };
 }

@@ -20,7 +20,9 @@ export function readProfile(env: NodeJS.ProcessEnv = process.env): Profile {
   const value = env[PROFILE_ENV] ?? '';
   if (value === '') return 'full';
   if (!(PROFILES as readonly string[]).includes(value)) {
-    throw new UserError(`${PROFILE_ENV}=${value} is not a profile. Fix: set it to one of ${PROFILES.join(', ')} (or unset it for full)`);
+    throw new UserError(
+      `${PROFILE_ENV}=${value} is not a profile. Fix: set it to one of ${PROFILES.join(', ')} (or unset it for full)`,
+    );
   }
   return value as Profile;
 }
@@ -28,11 +30,13 @@ export function readProfile(env: NodeJS.ProcessEnv = process.env): Profile {
 function coerce(name: string, text: string, like: ParamValue): ParamValue {
   if (typeof like === 'number') {
     const number = Number(text);
-    if (text.trim() === '' || !Number.isFinite(number)) throw new UserError(`${PARAMS_ENV}: ${name}=${text} is not a number. Fix: --set ${name}=<number>`);
+    if (text.trim() === '' || !Number.isFinite(number))
+      throw new UserError(`${PARAMS_ENV}: ${name}=${text} is not a number. Fix: --set ${name}=<number>`);
     return number;
   }
   if (typeof like === 'boolean') {
-    if (text !== 'true' && text !== 'false') throw new UserError(`${PARAMS_ENV}: ${name}=${text} is not true or false. Fix: --set ${name}=true|false`);
+    if (text !== 'true' && text !== 'false')
+      throw new UserError(`${PARAMS_ENV}: ${name}=${text} is not true or false. Fix: --set ${name}=true|false`);
     return text === 'true';
   }
   return text;
@@ -61,11 +65,16 @@ export function notebookParams<T extends Record<string, ParamValue>>(
       throw new UserError(`${PARAMS_ENV} is not JSON (${raw}). Fix: pass overrides as --set name=value`);
     }
     if (typeof overrides !== 'object' || overrides === null || Array.isArray(overrides)) {
-      throw new UserError(`${PARAMS_ENV} must be a JSON object of name: value. Fix: pass overrides as --set name=value`);
+      throw new UserError(
+        `${PARAMS_ENV} must be a JSON object of name: value. Fix: pass overrides as --set name=value`,
+      );
     }
     for (const [name, text] of Object.entries(overrides)) {
       const like = values[name];
-      if (like === undefined) throw new UserError(`${PARAMS_ENV}: this notebook has no parameter '${name}'. Valid: ${Object.keys(values).join(', ')}`);
+      if (like === undefined)
+        throw new UserError(
+          `${PARAMS_ENV}: this notebook has no parameter '${name}'. Valid: ${Object.keys(values).join(', ')}`,
+        );
       values[name] = coerce(name, String(text), like);
     }
   }

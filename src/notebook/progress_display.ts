@@ -2,7 +2,13 @@
  * Training progress in a notebook: one output area updated in place (a Jupyter display_id) with a bar, the current
  * batch's figures, the ETA and a table of finished epochs.
  */
-import { formatDuration, formatLogs, terminalProgress, ProgressCallback, type ProgressEvent } from '../train/progress.ts';
+import {
+  formatDuration,
+  formatLogs,
+  terminalProgress,
+  ProgressCallback,
+  type ProgressEvent,
+} from '../train/progress.ts';
 import { DisplayHandle, escapeHtml, tableBundle, tslabWriter, type DisplayWriter, type MimeBundle } from './display.ts';
 
 export interface NotebookProgressOptions {
@@ -13,7 +19,11 @@ export interface NotebookProgressOptions {
 }
 
 function fractionDone(event: ProgressEvent): number {
-  const withinEpoch = event.epochDone ? 1 : event.batches === undefined || event.batches === 0 ? 0 : event.batch / event.batches;
+  const withinEpoch = event.epochDone
+    ? 1
+    : event.batches === undefined || event.batches === 0
+      ? 0
+      : event.batch / event.batches;
   return Math.min(1, (event.epoch - 1 + withinEpoch) / event.epochs);
 }
 
@@ -32,7 +42,9 @@ function statusLine(event: ProgressEvent): string {
 export function progressBundle(event: ProgressEvent, finished: readonly ProgressEvent[]): MimeBundle {
   const percent = Math.round(fractionDone(event) * 100);
   const line = statusLine(event);
-  const table = tableBundle(finished.map((done) => ({ epoch: done.epoch, ...done.logs, seconds: Math.round(done.elapsed) })));
+  const table = tableBundle(
+    finished.map((done) => ({ epoch: done.epoch, ...done.logs, seconds: Math.round(done.elapsed) })),
+  );
   const html = [
     '<div class="percept-progress">',
     `<progress value="${percent}" max="100" style="width:320px"></progress> <span>${percent}%</span>`,
@@ -40,7 +52,10 @@ export function progressBundle(event: ProgressEvent, finished: readonly Progress
     finished.length > 0 ? table['text/html'] : '',
     '</div>',
   ].join('');
-  return { 'text/html': html, 'text/plain': `${percent}% ${line}${finished.length > 0 ? `\n${String(table['text/plain'])}` : ''}` };
+  return {
+    'text/html': html,
+    'text/plain': `${percent}% ${line}${finished.length > 0 ? `\n${String(table['text/plain'])}` : ''}`,
+  };
 }
 
 /**

@@ -53,13 +53,23 @@ export interface RunOptions {
 const DRIVER_RESULT = z.object({
   ok: z.boolean(),
   seconds: z.number(),
-  failedCell: z.object({ index: z.number().int().min(0).nullable(), kind: z.enum(FAILURE_KINDS), stderr: z.string(), ename: z.string().optional(), evalue: z.string().optional() }).optional(),
+  failedCell: z
+    .object({
+      index: z.number().int().min(0).nullable(),
+      kind: z.enum(FAILURE_KINDS),
+      stderr: z.string(),
+      ename: z.string().optional(),
+      evalue: z.string().optional(),
+    })
+    .optional(),
   error: z.string().optional(),
 });
 type DriverResult = z.infer<typeof DRIVER_RESULT>;
 
 /** The part of a notebook file (nbformat 4) that a failure report quotes. */
-const NOTEBOOK_CELLS = z.looseObject({ cells: z.array(z.looseObject({ source: z.union([z.string(), z.array(z.string())]) })) });
+const NOTEBOOK_CELLS = z.looseObject({
+  cells: z.array(z.looseObject({ source: z.union([z.string(), z.array(z.string())]) })),
+});
 
 const STARTUP_TIMEOUT_S = 60;
 
@@ -84,7 +94,10 @@ export function globToRegExp(glob: string): RegExp {
     else if (char === '[') {
       const end = glob.indexOf(']', i + 1);
       if (end < 0) throw new UserError(`--only ${glob}: '[' without ']'. Fix: close the set, e.g. 0[1-3]*`);
-      pattern += `[${glob.slice(i + 1, end).replace(/^!/, '^').replace(/\\/g, '\\\\')}]`;
+      pattern += `[${glob
+        .slice(i + 1, end)
+        .replace(/^!/, '^')
+        .replace(/\\/g, '\\\\')}]`;
       i = end;
     } else pattern += char.replace(/[.+^${}()|\\]/g, '\\$&');
   }
@@ -101,27 +114,40 @@ export function globToRegExp(glob: string): RegExp {
 export function findNotebooks(paths: readonly string[], only?: string): string[] {
   const found: string[] = [];
   for (const path of paths) {
-    if (!existsSync(path)) throw new UserError(`${path}: no such notebook or folder. Fix: pass a .ipynb file or a folder of them`);
+    if (!existsSync(path))
+      throw new UserError(`${path}: no such notebook or folder. Fix: pass a .ipynb file or a folder of them`);
     if (statSync(path).isDirectory()) {
-      found.push(...readdirSync(path).filter((name) => name.endsWith('.ipynb')).sort().map((name) => join(path, name)));
+      found.push(
+        ...readdirSync(path)
+          .filter((name) => name.endsWith('.ipynb'))
+          .sort()
+          .map((name) => join(path, name)),
+      );
     } else if (path.endsWith('.ipynb')) found.push(path);
     else throw new UserError(`${path}: not a notebook (.ipynb). Fix: pass a .ipynb file or a folder of them`);
   }
   const matcher = only === undefined ? undefined : globToRegExp(only);
   const selected = matcher === undefined ? found : found.filter((file) => matcher.test(basename(file)));
   if (selected.length === 0) {
-    throw new UserError(`no notebook in ${paths.join(', ')}${only === undefined ? '' : ` matches --only ${only}`}. Fix: check the paths${only === undefined ? '' : ' and the glob'}`);
+    throw new UserError(
+      `no notebook in ${paths.join(', ')}${only === undefined ? '' : ` matches --only ${only}`}. Fix: check the paths${only === undefined ? '' : ' and the glob'}`,
+    );
   }
   return selected;
 }
 
 /** The first non-empty line of a cell's source, at most 80 characters. */
 export function firstLine(source: string): string {
-  const line = source.split('\n').find((text) => text.trim() !== '')?.trim() ?? '';
+  const line =
+    source
+      .split('\n')
+      .find((text) => text.trim() !== '')
+      ?.trim() ?? '';
   return line.length > 80 ? `${line.slice(0, 79)}…` : line;
 }
 
-const ERROR_LINE = /^(?:Uncaught |UnhandledPromiseRejection: )?[A-Za-z_$][\w$]*(?:Error|Exception|Rejection)\b(?: \[[\w_]+\])?:? .*/;
+const ERROR_LINE =
+  /^(?:Uncaught |UnhandledPromiseRejection: )?[A-Za-z_$][\w$]*(?:Error|Exception|Rejection)\b(?: \[[\w_]+\])?:? .*/;
 const DIAGNOSTIC_LINE = /^\d+:\d+ - .+/;
 
 /**
@@ -132,12 +158,18 @@ const DIAGNOSTIC_LINE = /^\d+:\d+ - .+/;
  * summarizeError("evalmachine.<anonymous>:2\nthrow new Error('boom');\n^\n\nError: boom\n    at …"); // 'Error: boom'
  */
 export function summarizeError(stderr: string): string {
-  const lines = stderr.split('\n').map((line) => line.trimEnd()).filter((line) => line.trim() !== '');
+  const lines = stderr
+    .split('\n')
+    .map((line) => line.trimEnd())
+    .filter((line) => line.trim() !== '');
   const diagnostics = lines.filter((line) => DIAGNOSTIC_LINE.test(line));
-  if (diagnostics.length > 0) return `TypeScript: ${diagnostics.slice(0, 3).join('; ')}${diagnostics.length > 3 ? ` (+${diagnostics.length - 3} more)` : ''}`;
+  if (diagnostics.length > 0)
+    return `TypeScript: ${diagnostics.slice(0, 3).join('; ')}${diagnostics.length > 3 ? ` (+${diagnostics.length - 3} more)` : ''}`;
   const thrown = lines.find((line) => ERROR_LINE.test(line));
   if (thrown !== undefined) return thrown;
-  const rest = lines.filter((line) => !/^\s+at /.test(line) && !/^\s*\^+\s*$/.test(line) && !/^evalmachine\./.test(line));
+  const rest = lines.filter(
+    (line) => !/^\s+at /.test(line) && !/^\s*\^+\s*$/.test(line) && !/^evalmachine\./.test(line),
+  );
   return rest.at(-1) ?? 'the cell failed without a message';
 }
 
@@ -155,14 +187,19 @@ function failureText(failed: NonNullable<DriverResult['failedCell']>, timeout: n
 function runDriver(root: string, job: object, env: NodeJS.ProcessEnv): Promise<DriverResult> {
   const driver = join(root, 'src', 'notebook', 'execute_notebook.py');
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(venvPython(root), [driver, JSON.stringify(job)], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(venvPython(root), [driver, JSON.stringify(job)], {
+      cwd: root,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.on('error', reject);
     child.on('close', (code) => {
-      const result = code === 0 ? parseJsonOrUndefined(stdout.trim().split('\n').at(-1) ?? '', DRIVER_RESULT) : undefined;
+      const result =
+        code === 0 ? parseJsonOrUndefined(stdout.trim().split('\n').at(-1) ?? '', DRIVER_RESULT) : undefined;
       if (result !== undefined) resolvePromise(result);
       else reject(new Error(`execute_notebook.py exited ${code}: ${stderr.trim().split('\n').slice(-8).join('\n')}`));
     });
@@ -171,7 +208,10 @@ function runDriver(root: string, job: object, env: NodeJS.ProcessEnv): Promise<D
 
 /** Fails with the fix when the Python client or the kernelspec is missing. */
 export function checkRunnerPrerequisites(root: string): void {
-  if (!existsSync(venvPython(root))) throw new UserError(`${venvPython(root)} missing: the runner needs Jupyter's client. Fix: npx percept setup --python jupyter`);
+  if (!existsSync(venvPython(root)))
+    throw new UserError(
+      `${venvPython(root)} missing: the runner needs Jupyter's client. Fix: npx percept setup --python jupyter`,
+    );
   const kernel = checkKernel();
   if (!kernel.found) throw new UserError(`the tslab kernel is not registered. Fix: ${kernel.fix ?? 'npm run kernel'}`);
 }
@@ -196,10 +236,16 @@ export async function runNotebook(notebook: string, options: RunOptions): Promis
   };
   const env = { ...process.env, [PROFILE_ENV]: options.profile, [PARAMS_ENV]: JSON.stringify(options.params) };
   const result = await runDriver(options.root, job, env);
-  const base = { path, ok: result.ok, seconds: Math.round(result.seconds * 100) / 100, executed: displayPath(options.root, executed) };
+  const base = {
+    path,
+    ok: result.ok,
+    seconds: Math.round(result.seconds * 100) / 100,
+    executed: displayPath(options.root, executed),
+  };
   const failed = result.failedCell;
   // No index: the kernel died or timed out before any cell ran.
-  if (failed !== undefined && failed.index === null) return { ...base, error: `${failed.kind}: ${failed.evalue ?? failed.ename ?? 'before the first cell'}` };
+  if (failed !== undefined && failed.index === null)
+    return { ...base, error: `${failed.kind}: ${failed.evalue ?? failed.ename ?? 'before the first cell'}` };
   if (failed !== undefined && failed.index !== null) {
     const { cells } = readJsonFile(resolve(notebook), NOTEBOOK_CELLS, 'give a Jupyter notebook (.ipynb, nbformat 4)');
     const source = cells[failed.index]?.source ?? '';

@@ -65,7 +65,11 @@ export function showExamples(run: Run, perKind = 8): void {
   for (const correct of [true, false]) {
     const chosen = items.filter((item) => item.correct === correct).slice(0, perKind);
     showImageGrid(
-      chosen.map((item) => ({ bytes: readFileSync(join(run.dir, 'examples', item.file)), caption: `true ${item.true} / pred ${item.pred}`, border: correct ? 'green' : 'red' })),
+      chosen.map((item) => ({
+        bytes: readFileSync(join(run.dir, 'examples', item.file)),
+        caption: `true ${item.true} / pred ${item.pred}`,
+        border: correct ? 'green' : 'red',
+      })),
       { title: `${correct ? 'Correctly' : 'Incorrectly'} classified test images of ${run.summary.name}` },
     );
   }
@@ -75,7 +79,10 @@ export function showExamples(run: Run, perKind = 8): void {
 export function showSamples(items: readonly DataItem[], classes: readonly string[], count = 16): void {
   const chosen = items.filter((item) => item.file !== undefined).slice(0, count);
   showImageGrid(
-    chosen.map((item) => ({ bytes: readFileSync(item.file!), caption: item.label === undefined ? item.id : (classes[item.label] ?? String(item.label)) })),
+    chosen.map((item) => ({
+      bytes: readFileSync(item.file!),
+      caption: item.label === undefined ? item.id : (classes[item.label] ?? String(item.label)),
+    })),
     { title: 'Sample images with their annotated expression' },
   );
 }

@@ -11,9 +11,15 @@ import { FULL_WIDTH, PLOT_CONFIG, SPLIT_NAMES, SPLIT_ORDER } from './common.ts';
  * const spec = classCounts(readRun('runs/mobilenetv2'));
  */
 export function classCounts(run: Pick<Run, 'split'>): TopLevelSpec {
-  const splits = Object.entries(run.split?.splits ?? {}).sort(([a], [b]) => SPLIT_ORDER.indexOf(a) - SPLIT_ORDER.indexOf(b));
+  const splits = Object.entries(run.split?.splits ?? {}).sort(
+    ([a], [b]) => SPLIT_ORDER.indexOf(a) - SPLIT_ORDER.indexOf(b),
+  );
   const values = splits.flatMap(([split, s]) =>
-    Object.entries(s.classes ?? { items: s.count }).map(([name, count]) => ({ class: name, split: SPLIT_NAMES[split] ?? split, count })),
+    Object.entries(s.classes ?? { items: s.count }).map(([name, count]) => ({
+      class: name,
+      split: SPLIT_NAMES[split] ?? split,
+      count,
+    })),
   );
   const order = splits.map(([split]) => SPLIT_NAMES[split] ?? split);
   return {

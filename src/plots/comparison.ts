@@ -15,7 +15,13 @@ export interface IntervalRow {
 }
 
 function row(model: string, split: string, estimate: Estimate): IntervalRow {
-  return { model, split: SPLIT_NAMES[split] ?? split, value: round(estimate.value), lo: round(estimate.ci[0]), hi: round(estimate.ci[1]) };
+  return {
+    model,
+    split: SPLIT_NAMES[split] ?? split,
+    value: round(estimate.value),
+    lo: round(estimate.ci[0]),
+    hi: round(estimate.ci[1]),
+  };
 }
 
 /**
@@ -39,15 +45,30 @@ export function intervalBars(values: IntervalRow[], title: string): TopLevelSpec
     layer: [
       {
         mark: { type: 'bar', opacity: 0.85 },
-        encoding: { x: { field: 'value', type: 'quantitative', title: `${title} (bars: value, whiskers: 95% CI)` }, color: { field: 'split', type: 'nominal', title: null, sort: splits } },
+        encoding: {
+          x: { field: 'value', type: 'quantitative', title: `${title} (bars: value, whiskers: 95% CI)` },
+          color: { field: 'split', type: 'nominal', title: null, sort: splits },
+        },
       },
-      { mark: { type: 'rule', color: 'black' }, encoding: { x: { field: 'lo', type: 'quantitative' }, x2: { field: 'hi' } } },
+      {
+        mark: { type: 'rule', color: 'black' },
+        encoding: { x: { field: 'lo', type: 'quantitative' }, x2: { field: 'hi' } },
+      },
     ],
   };
 }
 
 /** The classification metrics a comparison chart can show: the registry's, except top-k (its k differs by class count). */
-export type ComparedMetric = 'accuracy' | 'precision_macro' | 'recall_macro' | 'f1_macro' | 'f1_weighted' | 'kappa' | 'krippendorff_alpha' | 'auc_roc_macro' | 'auc_pr_macro';
+export type ComparedMetric =
+  | 'accuracy'
+  | 'precision_macro'
+  | 'recall_macro'
+  | 'f1_macro'
+  | 'f1_weighted'
+  | 'kappa'
+  | 'krippendorff_alpha'
+  | 'auc_roc_macro'
+  | 'auc_pr_macro';
 
 /**
  * Classification metric (default accuracy) of every run on validation and test, labelled as the metric registry

@@ -28,17 +28,79 @@ export interface PlotDefinition {
 
 const images = (run: Run): boolean => !isSeriesRun(run);
 const all = (): boolean => true;
-const hasClassification = (run: Run): string | undefined => (run.metrics?.['test']?.classification === undefined ? 'test classification metrics' : undefined);
-const hasSeries = (run: Run): string | undefined => (run.metrics?.['test']?.series === undefined ? 'test series metrics' : undefined);
+const hasClassification = (run: Run): string | undefined =>
+  run.metrics?.['test']?.classification === undefined ? 'test classification metrics' : undefined;
+const hasSeries = (run: Run): string | undefined =>
+  run.metrics?.['test']?.series === undefined ? 'test series metrics' : undefined;
 
 /** Every plot, in the order a template would usually place them. */
 export const PLOTS = new Registry<PlotDefinition>('plot', [
-  { name: 'class_counts', appliesTo: all, scope: 'dataset', caption: 'Items per class in each split ({run}).', lacks: (run) => (run.split === undefined ? 'split.json' : undefined), spec: ([run]) => classCounts(run!) },
-  { name: 'training_curves', appliesTo: all, scope: 'run', caption: 'Training and validation curves of {run}; dashed rules mark the kept (best) epoch and step changes of the learning rate.', lacks: (run) => (run.history === undefined || run.history.epochs.length === 0 ? 'history.json' : undefined), spec: ([run]) => trainingCurves(run!) },
-  { name: 'confusion_matrix', appliesTo: images, scope: 'run', caption: 'Confusion matrix of {run} on the test split (shading: share of the true class).', lacks: hasClassification, spec: ([run]) => confusionMatrix(run!) },
-  { name: 'roc_pr', appliesTo: images, scope: 'run', caption: 'One-vs-rest ROC and precision-recall curves of {run} on the test split.', lacks: (run) => (run.metrics?.['test']?.classification?.curves === undefined ? 'class probabilities (ROC/PR curves)' : undefined), spec: ([run]) => rocPrCurves(run!) },
-  { name: 'va_scatter', appliesTo: (run) => images(run) && run.config.model.head.tasks.includes('valence_arousal'), scope: 'run', caption: 'Predicted against true valence and arousal of {run} on the test split; the dashed line is a perfect prediction.', lacks: (run) => (run.metrics?.['test']?.valence === undefined ? 'valence/arousal predictions' : undefined), spec: ([run]) => valenceArousalScatter(run!) },
-  { name: 'comparison', appliesTo: images, scope: 'runs', caption: 'Accuracy of each model on the validation and test splits with 95% bootstrap intervals.', lacks: hasClassification, spec: (runs) => comparisonChart(runs) },
-  { name: 'series_forecast', appliesTo: isSeriesRun, scope: 'runs', caption: 'Test-split forecasts of the recurrent models against the actual values and the naive last-value forecast.', lacks: hasSeries, spec: (runs) => seriesForecast(runs) },
-  { name: 'series_errors', appliesTo: isSeriesRun, scope: 'runs', caption: 'Test MSE of each recurrent model and of the naive last-value benchmark, with 95% bootstrap intervals.', lacks: hasSeries, spec: (runs) => seriesErrors(runs) },
+  {
+    name: 'class_counts',
+    appliesTo: all,
+    scope: 'dataset',
+    caption: 'Items per class in each split ({run}).',
+    lacks: (run) => (run.split === undefined ? 'split.json' : undefined),
+    spec: ([run]) => classCounts(run!),
+  },
+  {
+    name: 'training_curves',
+    appliesTo: all,
+    scope: 'run',
+    caption:
+      'Training and validation curves of {run}; dashed rules mark the kept (best) epoch and step changes of the learning rate.',
+    lacks: (run) => (run.history === undefined || run.history.epochs.length === 0 ? 'history.json' : undefined),
+    spec: ([run]) => trainingCurves(run!),
+  },
+  {
+    name: 'confusion_matrix',
+    appliesTo: images,
+    scope: 'run',
+    caption: 'Confusion matrix of {run} on the test split (shading: share of the true class).',
+    lacks: hasClassification,
+    spec: ([run]) => confusionMatrix(run!),
+  },
+  {
+    name: 'roc_pr',
+    appliesTo: images,
+    scope: 'run',
+    caption: 'One-vs-rest ROC and precision-recall curves of {run} on the test split.',
+    lacks: (run) =>
+      run.metrics?.['test']?.classification?.curves === undefined ? 'class probabilities (ROC/PR curves)' : undefined,
+    spec: ([run]) => rocPrCurves(run!),
+  },
+  {
+    name: 'va_scatter',
+    appliesTo: (run) => images(run) && run.config.model.head.tasks.includes('valence_arousal'),
+    scope: 'run',
+    caption:
+      'Predicted against true valence and arousal of {run} on the test split; the dashed line is a perfect prediction.',
+    lacks: (run) => (run.metrics?.['test']?.valence === undefined ? 'valence/arousal predictions' : undefined),
+    spec: ([run]) => valenceArousalScatter(run!),
+  },
+  {
+    name: 'comparison',
+    appliesTo: images,
+    scope: 'runs',
+    caption: 'Accuracy of each model on the validation and test splits with 95% bootstrap intervals.',
+    lacks: hasClassification,
+    spec: (runs) => comparisonChart(runs),
+  },
+  {
+    name: 'series_forecast',
+    appliesTo: isSeriesRun,
+    scope: 'runs',
+    caption:
+      'Test-split forecasts of the recurrent models against the actual values and the naive last-value forecast.',
+    lacks: hasSeries,
+    spec: (runs) => seriesForecast(runs),
+  },
+  {
+    name: 'series_errors',
+    appliesTo: isSeriesRun,
+    scope: 'runs',
+    caption: 'Test MSE of each recurrent model and of the naive last-value benchmark, with 95% bootstrap intervals.',
+    lacks: hasSeries,
+    spec: (runs) => seriesErrors(runs),
+  },
 ]);

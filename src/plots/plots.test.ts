@@ -14,7 +14,9 @@ const GOLDEN = join(import.meta.dirname, 'golden');
 async function fixtureRuns(): Promise<Run[]> {
   const root = mkdtempSync(join(tmpdir(), 'percept-plots-'));
   try {
-    const specs = FIXTURE_SPECS.filter((s) => ['fixture-mobilenet_v2', 'fixture-simple_cnn', 'fixture-lstm'].includes(s.name));
+    const specs = FIXTURE_SPECS.filter((s) =>
+      ['fixture-mobilenet_v2', 'fixture-simple_cnn', 'fixture-lstm'].includes(s.name),
+    );
     return (await writeFixtureRuns(root, { specs, items: 30, resamples: 50, seed: 1 })).map(readRun);
   } finally {
     rmSync(root, { recursive: true, force: true });
@@ -42,11 +44,17 @@ test('training curves mark each learning-rate change and the best epoch', async 
   assert.match(layers, /lr 1e-3 → 1e-4/);
   // No best epoch and one learning rate: no marker layers (an empty one makes Vega warn of an infinite extent).
   const history = mobilenet!.history!;
-  const plain = { ...mobilenet!, history: { ...history, bestEpoch: undefined, epochs: history.epochs.map((epoch) => ({ ...epoch, lr: 1e-3 })) } };
+  const plain = {
+    ...mobilenet!,
+    history: { ...history, bestEpoch: undefined, epochs: history.epochs.map((epoch) => ({ ...epoch, lr: 1e-3 })) },
+  };
   const spec = PLOTS.get('training_curves').spec([plain]) as { spec: { layer: unknown[] } };
   assert.equal(spec.spec.layer.length, 1);
   // A rate that changes every epoch (cosine) gets no rule per epoch, but the best epoch keeps its own.
-  const cosine = { ...mobilenet!, history: { ...history, epochs: history.epochs.map((epoch, i) => ({ ...epoch, lr: 1e-3 * Math.cos(i / 20) })) } };
+  const cosine = {
+    ...mobilenet!,
+    history: { ...history, epochs: history.epochs.map((epoch, i) => ({ ...epoch, lr: 1e-3 * Math.cos(i / 20) })) },
+  };
   const cosineLayers = JSON.stringify(PLOTS.get('training_curves').spec([cosine]));
   assert.ok(rateChanges(cosine).length > 4);
   assert.doesNotMatch(cosineLayers, /lr \d/);

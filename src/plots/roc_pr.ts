@@ -24,7 +24,23 @@ export function rocPrCurves(run: Run, split = 'test'): TopLevelSpec {
     height: HALF_WIDTH,
     title,
     layer: [
-      ...(diagonal ? [{ data: { values: [{ x: 0, y: 0 }, { x: 1, y: 1 }] }, mark: { type: 'line' as const, color: '#aaa', strokeDash: [4, 3] }, encoding: { x: { field: 'x', type: 'quantitative' as const }, y: { field: 'y', type: 'quantitative' as const } } }] : []),
+      ...(diagonal
+        ? [
+            {
+              data: {
+                values: [
+                  { x: 0, y: 0 },
+                  { x: 1, y: 1 },
+                ],
+              },
+              mark: { type: 'line' as const, color: '#aaa', strokeDash: [4, 3] },
+              encoding: {
+                x: { field: 'x', type: 'quantitative' as const },
+                y: { field: 'y', type: 'quantitative' as const },
+              },
+            },
+          ]
+        : []),
       {
         data: { values },
         mark: { type: 'line' as const, strokeWidth: 1.5 },
@@ -32,14 +48,22 @@ export function rocPrCurves(run: Run, split = 'test'): TopLevelSpec {
           x: { field: 'x', type: 'quantitative' as const, title: x, scale: { domain: [0, 1] } },
           y: { field: 'y', type: 'quantitative' as const, title: y, scale: { domain: [0, 1] } },
           order: { field: 'order', type: 'quantitative' as const },
-          color: { field: 'class', type: 'nominal' as const, title: null, legend: { columns: 2, orient: 'bottom' as const, direction: 'vertical' as const } },
+          color: {
+            field: 'class',
+            type: 'nominal' as const,
+            title: null,
+            legend: { columns: 2, orient: 'bottom' as const, direction: 'vertical' as const },
+          },
         },
       },
     ],
   });
   return {
     config: PLOT_CONFIG,
-    hconcat: [panel(roc, 'ROC (AUC)', 'false positive rate', 'true positive rate', true), panel(pr, 'Precision-recall (AP)', 'recall', 'precision', false)],
+    hconcat: [
+      panel(roc, 'ROC (AUC)', 'false positive rate', 'true positive rate', true),
+      panel(pr, 'Precision-recall (AP)', 'recall', 'precision', false),
+    ],
     resolve: { scale: { color: 'independent' } },
   };
 }

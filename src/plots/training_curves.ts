@@ -23,7 +23,9 @@ export interface RateChange {
 /** Every change of the learning rate between consecutive epochs. */
 export function rateChanges(run: Run): RateChange[] {
   const epochs = run.history?.epochs ?? [];
-  return epochs.slice(1).flatMap((e, i) => (e.lr !== epochs[i]!.lr ? [{ epoch: e.epoch, from: epochs[i]!.lr, to: e.lr }] : []));
+  return epochs
+    .slice(1)
+    .flatMap((e, i) => (e.lr !== epochs[i]!.lr ? [{ epoch: e.epoch, from: epochs[i]!.lr, to: e.lr }] : []));
 }
 
 /**
@@ -47,15 +49,24 @@ function markedRateChanges(run: Run): RateChange[] {
  */
 export function trainingCurves(run: Run): TopLevelSpec {
   const epochs = run.history?.epochs ?? [];
-  const values = epochs.flatMap((e) =>
-    curveNames(run).flatMap((name) => [
-      { epoch: e.epoch, figure: name, split: 'train', value: round(e.logs[name]!) },
-      ...(e.logs[`val_${name}`] !== undefined ? [{ epoch: e.epoch, figure: name, split: 'validation', value: round(e.logs[`val_${name}`]!) }] : []),
-    ]),
-  ).filter((row) => Number.isFinite(row.value));
+  const values = epochs
+    .flatMap((e) =>
+      curveNames(run).flatMap((name) => [
+        { epoch: e.epoch, figure: name, split: 'train', value: round(e.logs[name]!) },
+        ...(e.logs[`val_${name}`] !== undefined
+          ? [{ epoch: e.epoch, figure: name, split: 'validation', value: round(e.logs[`val_${name}`]!) }]
+          : []),
+      ]),
+    )
+    .filter((row) => Number.isFinite(row.value));
   const markers = [
-    ...(run.history?.bestEpoch !== undefined ? [{ epoch: run.history.bestEpoch, marker: `best epoch ${run.history.bestEpoch}` }] : []),
-    ...markedRateChanges(run).map((c) => ({ epoch: c.epoch - 0.5, marker: `lr ${c.from.toExponential(0)} → ${c.to.toExponential(0)}` })),
+    ...(run.history?.bestEpoch !== undefined
+      ? [{ epoch: run.history.bestEpoch, marker: `best epoch ${run.history.bestEpoch}` }]
+      : []),
+    ...markedRateChanges(run).map((c) => ({
+      epoch: c.epoch - 0.5,
+      marker: `lr ${c.from.toExponential(0)} → ${c.to.toExponential(0)}`,
+    })),
   ];
   return {
     config: PLOT_CONFIG,
@@ -71,7 +82,12 @@ export function trainingCurves(run: Run): TopLevelSpec {
           encoding: {
             x: { field: 'epoch', type: 'quantitative', title: 'epoch', axis: { tickMinStep: 1 } },
             y: { field: 'value', type: 'quantitative', title: null, scale: { zero: false } },
-            color: { field: 'split', type: 'nominal', title: null, scale: { domain: ['train', 'validation'], range: ['#1f77b4', '#ff7f0e'] } },
+            color: {
+              field: 'split',
+              type: 'nominal',
+              title: null,
+              scale: { domain: ['train', 'validation'], range: ['#1f77b4', '#ff7f0e'] },
+            },
           },
         },
         // Marker layers only when there are markers: an empty layer makes Vega warn of an infinite extent.
@@ -85,8 +101,21 @@ export function trainingCurves(run: Run): TopLevelSpec {
               },
               {
                 data: { values: markers },
-                mark: { type: 'text' as const, angle: 270, align: 'right' as const, baseline: 'bottom' as const, dx: -4, dy: -2, fontSize: 9, color: '#555' },
-                encoding: { x: { field: 'epoch', type: 'quantitative' as const }, y: { value: 0 }, text: { field: 'marker' } },
+                mark: {
+                  type: 'text' as const,
+                  angle: 270,
+                  align: 'right' as const,
+                  baseline: 'bottom' as const,
+                  dx: -4,
+                  dy: -2,
+                  fontSize: 9,
+                  color: '#555',
+                },
+                encoding: {
+                  x: { field: 'epoch', type: 'quantitative' as const },
+                  y: { value: 0 },
+                  text: { field: 'marker' },
+                },
               },
             ]),
       ],

@@ -15,23 +15,54 @@ export function valenceArousalScatter(run: Run, split = 'test'): TopLevelSpec {
     records.flatMap((p) => {
       const truth = p[key];
       const pred = p[predKey];
-      return typeof truth === 'number' && typeof pred === 'number' && Number.isFinite(truth) && Number.isFinite(pred) && truth !== -2 ? [{ true: round(truth), predicted: round(pred) }] : [];
+      return typeof truth === 'number' &&
+        typeof pred === 'number' &&
+        Number.isFinite(truth) &&
+        Number.isFinite(pred) &&
+        truth !== -2
+        ? [{ true: round(truth), predicted: round(pred) }]
+        : [];
     });
   const panel = (title: string, values: object[]) => ({
     width: HALF_WIDTH,
     height: HALF_WIDTH,
     title,
     layer: [
-      { data: { values: [{ true: -1, predicted: -1 }, { true: 1, predicted: 1 }] }, mark: { type: 'line' as const, color: '#aaa', strokeDash: [4, 3] }, encoding: { x: { field: 'true', type: 'quantitative' as const }, y: { field: 'predicted', type: 'quantitative' as const } } },
+      {
+        data: {
+          values: [
+            { true: -1, predicted: -1 },
+            { true: 1, predicted: 1 },
+          ],
+        },
+        mark: { type: 'line' as const, color: '#aaa', strokeDash: [4, 3] },
+        encoding: {
+          x: { field: 'true', type: 'quantitative' as const },
+          y: { field: 'predicted', type: 'quantitative' as const },
+        },
+      },
       {
         data: { values },
         mark: { type: 'point' as const, filled: true, size: 14, opacity: 0.5 },
         encoding: {
-          x: { field: 'true', type: 'quantitative' as const, title: `true ${title.toLowerCase()}`, scale: { domain: [-1, 1] } },
-          y: { field: 'predicted', type: 'quantitative' as const, title: `predicted ${title.toLowerCase()}`, scale: { domain: [-1, 1] } },
+          x: {
+            field: 'true',
+            type: 'quantitative' as const,
+            title: `true ${title.toLowerCase()}`,
+            scale: { domain: [-1, 1] },
+          },
+          y: {
+            field: 'predicted',
+            type: 'quantitative' as const,
+            title: `predicted ${title.toLowerCase()}`,
+            scale: { domain: [-1, 1] },
+          },
         },
       },
     ],
   });
-  return { config: PLOT_CONFIG, hconcat: [panel('Valence', points('valence', 'predValence')), panel('Arousal', points('arousal', 'predArousal'))] };
+  return {
+    config: PLOT_CONFIG,
+    hconcat: [panel('Valence', points('valence', 'predValence')), panel('Arousal', points('arousal', 'predArousal'))],
+  };
 }

@@ -47,7 +47,8 @@ export class ReportContext {
    */
   notMeasured(run: Run | string, what: string): string {
     const name = typeof run === 'string' ? run : run.summary.name;
-    if (!this.gaps.some((g) => g.run === name && g.what === what && g.where === this.section)) this.gaps.push({ run: name, what, where: this.section });
+    if (!this.gaps.some((g) => g.run === name && g.what === what && g.where === this.section))
+      this.gaps.push({ run: name, what, where: this.section });
     return `<span class="nm" title="${escapeHtml(what)}">${NOT_MEASURED}</span>`;
   }
 }

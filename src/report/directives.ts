@@ -45,11 +45,16 @@ export function parseAttrs(text: string | undefined): Record<string, string> {
 }
 
 function lineText(state: StateBlock, line: number): string {
-  return state.src.slice(state.bMarks[line]! + state.tShift[line]!, state.eMarks[line]!);
+  return state.src.slice(state.bMarks[line]! + state.tShift[line]!, state.eMarks[line]);
 }
 
 function directiveAt(match: RegExpMatchArray, line: number): Directive {
-  return { name: match[1]!, ...(match[2] !== undefined ? { label: match[2] } : {}), attrs: parseAttrs(match[3]), line: line + 1 };
+  return {
+    name: match[1]!,
+    ...(match[2] !== undefined ? { label: match[2] } : {}),
+    attrs: parseAttrs(match[3]),
+    line: line + 1,
+  };
 }
 
 /**
@@ -59,36 +64,45 @@ function directiveAt(match: RegExpMatchArray, line: number): Directive {
  * const md = new MarkdownIt({ html: true }).use(directives, { render: (d) => `<div>${d.name}</div>`, keep: () => true });
  */
 export function directives(md: MarkdownIt, handlers: DirectiveHandlers): void {
-  md.block.ruler.before('fence', 'percept_container', (state: StateBlock, startLine: number, endLine: number, silent: boolean) => {
-    const open = lineText(state, startLine).match(CONTAINER_OPEN);
-    if (open === null || state.sCount[startLine]! - state.blkIndent >= 4) return false;
-    let depth = 1;
-    let close = startLine + 1;
-    for (; close < endLine; close++) {
-      const text = lineText(state, close);
-      if (CONTAINER_OPEN.test(text)) depth++;
-      else if (CONTAINER_CLOSE.test(text) && --depth === 0) break;
-    }
-    if (silent) return true;
-    if (handlers.keep(directiveAt(open, startLine))) {
-      const oldMax = state.lineMax;
-      state.lineMax = close;
-      state.md.block.tokenize(state, startLine + 1, close);
-      state.lineMax = oldMax;
-    }
-    state.line = Math.min(close + 1, endLine);
-    return true;
-  });
-  md.block.ruler.before('fence', 'percept_leaf', (state: StateBlock, startLine: number, _endLine: number, silent: boolean) => {
-    const match = lineText(state, startLine).match(LEAF);
-    if (match === null || state.sCount[startLine]! - state.blkIndent >= 4) return false;
-    if (silent) return true;
-    const token = state.push('percept_directive', '', 0);
-    token.meta = { directive: directiveAt(match, startLine) };
-    token.map = [startLine, startLine + 1];
-    token.block = true;
-    state.line = startLine + 1;
-    return true;
-  });
-  md.renderer.rules['percept_directive'] = (tokens, index) => handlers.render((tokens[index]!.meta as { directive: Directive }).directive);
+  md.block.ruler.before(
+    'fence',
+    'percept_container',
+    (state: StateBlock, startLine: number, endLine: number, silent: boolean) => {
+      const open = lineText(state, startLine).match(CONTAINER_OPEN);
+      if (open === null || state.sCount[startLine]! - state.blkIndent >= 4) return false;
+      let depth = 1;
+      let close = startLine + 1;
+      for (; close < endLine; close++) {
+        const text = lineText(state, close);
+        if (CONTAINER_OPEN.test(text)) depth++;
+        else if (CONTAINER_CLOSE.test(text) && --depth === 0) break;
+      }
+      if (silent) return true;
+      if (handlers.keep(directiveAt(open, startLine))) {
+        const oldMax = state.lineMax;
+        state.lineMax = close;
+        state.md.block.tokenize(state, startLine + 1, close);
+        state.lineMax = oldMax;
+      }
+      state.line = Math.min(close + 1, endLine);
+      return true;
+    },
+  );
+  md.block.ruler.before(
+    'fence',
+    'percept_leaf',
+    (state: StateBlock, startLine: number, _endLine: number, silent: boolean) => {
+      const match = lineText(state, startLine).match(LEAF);
+      if (match === null || state.sCount[startLine]! - state.blkIndent >= 4) return false;
+      if (silent) return true;
+      const token = state.push('percept_directive', '', 0);
+      token.meta = { directive: directiveAt(match, startLine) };
+      token.map = [startLine, startLine + 1];
+      token.block = true;
+      state.line = startLine + 1;
+      return true;
+    },
+  );
+  md.renderer.rules['percept_directive'] = (tokens, index) =>
+    handlers.render((tokens[index]!.meta as { directive: Directive }).directive);
 }

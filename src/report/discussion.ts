@@ -35,14 +35,22 @@ function datasetName(group: readonly Run[]): string {
  * 'X has the highest test accuracy, 0.833 (95% CI ...), 0.042 above Y (0.792 ...); the intervals overlap, so ...'.
  * Undefined when fewer than one run has the metric.
  */
-export function bestSentence(runs: readonly Run[], get: Getter, label: string, higherIsBetter: boolean): string | undefined {
-  const list = scored(runs, get).sort((a, b) => (higherIsBetter ? b.estimate.value - a.estimate.value : a.estimate.value - b.estimate.value));
+export function bestSentence(
+  runs: readonly Run[],
+  get: Getter,
+  label: string,
+  higherIsBetter: boolean,
+): string | undefined {
+  const list = scored(runs, get).sort((a, b) =>
+    higherIsBetter ? b.estimate.value - a.estimate.value : a.estimate.value - b.estimate.value,
+  );
   const [best, second] = list;
   if (best === undefined) return undefined;
   const head = `${name(best.run)} has the ${higherIsBetter ? 'highest' : 'lowest'} ${label}, ${estimateText(best.estimate)}`;
   if (second === undefined) return `${head} (the only run with this metric).`;
   // Equal as printed: a margin of '0.000' would read as a ranking.
-  if (num(best.estimate.value) === num(second.estimate.value)) return `${head}, level with ${name(second.run)} (${estimateText(second.estimate)}): no ranking between them.`;
+  if (num(best.estimate.value) === num(second.estimate.value))
+    return `${head}, level with ${name(second.run)} (${estimateText(second.estimate)}): no ranking between them.`;
   const margin = Math.abs(best.estimate.value - second.estimate.value);
   const verdict = overlaps(best.estimate, second.estimate)
     ? 'the intervals overlap, so this ranking is not conclusive at this test-set size'
@@ -55,19 +63,27 @@ function higherIsBetter(task: MetricTask, key: string): boolean {
   return metricSpec(task, key)!.better === 'higher';
 }
 
-const test = (key: 'accuracy' | 'f1_macro' | 'kappa' | 'auc_roc_macro'): Getter => (run) => run.metrics?.['test']?.classification?.[key];
+const test =
+  (key: 'accuracy' | 'f1_macro' | 'kappa' | 'auc_roc_macro'): Getter =>
+  (run) =>
+    run.metrics?.['test']?.classification?.[key];
 
 function gapSentences(runs: readonly Run[]): string[] {
-  const gaps = runs.flatMap((run) => {
-    const train = run.metrics?.['train']?.classification?.accuracy;
-    const val = run.metrics?.['val']?.classification?.accuracy;
-    return train !== undefined && val !== undefined ? [{ run, train, val, gap: train.value - val.value }] : [];
-  }).sort((a, b) => b.gap - a.gap);
+  const gaps = runs
+    .flatMap((run) => {
+      const train = run.metrics?.['train']?.classification?.accuracy;
+      const val = run.metrics?.['val']?.classification?.accuracy;
+      return train !== undefined && val !== undefined ? [{ run, train, val, gap: train.value - val.value }] : [];
+    })
+    .sort((a, b) => b.gap - a.gap);
   if (gaps.length === 0) return [];
-  const describe = (g: (typeof gaps)[number]): string => `${name(g.run)} (train ${num(g.train.value)}, validation ${num(g.val.value)}, gap ${num(g.gap)})`;
+  const describe = (g: (typeof gaps)[number]): string =>
+    `${name(g.run)} (train ${num(g.train.value)}, validation ${num(g.val.value)}, gap ${num(g.gap)})`;
   const largest = gaps[0]!;
   const smallest = gaps[gaps.length - 1]!;
-  const sentences = [`The largest train/validation accuracy gap is ${describe(largest)}${largest.gap > 0.1 ? ', a sign of overfitting' : ''}.`];
+  const sentences = [
+    `The largest train/validation accuracy gap is ${describe(largest)}${largest.gap > 0.1 ? ', a sign of overfitting' : ''}.`,
+  ];
   if (smallest !== largest) sentences.push(`The smallest is ${describe(smallest)}.`);
   return sentences;
 }
@@ -77,18 +93,32 @@ function transferSentences(runs: readonly Run[]): string[] {
   const accuracy = test('accuracy');
   const transferred = runs.filter((run) => run.summary.weights !== 'none' && accuracy(run) !== undefined);
   const scratch = runs.filter((run) => run.summary.weights === 'none' && accuracy(run) !== undefined);
-  if (transferred.length === 0) return ['No run started from pretrained or transferred weights, so transfer against from-scratch training is not measured.'];
-  if (scratch.length === 0) return ['Every run started from pretrained or transferred weights, so transfer against from-scratch training is not measured.'];
+  if (transferred.length === 0)
+    return [
+      'No run started from pretrained or transferred weights, so transfer against from-scratch training is not measured.',
+    ];
+  if (scratch.length === 0)
+    return [
+      'Every run started from pretrained or transferred weights, so transfer against from-scratch training is not measured.',
+    ];
   const comparable = byDataset(runs)
-    .map((group) => ({ transferred: group.filter((run) => transferred.includes(run)), scratch: group.filter((run) => scratch.includes(run)) }))
+    .map((group) => ({
+      transferred: group.filter((run) => transferred.includes(run)),
+      scratch: group.filter((run) => scratch.includes(run)),
+    }))
     .filter((group) => group.transferred.length > 0 && group.scratch.length > 0);
-  if (comparable.length === 0) return ['No dataset has both a transferred and a from-scratch run, so transfer against from-scratch training is not measured.'];
+  if (comparable.length === 0)
+    return [
+      'No dataset has both a transferred and a from-scratch run, so transfer against from-scratch training is not measured.',
+    ];
   return comparable.flatMap((group) => transferOnDataset(group.transferred, group.scratch));
 }
 
 function transferOnDataset(transferred: Run[], scratch: Run[]): string[] {
   const accuracy = test('accuracy');
-  const pairs = transferred.flatMap((t) => scratch.filter((s) => s.summary.arch === t.summary.arch).map((s) => ({ t, s })));
+  const pairs = transferred.flatMap((t) =>
+    scratch.filter((s) => s.summary.arch === t.summary.arch).map((s) => ({ t, s })),
+  );
   if (pairs.length > 0) {
     return pairs.map(({ t, s }) => {
       const a = accuracy(t)!;
@@ -100,13 +130,17 @@ function transferOnDataset(transferred: Run[], scratch: Run[]): string[] {
   const best = (list: Run[]): Scored => scored(list, accuracy).sort((x, y) => y.estimate.value - x.estimate.value)[0]!;
   const t = best(transferred);
   const s = best(scratch);
-  return [`No architecture was trained both ways; the best pretrained/transferred run ${name(t.run)} reaches ${estimateText(t.estimate)} test accuracy and the best from-scratch run ${name(s.run)} ${estimateText(s.estimate)} (the intervals ${overlaps(t.estimate, s.estimate) ? 'overlap' : 'do not overlap'}; the architectures differ, so this mixes both effects).`];
+  return [
+    `No architecture was trained both ways; the best pretrained/transferred run ${name(t.run)} reaches ${estimateText(t.estimate)} test accuracy and the best from-scratch run ${name(s.run)} ${estimateText(s.estimate)} (the intervals ${overlaps(t.estimate, s.estimate) ? 'overlap' : 'do not overlap'}; the architectures differ, so this mixes both effects).`,
+  ];
 }
 
 function stoppingSentences(runs: readonly Run[]): string[] {
   return runs.flatMap((run) =>
     run.summary.epochs.run < run.summary.epochs.planned
-      ? [`${name(run)} stopped early after ${run.summary.epochs.run} of ${run.summary.epochs.planned} epochs${run.summary.epochs.best !== undefined ? ` and kept the weights of epoch ${run.summary.epochs.best}` : ''}.`]
+      ? [
+          `${name(run)} stopped early after ${run.summary.epochs.run} of ${run.summary.epochs.planned} epochs${run.summary.epochs.best !== undefined ? ` and kept the weights of epoch ${run.summary.epochs.best}` : ''}.`,
+        ]
       : [],
   );
 }
@@ -116,14 +150,18 @@ function seriesSentences(runs: readonly Run[]): string[] {
     const s = run.metrics?.['test']?.series;
     if (s === undefined) return [];
     const change = (100 * (s.mse.value - s.naive_mse.value)) / s.naive_mse.value;
-    return [`${name(run)} forecasts with a test MSE of ${estimateText(s.mse)}, ${Math.abs(change).toFixed(1)}% ${change <= 0 ? 'below' : 'above'} the naive last-value forecast (${estimateText(s.naive_mse)}); the intervals ${overlaps(s.mse, s.naive_mse) ? 'overlap, so the gain over the naive benchmark is not conclusive' : 'do not overlap'}.`];
+    return [
+      `${name(run)} forecasts with a test MSE of ${estimateText(s.mse)}, ${Math.abs(change).toFixed(1)}% ${change <= 0 ? 'below' : 'above'} the naive last-value forecast (${estimateText(s.naive_mse)}); the intervals ${overlaps(s.mse, s.naive_mse) ? 'overlap, so the gain over the naive benchmark is not conclusive' : 'do not overlap'}.`,
+    ];
   });
 }
 
 function paragraph(title: string, sentences: (string | undefined)[], list = false): string {
   const kept = sentences.filter((s): s is string => s !== undefined);
   if (kept.length === 0) return '';
-  return list ? `<p class="lead-in"><b class="lead">${title}.</b></p><ul class="claims">${kept.map((s) => `<li>${s}</li>`).join('')}</ul>\n` : `<p><b class="lead">${title}.</b> ${kept.join(' ')}</p>\n`;
+  return list
+    ? `<p class="lead-in"><b class="lead">${title}.</b></p><ul class="claims">${kept.map((s) => `<li>${s}</li>`).join('')}</ul>\n`
+    : `<p><b class="lead">${title}.</b> ${kept.join(' ')}</p>\n`;
 }
 
 /**
@@ -135,19 +173,31 @@ function paragraph(title: string, sentences: (string | undefined)[], list = fals
  */
 export function discussion(context: ReportContext): string {
   const images = context.imageRuns;
-  const v = (target: 'valence' | 'arousal', key: 'ccc' | 'rmse'): Getter => (run) => run.metrics?.['test']?.[target]?.[key];
+  const v =
+    (target: 'valence' | 'arousal', key: 'ccc' | 'rmse'): Getter =>
+    (run) =>
+      run.metrics?.['test']?.[target]?.[key];
   // Rankings only among runs on the same data: a score on Fashion-MNIST does not beat one on the faces.
   const datasets = byDataset(images);
   const best = datasets.map((group) =>
-    paragraph(`Best model per metric (test split)${datasets.length > 1 ? `, on ${datasetName(group)}` : ''}`, [
-      bestSentence(group, test('accuracy'), 'test accuracy', higherIsBetter('classification', 'accuracy')),
-      bestSentence(group, test('f1_macro'), 'test macro F1', higherIsBetter('classification', 'f1_macro')),
-      bestSentence(group, test('kappa'), 'test Cohen κ', higherIsBetter('classification', 'kappa')),
-      bestSentence(group, test('auc_roc_macro'), 'test macro AUC-ROC', higherIsBetter('classification', 'auc_roc_macro')),
-      bestSentence(group, v('valence', 'ccc'), 'valence CCC', higherIsBetter('regression', 'ccc')),
-      bestSentence(group, v('arousal', 'ccc'), 'arousal CCC', higherIsBetter('regression', 'ccc')),
-      bestSentence(group, v('valence', 'rmse'), 'valence RMSE', higherIsBetter('regression', 'rmse')),
-    ], true),
+    paragraph(
+      `Best model per metric (test split)${datasets.length > 1 ? `, on ${datasetName(group)}` : ''}`,
+      [
+        bestSentence(group, test('accuracy'), 'test accuracy', higherIsBetter('classification', 'accuracy')),
+        bestSentence(group, test('f1_macro'), 'test macro F1', higherIsBetter('classification', 'f1_macro')),
+        bestSentence(group, test('kappa'), 'test Cohen κ', higherIsBetter('classification', 'kappa')),
+        bestSentence(
+          group,
+          test('auc_roc_macro'),
+          'test macro AUC-ROC',
+          higherIsBetter('classification', 'auc_roc_macro'),
+        ),
+        bestSentence(group, v('valence', 'ccc'), 'valence CCC', higherIsBetter('regression', 'ccc')),
+        bestSentence(group, v('arousal', 'ccc'), 'arousal CCC', higherIsBetter('regression', 'ccc')),
+        bestSentence(group, v('valence', 'rmse'), 'valence RMSE', higherIsBetter('regression', 'rmse')),
+      ],
+      true,
+    ),
   );
   const parts = [
     ...best,
@@ -156,7 +206,9 @@ export function discussion(context: ReportContext): string {
     paragraph('Early stopping', stoppingSentences(context.runs)),
     paragraph('Time series', seriesSentences(context.seriesRuns)),
   ].join('');
-  return parts === '' ? `<p>${context.notMeasured('all runs', 'metrics to discuss')}: the runs carry no metrics.json.</p>` : parts;
+  return parts === ''
+    ? `<p>${context.notMeasured('all runs', 'metrics to discuss')}: the runs carry no metrics.json.</p>`
+    : parts;
 }
 
 /**
@@ -168,17 +220,30 @@ export function discussion(context: ReportContext): string {
 export function summary(context: ReportContext): string {
   const items: string[] = [];
   const total = context.runs.reduce((sum, run) => sum + run.summary.timings.trainSeconds, 0);
-  items.push(`${context.runs.length} run${context.runs.length === 1 ? '' : 's'} (${[...new Set(context.runs.map((r) => escapeHtml(r.summary.arch)))].join(', ')}), ${duration(total)} of training in all.`);
+  items.push(
+    `${context.runs.length} run${context.runs.length === 1 ? '' : 's'} (${[...new Set(context.runs.map((r) => escapeHtml(r.summary.arch)))].join(', ')}), ${duration(total)} of training in all.`,
+  );
   const datasets = byDataset(context.imageRuns);
   for (const group of datasets) {
     const best = scored(group, test('accuracy')).sort((a, b) => b.estimate.value - a.estimate.value)[0];
-    if (best !== undefined) items.push(`Best test accuracy${datasets.length > 1 ? ` on ${datasetName(group)}` : ''}: ${name(best.run)}, ${estimateText(best.estimate)}.`);
+    if (best !== undefined)
+      items.push(
+        `Best test accuracy${datasets.length > 1 ? ` on ${datasetName(group)}` : ''}: ${name(best.run)}, ${estimateText(best.estimate)}.`,
+      );
   }
-  const series = scored(context.seriesRuns, (run) => run.metrics?.['test']?.series?.mse).sort((a, b) => a.estimate.value - b.estimate.value)[0];
+  const series = scored(context.seriesRuns, (run) => run.metrics?.['test']?.series?.mse).sort(
+    (a, b) => a.estimate.value - b.estimate.value,
+  )[0];
   if (series !== undefined) {
     const naive = series.run.metrics!['test']!.series!.naive_mse;
-    items.push(`Best forecaster: ${name(series.run)}, test MSE ${estimateText(series.estimate)} against ${estimateText(naive)} for the naive forecast.`);
+    items.push(
+      `Best forecaster: ${name(series.run)}, test MSE ${estimateText(series.estimate)} against ${estimateText(naive)} for the naive forecast.`,
+    );
   }
-  items.push(context.gaps.length === 0 ? 'Every metric of the template was measured for every run.' : `${context.gaps.length} value${context.gaps.length === 1 ? ' is' : 's are'} marked 'not measured' (listed by <code>percept report --json</code>).`);
+  items.push(
+    context.gaps.length === 0
+      ? 'Every metric of the template was measured for every run.'
+      : `${context.gaps.length} value${context.gaps.length === 1 ? ' is' : 's are'} marked 'not measured' (listed by <code>percept report --json</code>).`,
+  );
   return `<ul class="summary">${items.map((i) => `<li>${i}</li>`).join('')}</ul>\n`;
 }

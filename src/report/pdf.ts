@@ -24,17 +24,31 @@ export interface PdfResult {
 /** Sandboxing needs user namespaces that root (containers, CI) lacks; the rest keeps a headless print quiet and offline. */
 function chromiumArgs(): string[] {
   const root = typeof process.getuid === 'function' && process.getuid() === 0;
-  return [...(root ? ['--no-sandbox'] : []), '--disable-background-networking', '--disable-component-update', '--disable-default-apps', '--disable-sync', '--no-first-run', '--disable-dev-shm-usage', '--font-render-hinting=none'];
+  return [
+    ...(root ? ['--no-sandbox'] : []),
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-default-apps',
+    '--disable-sync',
+    '--no-first-run',
+    '--disable-dev-shm-usage',
+    '--font-render-hinting=none',
+  ];
 }
 
 function footer(text: string): string {
-  const style = "font-family:'DejaVu Sans',sans-serif;font-size:7.5pt;color:#666;width:100%;margin:0 17mm;display:flex;justify-content:space-between";
+  const style =
+    "font-family:'DejaVu Sans',sans-serif;font-size:7.5pt;color:#666;width:100%;margin:0 17mm;display:flex;justify-content:space-between";
   return `<div style="${style}"><span>${text.replace(/[<>&]/g, '')}</span><span><span class="pageNumber"></span> / <span class="totalPages"></span></span></div>`;
 }
 
 /** Pages of a PDF written by Chromium (Skia writes one `/Type /Page` object per page, uncompressed). */
 export function countPdfPages(pdf: Uint8Array): number {
-  return (Buffer.from(pdf).toString('latin1').match(/\/Type\s*\/Page(?![a-zA-Z])/g) ?? []).length;
+  return (
+    Buffer.from(pdf)
+      .toString('latin1')
+      .match(/\/Type\s*\/Page(?![a-zA-Z])/g) ?? []
+  ).length;
 }
 
 /**
@@ -45,10 +59,16 @@ export function countPdfPages(pdf: Uint8Array): number {
  */
 export async function htmlToPdf(html: string, file: string, options: PdfOptions = {}): Promise<PdfResult> {
   const executablePath = options.chromium ?? findChromium();
-  if (executablePath === undefined) throw new UserError(`report: no Chromium found to print the PDF. Fix: ${CHROMIUM_FIX}, or use --html.`);
+  if (executablePath === undefined)
+    throw new UserError(`report: no Chromium found to print the PDF. Fix: ${CHROMIUM_FIX}, or use --html.`);
   const started = performance.now();
   // Long reports can exceed puppeteer's 180 s protocol timeout (docs/ARCHITECTURE.md §7).
-  const browser = await puppeteer.launch({ executablePath, headless: true, args: chromiumArgs(), protocolTimeout: 600_000 });
+  const browser = await puppeteer.launch({
+    executablePath,
+    headless: true,
+    args: chromiumArgs(),
+    protocolTimeout: 600_000,
+  });
   try {
     const page = await browser.newPage();
     try {

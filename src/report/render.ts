@@ -37,10 +37,17 @@ export function loadTemplate(nameOrDir = 'assignment'): Template {
   const dir = /[/\\]/.test(nameOrDir) || isAbsolute(nameOrDir) ? resolve(nameOrDir) : builtIn;
   const file = join(dir, 'report.md');
   if (!existsSync(file)) {
-    throw new UserError(`template '${nameOrDir}': ${file} not found. Fix: use a folder with report.md and style.css, or a built-in name (templates/: assignment).`);
+    throw new UserError(
+      `template '${nameOrDir}': ${file} not found. Fix: use a folder with report.md and style.css, or a built-in name (templates/: assignment).`,
+    );
   }
   const css = join(dir, 'style.css');
-  return { name: nameOrDir, dir, markdown: readFileSync(file, 'utf8'), css: existsSync(css) ? readFileSync(css, 'utf8') : '' };
+  return {
+    name: nameOrDir,
+    dir,
+    markdown: readFileSync(file, 'utf8'),
+    css: existsSync(css) ? readFileSync(css, 'utf8') : '',
+  };
 }
 
 export interface RenderedBody {
@@ -63,12 +70,25 @@ const CONDITIONS: Record<string, (context: ReportContext) => boolean> = {
 };
 
 function slug(text: string): string {
-  return text.toLowerCase().replace(/[^\w]+/g, '-').replace(/^-|-$/g, '');
+  return text
+    .toLowerCase()
+    .replace(/[^\w]+/g, '-')
+    .replace(/^-|-$/g, '');
 }
 
 function titlePage(meta: ReportMeta): string {
-  const line = (cls: string, value: string | undefined): string => (value === undefined ? '' : `<p class="${cls}">${escapeHtml(value)}</p>`);
-  const facts = ([['Course', meta.course], ['Author', meta.author], ['ID', meta.id], ['Section', meta.section], ['Institution', meta.institution], ['Date', meta.date]] as const)
+  const line = (cls: string, value: string | undefined): string =>
+    value === undefined ? '' : `<p class="${cls}">${escapeHtml(value)}</p>`;
+  const facts = (
+    [
+      ['Course', meta.course],
+      ['Author', meta.author],
+      ['ID', meta.id],
+      ['Section', meta.section],
+      ['Institution', meta.institution],
+      ['Date', meta.date],
+    ] as const
+  )
     .filter(([, value]) => value !== undefined)
     .map(([label, value]) => `<tr><th>${label}</th><td>${escapeHtml(value!)}</td></tr>`)
     .join('');
@@ -100,13 +120,22 @@ class BodyRenderer {
     const name = directive.attrs['plot'] ?? this.fail(directive, 'needs {plot=NAME}');
     if (!PLOTS.has(name)) this.fail(directive, `unknown plot '${name}'. Valid: ${PLOTS.names().join(', ')}`);
     const plot = PLOTS.get(name);
-    const caption = (run?: Run): string => (directive.label ?? plot.caption).replace(/\{run\}/g, run?.summary.name ?? 'all runs');
-    const candidates = (plot.scope === 'dataset' ? distinctDatasets(this.context.runs) : this.context.runs).filter((run) => plot.appliesTo(run));
+    const caption = (run?: Run): string =>
+      (directive.label ?? plot.caption).replace(/\{run\}/g, run?.summary.name ?? 'all runs');
+    const candidates = (plot.scope === 'dataset' ? distinctDatasets(this.context.runs) : this.context.runs).filter(
+      (run) => plot.appliesTo(run),
+    );
     const ready = candidates.filter((run) => plot.lacks(run) === undefined);
     const lacking = candidates.filter((run) => plot.lacks(run) !== undefined);
     // A figure over all runs names the run left out of it; a per-run figure's caption already names its run.
-    const subject = (run: Run): string => (plot.scope === 'runs' ? `${run.summary.name} is not in the figure above: ${plot.lacks(run)!}` : `${caption(run).replace(/\.$/, '')}:`);
-    const notes = lacking.map((run) => `<p class="nm-block">${escapeHtml(subject(run))} ${this.context.notMeasured(run, plot.lacks(run)!)}.</p>\n`);
+    const subject = (run: Run): string =>
+      plot.scope === 'runs'
+        ? `${run.summary.name} is not in the figure above: ${plot.lacks(run)!}`
+        : `${caption(run).replace(/\.$/, '')}:`;
+    const notes = lacking.map(
+      (run) =>
+        `<p class="nm-block">${escapeHtml(subject(run))} ${this.context.notMeasured(run, plot.lacks(run)!)}.</p>\n`,
+    );
     if (plot.scope === 'runs') return (ready.length > 0 ? this.figure(plot, ready, caption()) : '') + notes.join('');
     return ready.map((run) => this.figure(plot, [run], caption(run))).join('') + notes.join('');
   }
@@ -131,7 +160,10 @@ class BodyRenderer {
       case 'summary':
         return summary(this.context);
       default:
-        return this.fail(directive, 'unknown directive. Valid: title-page, toc, table, figure, examples, discussion, summary (and the container :::when{has=...})');
+        return this.fail(
+          directive,
+          'unknown directive. Valid: title-page, toc, table, figure, examples, discussion, summary (and the container :::when{has=...})',
+        );
     }
   }
 
@@ -142,7 +174,9 @@ class BodyRenderer {
       keep: (d: Directive) => {
         if (d.name !== 'when') this.fail(d, 'the only container is :::when{has=CONDITION}');
         const condition = d.attrs['has'] ?? '';
-        const test = CONDITIONS[condition] ?? this.fail(d, `unknown condition '${condition}'. Valid: ${Object.keys(CONDITIONS).join(', ')}`);
+        const test =
+          CONDITIONS[condition] ??
+          this.fail(d, `unknown condition '${condition}'. Valid: ${Object.keys(CONDITIONS).join(', ')}`);
         return test(this.context);
       },
     });
@@ -155,16 +189,31 @@ class BodyRenderer {
       token.attrSet('id', id);
       if (level <= 2) this.headings.push({ level, text, id });
       if (level === 1) this.context.section = text;
-      return defaultHeading !== undefined ? defaultHeading(tokens, index, options, env, self) : self.renderToken(tokens, index, options);
+      return defaultHeading !== undefined
+        ? defaultHeading(tokens, index, options, env, self)
+        : self.renderToken(tokens, index, options);
     };
     let body = md.render(this.template.markdown);
     const started = performance.now();
-    const svgs = await Promise.all([...this.context.pending.entries()].map(async ([placeholder, svg]) => [placeholder, await svg] as const));
+    const svgs = await Promise.all(
+      [...this.context.pending.entries()].map(async ([placeholder, svg]) => [placeholder, await svg] as const),
+    );
     this.svgSeconds = (performance.now() - started) / 1000;
     for (const [placeholder, svg] of svgs) body = body.replace(placeholder, () => svg);
-    const toc = this.headings.map((h) => `<li class="toc-${h.level}"><a href="#${h.id}">${escapeHtml(h.text)}</a></li>`).join('');
-    body = body.replace('<!--percept-toc-->', () => `<nav class="toc"><h2 class="toc-title">Contents</h2><ol>${toc}</ol></nav>`);
-    return { body, figures: this.context.figures, tables: this.context.tables, gaps: this.context.gaps, svgSeconds: this.svgSeconds };
+    const toc = this.headings
+      .map((h) => `<li class="toc-${h.level}"><a href="#${h.id}">${escapeHtml(h.text)}</a></li>`)
+      .join('');
+    body = body.replace(
+      '<!--percept-toc-->',
+      () => `<nav class="toc"><h2 class="toc-title">Contents</h2><ol>${toc}</ol></nav>`,
+    );
+    return {
+      body,
+      figures: this.context.figures,
+      tables: this.context.tables,
+      gaps: this.context.gaps,
+      svgSeconds: this.svgSeconds,
+    };
   }
 }
 
@@ -175,7 +224,8 @@ class BodyRenderer {
  * const { body, gaps } = await renderBody(runs, loadTemplate(), resolveMeta(undefined));
  */
 export async function renderBody(runs: readonly Run[], template: Template, meta: ReportMeta): Promise<RenderedBody> {
-  if (runs.length === 0) throw new UserError('report: no runs given. Fix: percept report runs/<name> [more runs] -o report.pdf');
+  if (runs.length === 0)
+    throw new UserError('report: no runs given. Fix: percept report runs/<name> [more runs] -o report.pdf');
   return new BodyRenderer(new ReportContext(runs, meta, template.dir), template).render();
 }
 

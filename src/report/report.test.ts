@@ -28,14 +28,22 @@ const HEADINGS = [
   '8 Discussion',
   'Summary',
 ];
-const META = resolveMeta(undefined, { course: 'Fixture Course', author: 'Fixture Author', id: 'F-1', section: 'A', date: '2025-01-31' });
+const META = resolveMeta(undefined, {
+  course: 'Fixture Course',
+  author: 'Fixture Author',
+  id: 'F-1',
+  section: 'A',
+  date: '2025-01-31',
+});
 
 let root = '';
 let runs: string[] = [];
 
 before(async () => {
   root = mkdtempSync(join(tmpdir(), 'percept-report-'));
-  const specs = FIXTURE_SPECS.filter((s) => ['fixture-mobilenet_v2', 'fixture-mobilenet_v2-scratch', 'fixture-lstm'].includes(s.name));
+  const specs = FIXTURE_SPECS.filter((s) =>
+    ['fixture-mobilenet_v2', 'fixture-mobilenet_v2-scratch', 'fixture-lstm'].includes(s.name),
+  );
   runs = await writeFixtureRuns(join(root, 'runs'), { specs, items: 40, resamples: 50, seed: 1 });
 });
 
@@ -52,8 +60,13 @@ function normalize(html: string): string {
 test('directives: attributes, a dropped :::when container, and an unknown name with its line', () => {
   assert.deepEqual(parseAttrs('plot=roc_pr runs="a b" each'), { plot: 'roc_pr', runs: 'a b', each: '' });
   const seen: Directive[] = [];
-  const md = new MarkdownIt().use(directives, { render: (d: Directive) => (seen.push(d), `<x-${d.name}>`), keep: (d: Directive) => d.attrs['has'] === 'yes' });
-  const html = md.render('# A\n\n::figure[My caption]{plot=loss}\n\n:::when{has=no}\n# Hidden\n::table{name=t}\n:::\n\n:::when{has=yes}\n# Shown\n:::\n');
+  const md = new MarkdownIt().use(directives, {
+    render: (d: Directive) => (seen.push(d), `<x-${d.name}>`),
+    keep: (d: Directive) => d.attrs['has'] === 'yes',
+  });
+  const html = md.render(
+    '# A\n\n::figure[My caption]{plot=loss}\n\n:::when{has=no}\n# Hidden\n::table{name=t}\n:::\n\n:::when{has=yes}\n# Shown\n:::\n',
+  );
   assert.match(html, /<x-figure>/);
   assert.doesNotMatch(html, /Hidden|x-table/);
   assert.match(html, /<h1>Shown<\/h1>/);
@@ -64,7 +77,12 @@ test('a template with an unknown directive or plot fails naming the file and lin
   const dir = join(root, 'bad-template');
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'report.md'), '# X\n\n::figure{plot=nope}\n');
-  await assert.rejects(renderReport(runs, { out: join(root, 'bad.html'), template: dir, meta: META }), (error: Error) => error instanceof UserError && /report\.md:3: ::figure: unknown plot 'nope'. Valid: class_counts/.test(error.message));
+  await assert.rejects(
+    renderReport(runs, { out: join(root, 'bad.html'), template: dir, meta: META }),
+    (error: Error) =>
+      error instanceof UserError &&
+      /report\.md:3: ::figure: unknown plot 'nope'. Valid: class_counts/.test(error.message),
+  );
 });
 
 test('front matter from YAML: dates and numeric ids become text, flags win, today is the default date', () => {
@@ -105,7 +123,8 @@ test('a run without metrics or history shows "not measured" and lists the gaps; 
   assert.doesNotMatch(html, /<td[^>]*>\s*<\/td>/);
   assert.doesNotMatch(html, /7 Time Series/);
   const gaps = result.gaps.filter((g) => g.run === 'fixture-mobilenet_v2').map((g) => g.what);
-  for (const what of ['test accuracy', 'val accuracy', 'history.json', 'test valence RMSE']) assert.ok(gaps.includes(what), `gap '${what}' listed in ${gaps.join(', ')}`);
+  for (const what of ['test accuracy', 'val accuracy', 'history.json', 'test valence RMSE'])
+    assert.ok(gaps.includes(what), `gap '${what}' listed in ${gaps.join(', ')}`);
   assert.match(html, /class="nm"[^>]*>not measured/);
   // The comparison chart spans all runs, so its note names the run it leaves out.
   assert.match(html, /fixture-mobilenet_v2 is not in the figure above: test classification metrics <span class="nm"/);
@@ -120,8 +139,15 @@ test('the Discussion ranks and compares transfer only among runs on the same dat
     change(json);
     writeFileSync(join(other, file), JSON.stringify(json));
   };
-  edit('summary.json', (summary) => Object.assign(summary, { name: 'fixture-other-scratch', dataHash: 'fixture-other-set' }));
-  edit('config.json', (config) => Object.assign(config, { name: 'fixture-other-scratch', data: { ...(config['data'] as object), path: '/data/other-set' } }));
+  edit('summary.json', (summary) =>
+    Object.assign(summary, { name: 'fixture-other-scratch', dataHash: 'fixture-other-set' }),
+  );
+  edit('config.json', (config) =>
+    Object.assign(config, {
+      name: 'fixture-other-scratch',
+      data: { ...(config['data'] as object), path: '/data/other-set' },
+    }),
+  );
   const out = join(root, 'datasets.html');
   await renderReport([runs[0]!, other], { out, meta: META });
   const html = readFileSync(out, 'utf8');
@@ -140,29 +166,61 @@ test('a tie in the Discussion is called level, not ranked by a margin of zero', 
   const out = join(root, 'tie.html');
   await renderReport([runs[0]!, twin], { out, meta: META });
   const html = readFileSync(out, 'utf8');
-  assert.match(html, /has the highest test accuracy, [^;]*, level with <b>fixture-(twin|mobilenet_v2)<\/b> \([^)]*\)\): no ranking between them\./);
+  assert.match(
+    html,
+    /has the highest test accuracy, [^;]*, level with <b>fixture-(twin|mobilenet_v2)<\/b> \([^)]*\)\): no ranking between them\./,
+  );
   assert.doesNotMatch(html, /0\.000 above/);
 });
 
-test('percept report as a process writes a PDF whose text has every heading, the key numbers and page numbers', needsChromium(), () => {
-  const pdf = join(root, 'out', 'assignment.pdf');
-  const cli = spawnSync(process.execPath, [join(projectRoot(), 'src/cli/bin.mjs'), 'report', ...runs, '-o', pdf, '--json', '--title', 'Fixture report', '--author', 'Fixture Author'], { encoding: 'utf8' });
-  assert.equal(cli.status, 0, cli.stderr);
-  const result = JSON.parse(cli.stdout) as { pdf: string; pages: number; figures: number; gaps: unknown[]; timings: { chromiumSeconds: number } };
-  assert.equal(result.pdf, pdf);
-  assert.ok(result.pages >= 8 && result.timings.chromiumSeconds > 0);
-  const text = execFileSync('pdftotext', ['-layout', pdf, '-'], { encoding: 'utf8' });
-  for (const heading of ['Fixture report', 'Contents', ...HEADINGS]) assert.ok(text.includes(heading), `PDF text has '${heading}'`);
-  for (const dir of runs) {
-    const run = readRun(dir);
-    const test = run.metrics!['test']!;
-    const key = test.classification !== undefined ? test.classification.accuracy : test.series!.mse;
-    assert.ok(text.includes(num(key.value)) && text.includes(num(key.ci[0])), `${run.name}: test ${num(key.value)} [${num(key.ci[0])}, ...] in the PDF`);
-  }
-  assert.match(text, new RegExp(`\\b3 / ${result.pages}\\b`), 'page numbers in the footer');
-  execFileSync('pdftoppm', ['-png', '-r', '50', '-f', '2', '-l', '2', pdf, join(root, 'out', 'page')]);
-  assert.ok(existsSync(join(root, 'out', `page-${String(2).padStart(String(result.pages).length, '0')}.png`)));
-});
+test(
+  'percept report as a process writes a PDF whose text has every heading, the key numbers and page numbers',
+  needsChromium(),
+  () => {
+    const pdf = join(root, 'out', 'assignment.pdf');
+    const cli = spawnSync(
+      process.execPath,
+      [
+        join(projectRoot(), 'src/cli/bin.mjs'),
+        'report',
+        ...runs,
+        '-o',
+        pdf,
+        '--json',
+        '--title',
+        'Fixture report',
+        '--author',
+        'Fixture Author',
+      ],
+      { encoding: 'utf8' },
+    );
+    assert.equal(cli.status, 0, cli.stderr);
+    const result = JSON.parse(cli.stdout) as {
+      pdf: string;
+      pages: number;
+      figures: number;
+      gaps: unknown[];
+      timings: { chromiumSeconds: number };
+    };
+    assert.equal(result.pdf, pdf);
+    assert.ok(result.pages >= 8 && result.timings.chromiumSeconds > 0);
+    const text = execFileSync('pdftotext', ['-layout', pdf, '-'], { encoding: 'utf8' });
+    for (const heading of ['Fixture report', 'Contents', ...HEADINGS])
+      assert.ok(text.includes(heading), `PDF text has '${heading}'`);
+    for (const dir of runs) {
+      const run = readRun(dir);
+      const test = run.metrics!['test']!;
+      const key = test.classification !== undefined ? test.classification.accuracy : test.series!.mse;
+      assert.ok(
+        text.includes(num(key.value)) && text.includes(num(key.ci[0])),
+        `${run.name}: test ${num(key.value)} [${num(key.ci[0])}, ...] in the PDF`,
+      );
+    }
+    assert.match(text, new RegExp(`\\b3 / ${result.pages}\\b`), 'page numbers in the footer');
+    execFileSync('pdftoppm', ['-png', '-r', '50', '-f', '2', '-l', '2', pdf, join(root, 'out', 'page')]);
+    assert.ok(existsSync(join(root, 'out', `page-${String(2).padStart(String(result.pages).length, '0')}.png`)));
+  },
+);
 
 test('Chromium is closed when printing fails', needsChromium(), async () => {
   const file = join(root, 'a-file');

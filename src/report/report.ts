@@ -52,7 +52,12 @@ export async function renderReport(runs: readonly (string | Run)[], options: Rep
   const pdfOut = /\.pdf$/i.test(options.out);
   const htmlFile = pdfOut ? (options.html === true ? options.out.replace(/\.pdf$/i, '.html') : undefined) : options.out;
   if (htmlFile !== undefined) writeFileAtomic(htmlFile, document);
-  const printed = pdfOut ? await htmlToPdf(document, options.out, { ...(options.chromium !== undefined ? { chromium: options.chromium } : {}), footerText: options.meta.title }) : undefined;
+  const printed = pdfOut
+    ? await htmlToPdf(document, options.out, {
+        ...(options.chromium !== undefined ? { chromium: options.chromium } : {}),
+        footerText: options.meta.title,
+      })
+    : undefined;
   return {
     ...(pdfOut ? { pdf: options.out } : {}),
     ...(htmlFile !== undefined ? { html: htmlFile } : {}),

@@ -27,7 +27,13 @@ export interface TableDefinition {
 
 const text = (value: string): string => escapeHtml(value);
 
-function estimateCell(context: ReportContext, run: Run, split: string, what: string, estimate: Estimate | undefined): string {
+function estimateCell(
+  context: ReportContext,
+  run: Run,
+  split: string,
+  what: string,
+  estimate: Estimate | undefined,
+): string {
   return estimate === undefined ? context.notMeasured(run, `${split} ${what}`) : estimateHtml(estimate);
 }
 
@@ -42,14 +48,16 @@ function inputSize(run: Run): string {
 
 function head(run: Run): string {
   const h = run.config.model.head;
-  const dense = h.dense.length > 0 ? `dense ${h.dense.join('-')}${h.batchNorm ? ' + BN' : ''}, ${h.activation}` : 'linear';
+  const dense =
+    h.dense.length > 0 ? `dense ${h.dense.join('-')}${h.batchNorm ? ' + BN' : ''}, ${h.activation}` : 'linear';
   return `${dense}${h.dropout > 0 ? `, dropout ${h.dropout}` : ''} → ${h.tasks.join(' + ')}`;
 }
 
 /** 'from scratch', 'Keras weights (resnet50.h5)', 'transfer from run fixture-fashion'. */
 export function weightsText(run: Run): string {
   const w = run.summary.weights;
-  if (w === 'none') return run.config.model.zeroInitResidual ? 'from scratch, residual branches at zero' : 'from scratch';
+  if (w === 'none')
+    return run.config.model.zeroInitResidual ? 'from scratch, residual branches at zero' : 'from scratch';
   if (w.startsWith('run:')) return `transfer from run ${w.slice(4)}`;
   return `pretrained (${w.split('/').pop()})`;
 }
@@ -71,7 +79,8 @@ function classificationRows(context: ReportContext, metrics: readonly MetricSpec
       const c = splitMetrics(run, 'test')?.classification;
       const values = (c ?? {}) as unknown as Record<string, Estimate | undefined>;
       // Top-k is stored under its k (`top5`); the registry declares it once as `topK`.
-      const stored = (metric: MetricSpec): string | undefined => (metric.key === 'topK' ? Object.keys(values).find((key) => TOP_K_KEY.test(key)) : metric.key);
+      const stored = (metric: MetricSpec): string | undefined =>
+        metric.key === 'topK' ? Object.keys(values).find((key) => TOP_K_KEY.test(key)) : metric.key;
       return [
         text(run.summary.name),
         ...metrics.map((metric) => {
@@ -97,17 +106,30 @@ export const TABLES = new Registry<TableDefinition>('table', [
     name: 'network',
     caption: 'Network details: base, head, input and parameters (frozen = not updated by training).',
     build: (context) => ({
-      head: ['Model', 'Base / weights', 'Head', 'Input', 'Params total', 'Trainable', 'Frozen', 'Layers trainable / frozen'],
+      head: [
+        'Model',
+        'Base / weights',
+        'Head',
+        'Input',
+        'Params total',
+        'Trainable',
+        'Frozen',
+        'Layers trainable / frozen',
+      ],
       numeric: [4, 5, 6],
       rows: context.runs.map((run) => [
         text(run.summary.name),
-        text(`${run.summary.arch}${run.config.model.alpha !== undefined ? ` α=${run.config.model.alpha}` : ''}, ${weightsText(run)}`),
+        text(
+          `${run.summary.arch}${run.config.model.alpha !== undefined ? ` α=${run.config.model.alpha}` : ''}, ${weightsText(run)}`,
+        ),
         text(head(run)),
         text(inputSize(run)),
         params(run.summary.params.total),
         params(run.summary.params.trainable),
         params(run.summary.params.frozen),
-        text(`${run.summary.layers.trainable} / ${run.summary.layers.frozen}${run.summary.freezeCut !== undefined ? ` (${run.summary.freezeCut})` : ''}`),
+        text(
+          `${run.summary.layers.trainable} / ${run.summary.layers.frozen}${run.summary.freezeCut !== undefined ? ` (${run.summary.freezeCut})` : ''}`,
+        ),
       ]),
     }),
   },
@@ -115,19 +137,35 @@ export const TABLES = new Registry<TableDefinition>('table', [
     name: 'training_setup',
     caption: 'Training setup: optimizer, learning rates, batch size, epochs and loss of each run.',
     build: (context) => ({
-      head: ['Model', 'Optimizer', 'Learning rates (schedule)', 'Batch', 'Epochs run / planned', 'Early stopping', 'Loss'],
+      head: [
+        'Model',
+        'Optimizer',
+        'Learning rates (schedule)',
+        'Batch',
+        'Epochs run / planned',
+        'Early stopping',
+        'Loss',
+      ],
       numeric: [3],
       rows: context.runs.map((run) => {
         const o = run.config.train.optimizer;
         const es = run.config.train.earlyStopping;
         return [
           text(run.summary.name),
-          text(`${o.name}${o.weightDecay !== undefined ? `, wd ${o.weightDecay}` : ''}${o.momentum !== undefined ? `, momentum ${o.momentum}` : ''}`),
+          text(
+            `${o.name}${o.weightDecay !== undefined ? `, wd ${o.weightDecay}` : ''}${o.momentum !== undefined ? `, momentum ${o.momentum}` : ''}`,
+          ),
           text(rates(run)),
           String(run.config.train.batchSize),
-          text(`${run.summary.epochs.run} / ${run.summary.epochs.planned}${run.summary.epochs.best !== undefined ? ` (best ${run.summary.epochs.best})` : ''}`),
+          text(
+            `${run.summary.epochs.run} / ${run.summary.epochs.planned}${run.summary.epochs.best !== undefined ? ` (best ${run.summary.epochs.best})` : ''}`,
+          ),
           text(es === false ? 'off' : `${es.monitor}, patience ${es.patience}`),
-          text(Object.entries(run.summary.losses).map(([task, loss]) => `${task}: ${loss}`).join('; ')),
+          text(
+            Object.entries(run.summary.losses)
+              .map(([task, loss]) => `${task}: ${loss}`)
+              .join('; '),
+          ),
         ];
       }),
     }),
@@ -139,15 +177,26 @@ export const TABLES = new Registry<TableDefinition>('table', [
       const datasets = distinctDatasets(context.runs);
       if (datasets.length === 0) return undefined;
       const rows = datasets.flatMap((run) => {
-        if (run.split === undefined) return [[text(run.config.data.path), ...new Array<string>(5).fill(context.notMeasured(run, 'split.json'))]];
+        if (run.split === undefined)
+          return [[text(run.config.data.path), ...new Array<string>(5).fill(context.notMeasured(run, 'split.json'))]];
         const splits = ['train', 'val', 'test'].filter((s) => run.split!.splits[s] !== undefined);
         const classes = Object.keys(run.split.splits[splits[0] ?? '']?.classes ?? {});
         const total = (s: string): number => run.split!.splits[s]!.count;
         return [
-          [text(run.config.data.path), 'all items', ...splits.map((s) => String(total(s))), String(splits.reduce((a, s) => a + total(s), 0))],
+          [
+            text(run.config.data.path),
+            'all items',
+            ...splits.map((s) => String(total(s))),
+            String(splits.reduce((a, s) => a + total(s), 0)),
+          ],
           ...classes.map((name) => {
             const counts = splits.map((s) => run.split!.splits[s]!.classes?.[name] ?? 0);
-            return [text(run.config.data.path), text(name), ...counts.map(String), String(counts.reduce((a, b) => a + b, 0))];
+            return [
+              text(run.config.data.path),
+              text(name),
+              ...counts.map(String),
+              String(counts.reduce((a, b) => a + b, 0)),
+            ];
           }),
         ];
       });
@@ -161,14 +210,18 @@ export const TABLES = new Registry<TableDefinition>('table', [
   },
   {
     name: 'agreement',
-    caption: 'Agreement and ranking on the test split: Cohen\'s κ, Krippendorff\'s α, one-vs-rest AUC-ROC and AUC-PR (macro), with 95% intervals.',
+    caption:
+      "Agreement and ranking on the test split: Cohen's κ, Krippendorff's α, one-vs-rest AUC-ROC and AUC-PR (macro), with 95% intervals.",
     build: (context) => classificationRows(context, metricsOf('classification', 'agreement')),
   },
   {
     name: 'regression',
     caption: `Valence and arousal regression on the test split (${labelsWhere('lower')} lower is better; ${labelsWhere('higher')} higher), with 95% intervals.`,
     build: (context) => {
-      const runs = context.imageRuns.filter((run) => run.config.model.head.tasks.includes('valence_arousal') || splitMetrics(run, 'test')?.valence !== undefined);
+      const runs = context.imageRuns.filter(
+        (run) =>
+          run.config.model.head.tasks.includes('valence_arousal') || splitMetrics(run, 'test')?.valence !== undefined,
+      );
       if (runs.length === 0) return undefined;
       const metrics = metricsOf('regression');
       return {
@@ -178,7 +231,13 @@ export const TABLES = new Registry<TableDefinition>('table', [
           (['valence', 'arousal'] as const).map((target) => {
             const m = splitMetrics(run, 'test')?.[target];
             const values = m as unknown as Record<string, Estimate | undefined> | undefined;
-            return [text(run.summary.name), target, ...metrics.map((metric) => estimateCell(context, run, 'test', `${target} ${metric.label}`, values?.[metric.key]))];
+            return [
+              text(run.summary.name),
+              target,
+              ...metrics.map((metric) =>
+                estimateCell(context, run, 'test', `${target} ${metric.label}`, values?.[metric.key]),
+              ),
+            ];
           }),
         ),
       };
@@ -191,7 +250,15 @@ export const TABLES = new Registry<TableDefinition>('table', [
       const runs = context.imageRuns;
       if (runs.length === 0) return undefined;
       return {
-        head: ['Model', 'Input', 'Parameters (trainable)', 'Training time', 'Val accuracy', 'Test accuracy', 'Test F1 (macro)'],
+        head: [
+          'Model',
+          'Input',
+          'Parameters (trainable)',
+          'Training time',
+          'Val accuracy',
+          'Test accuracy',
+          'Test F1 (macro)',
+        ],
         numeric: [2, 3, 4, 5, 6],
         rows: runs.map((run) => [
           text(run.summary.name),
@@ -207,7 +274,8 @@ export const TABLES = new Registry<TableDefinition>('table', [
   },
   {
     name: 'series',
-    caption: 'Time-series forecasts on the test split against the naive last-value benchmark (lower is better), with 95% intervals.',
+    caption:
+      'Time-series forecasts on the test split against the naive last-value benchmark (lower is better), with 95% intervals.',
     build: (context) => {
       const runs = context.seriesRuns;
       if (runs.length === 0) return undefined;
@@ -217,8 +285,19 @@ export const TABLES = new Registry<TableDefinition>('table', [
         rows: runs.map((run) => {
           const s = splitMetrics(run, 'test')?.series;
           const cell = (what: string, e: Estimate | undefined): string => estimateCell(context, run, 'test', what, e);
-          const change = s === undefined ? context.notMeasured(run, 'test MSE vs naive') : `${s.mse.value <= s.naive_mse.value ? '−' : '+'}${Math.abs((100 * (s.mse.value - s.naive_mse.value)) / s.naive_mse.value).toFixed(1)}%`;
-          return [text(run.summary.name), params(run.summary.params.total), cell('MSE', s?.mse), cell('MAE', s?.mae), cell('naive MSE', s?.naive_mse), cell('naive MAE', s?.naive_mae), change];
+          const change =
+            s === undefined
+              ? context.notMeasured(run, 'test MSE vs naive')
+              : `${s.mse.value <= s.naive_mse.value ? '−' : '+'}${Math.abs((100 * (s.mse.value - s.naive_mse.value)) / s.naive_mse.value).toFixed(1)}%`;
+          return [
+            text(run.summary.name),
+            params(run.summary.params.total),
+            cell('MSE', s?.mse),
+            cell('MAE', s?.mae),
+            cell('naive MSE', s?.naive_mse),
+            cell('naive MAE', s?.naive_mae),
+            change,
+          ];
         }),
       };
     },
@@ -228,7 +307,14 @@ export const TABLES = new Registry<TableDefinition>('table', [
     caption: 'Runs behind this report: where each number comes from.',
     build: (context) => ({
       head: ['Run', 'Directory', 'Backend', 'Seed', 'Data hash', 'Code version'],
-      rows: context.runs.map((run) => [text(run.summary.name), text(run.dir), text(run.summary.backend), String(run.summary.seed), text(run.summary.dataHash.slice(0, 16)), text(run.summary.codeVersion)]),
+      rows: context.runs.map((run) => [
+        text(run.summary.name),
+        text(run.dir),
+        text(run.summary.backend),
+        String(run.summary.seed),
+        text(run.summary.dataHash.slice(0, 16)),
+        text(run.summary.codeVersion),
+      ]),
     }),
   },
 ]);
@@ -253,7 +339,8 @@ export function byDataset(runs: readonly Run[]): Run[][] {
  */
 export function renderTable(context: ReportContext, definition: TableDefinition, caption?: string): string {
   const content = definition.build(context);
-  if (content === undefined) return `<p class="nm-block">Table '${escapeHtml(definition.name)}': not measured (no run has the data).</p>`;
+  if (content === undefined)
+    return `<p class="nm-block">Table '${escapeHtml(definition.name)}': not measured (no run has the data).</p>`;
   const number = ++context.tables;
   const numeric = new Set(content.numeric ?? []);
   const cls = (i: number): string => (numeric.has(i) ? ' class="num"' : '');

@@ -52,12 +52,17 @@ let cachedVersion: string | undefined;
 export function codeVersion(): string {
   if (cachedVersion !== undefined) return cachedVersion;
   const root = projectRoot();
-  const pkg = readJsonFile(join(root, 'package.json'), z.looseObject({ name: z.string(), version: z.string() }), 'reinstall percept (its package.json names its version)');
+  const pkg = readJsonFile(
+    join(root, 'package.json'),
+    z.looseObject({ name: z.string(), version: z.string() }),
+    'reinstall percept (its package.json names its version)',
+  );
   const src = join(root, 'src');
   const hash = createHash('sha256');
   // An installed package without its sources is identified by its version alone.
   if (!existsSync(src)) return (cachedVersion = `${pkg.name}@${pkg.version}`);
-  for (const file of resultSourceFiles(src)) hash.update(relative(src, file)).update('\0').update(readFileSync(file)).update('\0');
+  for (const file of resultSourceFiles(src))
+    hash.update(relative(src, file)).update('\0').update(readFileSync(file)).update('\0');
   cachedVersion = `${pkg.name}@${pkg.version}+src.${hash.digest('hex').slice(0, 16)}`;
   return cachedVersion;
 }
@@ -84,5 +89,10 @@ export function isReusable(dir: string, key: RunKey): boolean {
   const summary = readJsonOrUndefined(summaryFile, RUN_KEY.omit({ config: true }));
   const config = readJsonOrUndefined(configFile, z.unknown());
   // Compare through JSON so that undefined fields and key order do not matter.
-  return summary?.dataHash === key.dataHash && summary.codeVersion === key.codeVersion && config !== undefined && isDeepStrictEqual(config, JSON.parse(JSON.stringify(key.config)));
+  return (
+    summary?.dataHash === key.dataHash &&
+    summary.codeVersion === key.codeVersion &&
+    config !== undefined &&
+    isDeepStrictEqual(config, JSON.parse(JSON.stringify(key.config)))
+  );
 }

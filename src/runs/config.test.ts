@@ -18,7 +18,10 @@ test("a config of an earlier release, with the task called 'expression', is read
   const old = {
     ...minimal,
     model: { arch: 'simple_cnn', head: { tasks: ['expression', 'valence_arousal'], lossWeights: { expression: 2 } } },
-    train: { earlyStopping: { monitor: 'val_expression_loss' }, schedule: { name: 'plateau', monitor: 'expression_loss' } },
+    train: {
+      earlyStopping: { monitor: 'val_expression_loss' },
+      schedule: { name: 'plateau', monitor: 'expression_loss' },
+    },
   };
   const { deprecations } = upgradeDeprecatedNames(old, 'old.json');
   assert.deepEqual(deprecations, [
@@ -38,26 +41,50 @@ test("a config of an earlier release, with the task called 'expression', is read
   } finally {
     console.warn = warn;
   }
-  assert.deepEqual(warned, deprecations.map((line) => `percept: ${line}`));
+  assert.deepEqual(
+    warned,
+    deprecations.map((line) => `percept: ${line}`),
+  );
   assert.deepEqual(upgradeDeprecatedNames(minimal, 'a.json'), { value: minimal, deprecations: [] });
 });
 
 test('errors name the path and what is allowed', () => {
   const bad = { ...minimal, train: { optimizer: { name: 'adagrad', lr: -1 } } };
-  assert.throws(() => parseExperimentConfig(bad, 'a.json'), (error: unknown) => {
-    assert.ok(error instanceof UserError);
-    assert.match(error.message, /a\.json: train\.optimizer\.name: .*"adam".*"adamw"/);
-    assert.match(error.message, /a\.json: train\.optimizer\.lr: .*>0/);
-    return true;
-  });
-  assert.throws(() => parseExperimentConfig({ ...minimal, model: { arch: 'x', fraeze: 'base' } }, 'b.json'), /b\.json: model: Unrecognized key: "fraeze"/);
+  assert.throws(
+    () => parseExperimentConfig(bad, 'a.json'),
+    (error: unknown) => {
+      assert.ok(error instanceof UserError);
+      assert.match(error.message, /a\.json: train\.optimizer\.name: .*"adam".*"adamw"/);
+      assert.match(error.message, /a\.json: train\.optimizer\.lr: .*>0/);
+      return true;
+    },
+  );
+  assert.throws(
+    () => parseExperimentConfig({ ...minimal, model: { arch: 'x', fraeze: 'base' } }, 'b.json'),
+    /b\.json: model: Unrecognized key: "fraeze"/,
+  );
   // A monitored name percept cannot place as a loss or a registry metric is refused before training starts.
-  assert.throws(() => parseExperimentConfig({ ...minimal, train: { earlyStopping: { monitor: 'val_lr' } } }, 'c.json'), /c\.json: train\.earlyStopping\.monitor: 'val_lr' is neither a loss nor a metric percept knows.*Fix: monitor val_loss/);
-  assert.equal(parseExperimentConfig({ ...minimal, train: { earlyStopping: { monitor: 'val_classification_acc' } } }, 'c.json').train.earlyStopping && true, true);
+  assert.throws(
+    () => parseExperimentConfig({ ...minimal, train: { earlyStopping: { monitor: 'val_lr' } } }, 'c.json'),
+    /c\.json: train\.earlyStopping\.monitor: 'val_lr' is neither a loss nor a metric percept knows.*Fix: monitor val_loss/,
+  );
+  assert.equal(
+    parseExperimentConfig({ ...minimal, train: { earlyStopping: { monitor: 'val_classification_acc' } } }, 'c.json')
+      .train.earlyStopping && true,
+    true,
+  );
 });
 
 test('a profile overrides fields deeply; an unknown profile lists the valid ones', () => {
-  const config = parseExperimentConfig({ ...minimal, train: { epochs: 30, batchSize: 16 }, profiles: { quick: { data: { limit: 64 }, train: { epochs: 2 } } } }, 'a.json', 'quick');
+  const config = parseExperimentConfig(
+    {
+      ...minimal,
+      train: { epochs: 30, batchSize: 16 },
+      profiles: { quick: { data: { limit: 64 }, train: { epochs: 2 } } },
+    },
+    'a.json',
+    'quick',
+  );
   assert.equal(config.train.epochs, 2);
   assert.equal(config.train.batchSize, 16);
   assert.equal(config.data.limit, 64);

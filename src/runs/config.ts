@@ -107,11 +107,10 @@ const OPTIMIZER = z.strictObject({
 });
 
 /** A logged figure to watch: a loss, or a metric of the registry whose direction (min or max) it knows. */
-const MONITOR = z
-  .string()
-  .refine((name) => monitorMode(name) !== undefined, {
-    error: (issue) => `'${String(issue.input)}' is neither a loss nor a metric percept knows (src/metrics/registry.ts). Fix: monitor val_loss, val_acc or val_<task>_loss / _acc / _mae, e.g. "val_classification_acc"`,
-  });
+const MONITOR = z.string().refine((name) => monitorMode(name) !== undefined, {
+  error: (issue) =>
+    `'${String(issue.input)}' is neither a loss nor a metric percept knows (src/metrics/registry.ts). Fix: monitor val_loss, val_acc or val_<task>_loss / _acc / _mae, e.g. "val_classification_acc"`,
+});
 
 const SCHEDULE = z.discriminatedUnion('name', [
   z.strictObject({ name: z.literal('constant') }),
@@ -134,7 +133,11 @@ const EARLY_STOPPING = z.strictObject({
   restoreBestWeights: z.boolean().default(true),
 });
 
-const STAGE = z.strictObject({ epochs: positiveInt, lr: z.number().positive().optional(), trainableTop: z.number().int().min(0).optional() });
+const STAGE = z.strictObject({
+  epochs: positiveInt,
+  lr: z.number().positive().optional(),
+  trainableTop: z.number().int().min(0).optional(),
+});
 
 const TRAIN = z.strictObject({
   batchSize: positiveInt.default(32),
@@ -158,8 +161,14 @@ export const EXPERIMENT_CONFIG = z.strictObject({
   /** Names the run folder `<out>/<name>/`: one path segment, and not '.' or '..', which would put the run into --out itself or its parent and clean it. */
   name: z
     .string()
-    .regex(/^[\w.-]+$/, 'letters, digits, _ . - only, no path separators (it names the run folder <out>/<name>), e.g. "mobilenetv2_finetune"')
-    .refine((name) => !/^\.+$/.test(name), '"." and ".." (dots alone) are --out itself and its parent, not a run folder: name the run with letters, digits, _ . -, e.g. "mobilenetv2_finetune"'),
+    .regex(
+      /^[\w.-]+$/,
+      'letters, digits, _ . - only, no path separators (it names the run folder <out>/<name>), e.g. "mobilenetv2_finetune"',
+    )
+    .refine(
+      (name) => !/^\.+$/.test(name),
+      '"." and ".." (dots alone) are --out itself and its parent, not a run folder: name the run with letters, digits, _ . -, e.g. "mobilenetv2_finetune"',
+    ),
   seed: z.number().int().min(0).default(0),
   data: DATA,
   model: MODEL,
@@ -202,14 +211,32 @@ function updateAt(value: unknown, path: readonly string[], update: (found: unkno
  */
 export function upgradeDeprecatedNames(raw: unknown, source: string): { value: unknown; deprecations: string[] } {
   const deprecations: string[] = [];
-  const renamer = (field: string) => (name: string): string => {
-    const renamed = name.replace(/^(val_)?expression(_|$)/, '$1classification$2');
-    if (renamed !== name) deprecations.push(`${source}: ${field}: '${name}' is deprecated and read as '${renamed}'. Fix: write '${renamed}'`);
-    return renamed;
-  };
-  const names = (field: string) => (found: unknown): unknown => (Array.isArray(found) ? found.map((name: unknown) => (typeof name === 'string' ? renamer(field)(name) : name)) : found);
-  const keys = (field: string) => (found: unknown): unknown => (isPlainObject(found) ? Object.fromEntries(Object.entries(found).map(([key, entry]) => [renamer(field)(key), entry])) : found);
-  const text = (field: string) => (found: unknown): unknown => (typeof found === 'string' ? renamer(field)(found) : found);
+  const renamer =
+    (field: string) =>
+    (name: string): string => {
+      const renamed = name.replace(/^(val_)?expression(_|$)/, '$1classification$2');
+      if (renamed !== name)
+        deprecations.push(
+          `${source}: ${field}: '${name}' is deprecated and read as '${renamed}'. Fix: write '${renamed}'`,
+        );
+      return renamed;
+    };
+  const names =
+    (field: string) =>
+    (found: unknown): unknown =>
+      Array.isArray(found)
+        ? found.map((name: unknown) => (typeof name === 'string' ? renamer(field)(name) : name))
+        : found;
+  const keys =
+    (field: string) =>
+    (found: unknown): unknown =>
+      isPlainObject(found)
+        ? Object.fromEntries(Object.entries(found).map(([key, entry]) => [renamer(field)(key), entry]))
+        : found;
+  const text =
+    (field: string) =>
+    (found: unknown): unknown =>
+      typeof found === 'string' ? renamer(field)(found) : found;
   let value = updateAt(raw, ['model', 'head', 'tasks'], names('model.head.tasks'));
   value = updateAt(value, ['model', 'head', 'lossWeights'], keys('model.head.lossWeights'));
   value = updateAt(value, ['train', 'earlyStopping', 'monitor'], text('train.earlyStopping.monitor'));
@@ -236,13 +263,17 @@ export function parseExperimentConfig(raw: unknown, source: string, profile?: st
   if (profile !== undefined) {
     const profiles = isPlainObject(raw) && isPlainObject(raw['profiles']) ? raw['profiles'] : {};
     if (!(profile in profiles)) {
-      throw new UserError(`${source}: no profile '${profile}'. Valid: ${Object.keys(profiles).join(', ') || '(none: add "profiles": {"${profile}": {...}})'}`);
+      throw new UserError(
+        `${source}: no profile '${profile}'. Valid: ${Object.keys(profiles).join(', ') || '(none: add "profiles": {"${profile}": {...}})'}`,
+      );
     }
     value = deepMerge(raw, profiles[profile]);
   }
   const parsed = EXPERIMENT_CONFIG.safeParse(upgradeWithWarnings(value, source));
   if (!parsed.success) {
-    throw new UserError(`${describeIssues(source, parsed.error)}\nFix: correct the field(s) above (docs/ARCHITECTURE.md §3 lists the config).`);
+    throw new UserError(
+      `${describeIssues(source, parsed.error)}\nFix: correct the field(s) above (docs/ARCHITECTURE.md §3 lists the config).`,
+    );
   }
   return parsed.data;
 }

@@ -27,17 +27,37 @@ function confidence(record: Prediction): number | undefined {
  * @example
  * const index = await writeExamples('runs/a/examples', predictions, itemsById, classNames);
  */
-export async function writeExamples(dir: string, predictions: readonly Prediction[], itemsById: ReadonlyMap<string, DataItem>, classNames: readonly string[], options: ExampleOptions = {}): Promise<ExamplesIndex> {
+export async function writeExamples(
+  dir: string,
+  predictions: readonly Prediction[],
+  itemsById: ReadonlyMap<string, DataItem>,
+  classNames: readonly string[],
+  options: ExampleOptions = {},
+): Promise<ExamplesIndex> {
   const perKind = options.perKind ?? 8;
   const size = options.size ?? 64;
-  const test = predictions.filter((record) => record.split === 'test' && typeof record.true === 'number' && typeof record.pred === 'number' && record.id !== undefined);
+  const test = predictions.filter(
+    (record) =>
+      record.split === 'test' &&
+      typeof record.true === 'number' &&
+      typeof record.pred === 'number' &&
+      record.id !== undefined,
+  );
   const byConfidence = (a: Prediction, b: Prediction): number => (confidence(b) ?? 0) - (confidence(a) ?? 0);
   const chosen = [
-    ...test.filter((record) => record.true === record.pred).sort(byConfidence).slice(0, perKind),
-    ...test.filter((record) => record.true !== record.pred).sort(byConfidence).slice(0, perKind),
+    ...test
+      .filter((record) => record.true === record.pred)
+      .sort(byConfidence)
+      .slice(0, perKind),
+    ...test
+      .filter((record) => record.true !== record.pred)
+      .sort(byConfidence)
+      .slice(0, perKind),
   ];
   const records = new Map(chosen.map((record) => [record.id!, record]));
-  const items = chosen.map((record) => itemsById.get(record.id!)).filter((item): item is DataItem => item !== undefined);
+  const items = chosen
+    .map((record) => itemsById.get(record.id!))
+    .filter((item): item is DataItem => item !== undefined);
   const index: ExamplesIndex = { items: [] };
   for await (const batch of imageBatches(items, { size, batchSize: 16, channels: 3 })) {
     const pixels = size * size * 3;
@@ -46,9 +66,16 @@ export async function writeExamples(dir: string, predictions: readonly Predictio
     for (let i = 0; i < batch.ids.length; i++) {
       const id = batch.ids[i]!;
       const record = records.get(id)!;
-      const bytes = Uint8Array.from(data.subarray(i * pixels, (i + 1) * pixels), (value) => Math.round(Math.min(255, Math.max(0, value))));
+      const bytes = Uint8Array.from(data.subarray(i * pixels, (i + 1) * pixels), (value) =>
+        Math.round(Math.min(255, Math.max(0, value))),
+      );
       const file = `${String(index.items.length).padStart(2, '0')}_${id.replace(/[^\w.-]+/g, '_')}.png`;
-      writeFileAtomic(join(dir, file), await sharp(bytes, { raw: { width: size, height: size, channels: 3 } }).png().toBuffer());
+      writeFileAtomic(
+        join(dir, file),
+        await sharp(bytes, { raw: { width: size, height: size, channels: 3 } })
+          .png()
+          .toBuffer(),
+      );
       const conf = confidence(record);
       index.items.push({
         file,

@@ -29,7 +29,15 @@ import { saveLayersModel } from '../models/model_files.ts';
 import type { FreezeSpec } from '../models/freeze.ts';
 import { assertWritableFolder, overlap } from './output_path.ts';
 import { clearRunFolder, openRunFolder } from './run_folder.ts';
-import { parseRunFile, PROBLEMS_FILE, RUN_FILES, writePredictions, writeRunFile, type Prediction, type RunSummary } from './run_files.ts';
+import {
+  parseRunFile,
+  PROBLEMS_FILE,
+  RUN_FILES,
+  writePredictions,
+  writeRunFile,
+  type Prediction,
+  type RunSummary,
+} from './run_files.ts';
 import { loadSeriesData, seriesTraining, type SeriesData } from './series_pipeline.ts';
 
 export interface RunExperimentOptions {
@@ -75,7 +83,9 @@ const KEY_FILE = join(CHECKPOINT_DIR, 'run_key.json');
 type Loaded = { kind: 'image'; data: ImageData } | { kind: 'series'; data: SeriesData };
 
 function resolveConfig(config: ExperimentConfig | string | object, profile: string | undefined): ExperimentConfig {
-  return typeof config === 'string' ? readExperimentConfig(config, profile) : parseExperimentConfig(config, `(config ${(config as { name?: string }).name ?? 'object'})`, profile);
+  return typeof config === 'string'
+    ? readExperimentConfig(config, profile)
+    : parseExperimentConfig(config, `(config ${(config as { name?: string }).name ?? 'object'})`, profile);
 }
 
 /**
@@ -83,21 +93,35 @@ function resolveConfig(config: ExperimentConfig | string | object, profile: stri
  * percept's files in it are removed (the user's stay), unless it holds an unfinished run that neither `resume` nor
  * `force` was asked for.
  */
-function prepareDirectory(dir: string, config: ExperimentConfig, key: RunKey, options: RunExperimentOptions, log: (line: string) => void): void {
+function prepareDirectory(
+  dir: string,
+  config: ExperimentConfig,
+  key: RunKey,
+  options: RunExperimentOptions,
+  log: (line: string) => void,
+): void {
   const finished = existsSync(join(dir, RUN_FILES.summary));
   const pending = hasCheckpoint(join(dir, CHECKPOINT_DIR)) && !finished;
   if (options.resume === true && pending) {
     const saved = readRunKey(join(dir, KEY_FILE));
-    if (saved === undefined) throw new UserError(`${join(dir, KEY_FILE)} is missing or damaged, so the checkpoint cannot be matched to ${config.name}'s config and data. Fix: pass --force to start over`);
+    if (saved === undefined)
+      throw new UserError(
+        `${join(dir, KEY_FILE)} is missing or damaged, so the checkpoint cannot be matched to ${config.name}'s config and data. Fix: pass --force to start over`,
+      );
     if (JSON.stringify(saved.config) !== JSON.stringify(key.config) || saved.dataHash !== key.dataHash) {
-      throw new UserError(`${dir}: its checkpoint belongs to another config or other data than ${config.name}'s now. Fix: pass --force to start over, or restore the config`);
+      throw new UserError(
+        `${dir}: its checkpoint belongs to another config or other data than ${config.name}'s now. Fix: pass --force to start over, or restore the config`,
+      );
     }
-    if (saved.codeVersion !== key.codeVersion) log(`note: the code changed since the checkpoint (${saved.codeVersion} -> ${key.codeVersion}); resuming anyway`);
+    if (saved.codeVersion !== key.codeVersion)
+      log(`note: the code changed since the checkpoint (${saved.codeVersion} -> ${key.codeVersion}); resuming anyway`);
     return;
   }
   if (options.resume === true) log(`${dir}: no unfinished run to resume; starting from epoch 1`);
   if (pending && options.force !== true) {
-    throw new UserError(`${dir}: holds an unfinished run with a checkpoint. Fix: pass --resume to continue it, or --force to start over`);
+    throw new UserError(
+      `${dir}: holds an unfinished run with a checkpoint. Fix: pass --resume to continue it, or --force to start over`,
+    );
   }
   clearRunFolder(dir, log);
   writeJsonAtomic(join(dir, KEY_FILE), key);
@@ -120,11 +144,14 @@ export function keptCheckpoint(dir: string): { epoch: number; path: string } | u
  */
 function assertApartFromInputs(dir: string, config: ExperimentConfig, runsRoot: string, source: string): void {
   const inputs: [string, string][] = [['data.path', config.data.path]];
-  if (config.model.weights !== 'none') inputs.push(['model.weights', resolveWeightSource(config.model.weights, runsRoot).file]);
+  if (config.model.weights !== 'none')
+    inputs.push(['model.weights', resolveWeightSource(config.model.weights, runsRoot).file]);
   for (const [field, path] of inputs) {
     const how = overlap(dir, path);
     if (how !== undefined) {
-      throw new UserError(`${source}: the run folder ${dir} ${how} ${field} ${path}, which training would write into or clean. Fix: choose another "name" in ${source} or another --out`);
+      throw new UserError(
+        `${source}: the run folder ${dir} ${how} ${field} ${path}, which training would write into or clean. Fix: choose another "name" in ${source} or another --out`,
+      );
     }
   }
 }
@@ -147,7 +174,10 @@ function countLayers(model: ExperimentModel): RunSummary['layers'] {
  * const { dir, summary } = await runExperiment('configs/mobilenetv2_finetune.json', { profile: 'quick', out: 'runs' });
  * console.log(dir, summary.epochs.run);
  */
-export async function runExperiment(configOrPath: ExperimentConfig | string | object, options: RunExperimentOptions = {}): Promise<RunExperimentResult> {
+export async function runExperiment(
+  configOrPath: ExperimentConfig | string | object,
+  options: RunExperimentOptions = {},
+): Promise<RunExperimentResult> {
   const log = options.log ?? (() => undefined);
   const config = resolveConfig(configOrPath, options.profile);
   const source = typeof configOrPath === 'string' ? configOrPath : `config ${config.name}`;
@@ -170,12 +200,22 @@ export async function runExperiment(configOrPath: ExperimentConfig | string | ob
  * load the data, reuse a finished run, build the model, fit it (every training stage, then the val/test
  * predictions), evaluate the predictions, write the run.
  */
-async function runLocked(config: ExperimentConfig, dir: string, runsRoot: string, options: RunExperimentOptions, log: (line: string) => void): Promise<RunExperimentResult> {
+async function runLocked(
+  config: ExperimentConfig,
+  dir: string,
+  runsRoot: string,
+  options: RunExperimentOptions,
+  log: (line: string) => void,
+): Promise<RunExperimentResult> {
   const started = performance.now();
   const startedAt = new Date().toISOString();
   const problems = new ProblemLog();
   const loaded = await loadData(config, problems);
-  const key: RunKey = { config: JSON.parse(JSON.stringify(config)), dataHash: loaded.data.dataHash, codeVersion: codeVersion() };
+  const key: RunKey = {
+    config: JSON.parse(JSON.stringify(config)),
+    dataHash: loaded.data.dataHash,
+    codeVersion: codeVersion(),
+  };
   const reused = reuseFinished(dir, key, config, options, log);
   if (reused !== undefined) return reused;
   prepareDirectory(dir, config, key, options, log);
@@ -183,23 +223,62 @@ async function runLocked(config: ExperimentConfig, dir: string, runsRoot: string
   const built = buildModel(config, loaded, runsRoot);
   const fitted = await fit(config, loaded, built, problems, dir, options, log);
   const metrics = evaluate(fitted.records, built.classNames, config.seed);
-  const summary = await writeRun({ config, dir, key, loaded, built, fitted, metrics, skipped: problems.list(), startedAt, sessionStarted: started });
-  return { dir, summary, reused: false, resumedFrom: fitted.result.resumedFrom, cachedFeatures: fitted.cachedFeatures, skipped: problems.list() };
+  const summary = await writeRun({
+    config,
+    dir,
+    key,
+    loaded,
+    built,
+    fitted,
+    metrics,
+    skipped: problems.list(),
+    startedAt,
+    sessionStarted: started,
+  });
+  return {
+    dir,
+    summary,
+    reused: false,
+    resumedFrom: fitted.result.resumedFrom,
+    cachedFeatures: fitted.cachedFeatures,
+    skipped: problems.list(),
+  };
 }
 
 async function loadData(config: ExperimentConfig, problems: ProblemLog): Promise<Loaded> {
-  return config.data.format === 'timeseries' ? { kind: 'series', data: loadSeriesData(config, problems) } : { kind: 'image', data: await loadImageData(config, problems) };
+  return config.data.format === 'timeseries'
+    ? { kind: 'series', data: loadSeriesData(config, problems) }
+    : { kind: 'image', data: await loadImageData(config, problems) };
 }
 
 /** The finished run in `dir` when it was made from the same config, data and code (and --force is not given). */
-function reuseFinished(dir: string, key: RunKey, config: ExperimentConfig, options: RunExperimentOptions, log: (line: string) => void): RunExperimentResult | undefined {
-  const previous = options.force !== true && isReusable(dir, key) ? readProblemsFile(join(dir, PROBLEMS_FILE)) : undefined;
-  if (previous !== undefined && 'error' in previous) log(`${join(dir, PROBLEMS_FILE)}: ${previous.error}; retraining instead of reusing the finished run`);
+function reuseFinished(
+  dir: string,
+  key: RunKey,
+  config: ExperimentConfig,
+  options: RunExperimentOptions,
+  log: (line: string) => void,
+): RunExperimentResult | undefined {
+  const previous =
+    options.force !== true && isReusable(dir, key) ? readProblemsFile(join(dir, PROBLEMS_FILE)) : undefined;
+  if (previous !== undefined && 'error' in previous)
+    log(`${join(dir, PROBLEMS_FILE)}: ${previous.error}; retraining instead of reusing the finished run`);
   if (previous === undefined || !('items' in previous)) return undefined;
   log(`reusing the finished run ${dir} (same config, data and code; --force retrains)`);
   const summaryFile = join(dir, RUN_FILES.summary);
-  const summary = parseRunFile('summary', parseJsonText(readFileSync(summaryFile, 'utf8'), summaryFile, 'rerun with --force'), summaryFile);
-  return { dir, summary, reused: true, resumedFrom: 0, cachedFeatures: cachesFeatures(config), skipped: previous.items };
+  const summary = parseRunFile(
+    'summary',
+    parseJsonText(readFileSync(summaryFile, 'utf8'), summaryFile, 'rerun with --force'),
+    summaryFile,
+  );
+  return {
+    dir,
+    summary,
+    reused: true,
+    resumedFrom: 0,
+    cachedFeatures: cachesFeatures(config),
+    skipped: previous.items,
+  };
 }
 
 interface Built {
@@ -236,13 +315,29 @@ interface Fitted {
 }
 
 /** Trains every stage of the config (with its callbacks and checkpoints), then predicts the val and test splits. */
-async function fit(config: ExperimentConfig, loaded: Loaded, built: Built, problems: ProblemLog, dir: string, options: RunExperimentOptions, log: (line: string) => void): Promise<Fitted> {
+async function fit(
+  config: ExperimentConfig,
+  loaded: Loaded,
+  built: Built,
+  problems: ProblemLog,
+  dir: string,
+  options: RunExperimentOptions,
+  log: (line: string) => void,
+): Promise<Fitted> {
   const { model, initialTop } = built;
   let freezeCut = model.applyFreeze(initialTop);
-  const setup = loaded.kind === 'image' ? await imageTraining(config, loaded.data, model, problems) : { ...seriesTraining(config, loaded.data, model), trainModel: model.model, cachedFeatures: false };
-  if (setup.cachedFeatures) log('frozen base without augmentation: base features computed once, the head trains on them');
+  const setup =
+    loaded.kind === 'image'
+      ? await imageTraining(config, loaded.data, model, problems)
+      : { ...seriesTraining(config, loaded.data, model), trainModel: model.model, cachedFeatures: false };
+  if (setup.cachedFeatures)
+    log('frozen base without augmentation: base features computed once, the head trains on them');
   const stopper = config.train.earlyStopping === false ? undefined : new EarlyStopping(config.train.earlyStopping);
-  const callbacks: Callback[] = [...(stopper === undefined ? [] : [stopper]), ...(options.callbacks ?? []), ...(options.onProgress === undefined ? [] : [new ProgressCallback(options.onProgress)])];
+  const callbacks: Callback[] = [
+    ...(stopper === undefined ? [] : [stopper]),
+    ...(options.callbacks ?? []),
+    ...(options.onProgress === undefined ? [] : [new ProgressCallback(options.onProgress)]),
+  ];
   const trainStarted = performance.now();
   try {
     const result = await train({
@@ -267,7 +362,15 @@ async function fit(config: ExperimentConfig, loaded: Loaded, built: Built, probl
     const sessionTrainSeconds = (performance.now() - trainStarted) / 1000;
     const evalStarted = performance.now();
     const records = await setup.predict();
-    return { result, records, freezeCut, cachedFeatures: setup.cachedFeatures, stopper, evalSeconds: (performance.now() - evalStarted) / 1000, sessionTrainSeconds };
+    return {
+      result,
+      records,
+      freezeCut,
+      cachedFeatures: setup.cachedFeatures,
+      stopper,
+      evalSeconds: (performance.now() - evalStarted) / 1000,
+      sessionTrainSeconds,
+    };
   } finally {
     setup.dispose();
   }
@@ -279,7 +382,10 @@ function evaluate(records: readonly Prediction[], classNames: readonly string[],
     ['val', 'test']
       .map((split) => [split, records.filter((record) => record.split === split)] as const)
       .filter(([, list]) => list.length > 0)
-      .map(([split, list]) => [split, evaluatePredictions(list, { ...(classNames.length > 0 ? { classNames: [...classNames] } : {}), seed })]),
+      .map(([split, list]) => [
+        split,
+        evaluatePredictions(list, { ...(classNames.length > 0 ? { classNames: [...classNames] } : {}), seed }),
+      ]),
   );
 }
 
@@ -306,7 +412,9 @@ async function writeRun(outcome: RunOutcome): Promise<RunSummary> {
   writeRunFile(dir, 'history', {
     epochs: result.history,
     ...(result.stopReason === undefined ? {} : { stopReason: result.stopReason }),
-    ...(stopper !== undefined && stopper.restoreBestWeights && stopper.bestEpoch >= 0 ? { bestEpoch: stopper.bestEpoch + 1, monitor: stopper.monitor.monitor } : {}),
+    ...(stopper !== undefined && stopper.restoreBestWeights && stopper.bestEpoch >= 0
+      ? { bestEpoch: stopper.bestEpoch + 1, monitor: stopper.monitor.monitor }
+      : {}),
   });
   writeRunFile(dir, 'metrics', metrics);
   writePredictions(dir, fitted.records);
@@ -329,8 +437,17 @@ async function writeRun(outcome: RunOutcome): Promise<RunSummary> {
     weights: config.model.weights,
     backend: `${backendInfo.kind} (${backendInfo.packageName}, tfjs ${backendInfo.tfjsVersion}${backendInfo.tfVersion === null ? '' : `, libtensorflow ${backendInfo.tfVersion}`})`,
     // A resumed run's training spans every session: its total counts the earlier sessions' training too.
-    timings: { trainSeconds: result.trainSeconds, evalSeconds: fitted.evalSeconds, totalSeconds: (performance.now() - outcome.sessionStarted) / 1000 + result.trainSeconds - fitted.sessionTrainSeconds },
-    epochs: { planned: config.train.stages?.reduce((sum, stage) => sum + stage.epochs, 0) ?? config.train.epochs, run: result.history.length, ...(stopper !== undefined && stopper.bestEpoch >= 0 ? { best: stopper.bestEpoch + 1 } : {}) },
+    timings: {
+      trainSeconds: result.trainSeconds,
+      evalSeconds: fitted.evalSeconds,
+      totalSeconds:
+        (performance.now() - outcome.sessionStarted) / 1000 + result.trainSeconds - fitted.sessionTrainSeconds,
+    },
+    epochs: {
+      planned: config.train.stages?.reduce((sum, stage) => sum + stage.epochs, 0) ?? config.train.epochs,
+      run: result.history.length,
+      ...(stopper !== undefined && stopper.bestEpoch >= 0 ? { best: stopper.bestEpoch + 1 } : {}),
+    },
     ...(result.stopReason === undefined ? {} : { stopReason: result.stopReason }),
     seed: config.seed,
     dataHash: key.dataHash,

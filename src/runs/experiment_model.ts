@@ -69,11 +69,24 @@ function loadBaseWeights(model: ExperimentModel, weights: string, runsRoot: stri
  * @example
  * const { model, outputs, applyFreeze } = buildExperimentModel(config, { classes: 8, inputSize: 96, runsRoot: 'runs' });
  */
-export function buildExperimentModel(config: ExperimentConfig, options: { classes: number; inputSize: number; channels?: number; runsRoot: string }): ExperimentModel {
+export function buildExperimentModel(
+  config: ExperimentConfig,
+  options: { classes: number; inputSize: number; channels?: number; runsRoot: string },
+): ExperimentModel {
   const spec = architectures.get(config.model.arch);
   const channels = options.channels ?? spec.channels;
-  if (config.model.zeroInitResidual && !spec.residual) throw new UserError(`model.zeroInitResidual: ${spec.name} has no residual blocks to start at zero; remove it (it applies to ${architectures.all().filter((a) => a.residual).map((a) => a.name).join(', ')})`);
-  if (config.model.zeroInitResidual && config.model.weights !== 'none') throw new UserError(`model.zeroInitResidual: it only shapes random initial weights, and model.weights '${config.model.weights}' replaces them; remove one of the two`);
+  if (config.model.zeroInitResidual && !spec.residual)
+    throw new UserError(
+      `model.zeroInitResidual: ${spec.name} has no residual blocks to start at zero; remove it (it applies to ${architectures
+        .all()
+        .filter((a) => a.residual)
+        .map((a) => a.name)
+        .join(', ')})`,
+    );
+  if (config.model.zeroInitResidual && config.model.weights !== 'none')
+    throw new UserError(
+      `model.zeroInitResidual: it only shapes random initial weights, and model.weights '${config.model.weights}' replaces them; remove one of the two`,
+    );
   const base = buildArchitecture(spec.name, {
     inputSize: options.inputSize,
     channels,
@@ -84,7 +97,11 @@ export function buildExperimentModel(config: ExperimentConfig, options: { classe
   });
   const headConfig = config.model.head;
   const { pooling, dense, batchNorm, activation, dropout, tasks } = headConfig;
-  const headOutputs = tasks.map((task) => ({ name: task, units: TASKS[task].units(options.classes), activation: TASKS[task].activation }));
+  const headOutputs = tasks.map((task) => ({
+    name: task,
+    units: TASKS[task].units(options.classes),
+    activation: TASKS[task].activation,
+  }));
   const outputs = buildHead(base.outputs[0]!, { pooling, dense, batchNorm, activation, dropout, outputs: headOutputs });
   const model = tf.model({ inputs: base.inputs, outputs, name: `${spec.name}_${tasks.join('_')}` });
   const head = headModel(model, base, tasks);
@@ -94,12 +111,17 @@ export function buildExperimentModel(config: ExperimentConfig, options: { classe
     model,
     base,
     head,
-    outputs: headConfig.tasks.map((task) => ({ name: task, loss: TASKS[task].loss, weight: headConfig.lossWeights[task] ?? 1 })),
+    outputs: headConfig.tasks.map((task) => ({
+      name: task,
+      loss: TASKS[task].loss,
+      weight: headConfig.lossWeights[task] ?? 1,
+    })),
     input: model.inputs[0]!.shape.slice(1) as number[],
     channels,
     preprocess: spec.preprocess,
     applyFreeze(freeze) {
-      const spec: FreezeSpec = freeze === 'all' ? 'none' : typeof freeze === 'number' ? { trainableTop: freeze } : freeze;
+      const spec: FreezeSpec =
+        freeze === 'all' ? 'none' : typeof freeze === 'number' ? { trainableTop: freeze } : freeze;
       const plan = applyFreeze(base, spec);
       return spec === 'none' ? undefined : plan.description;
     },

@@ -5,7 +5,16 @@
 import type { LayersModel, Tensor } from '@tensorflow/tfjs';
 import { tf } from '../tf.ts';
 import { UserError } from '../errors.ts';
-import { imageBatches, openDataset, splitDataset, splitCounts, type Batch as DataBatch, type DataItem, type Dataset, type DatasetSplit } from '../data/index.ts';
+import {
+  imageBatches,
+  openDataset,
+  splitDataset,
+  splitCounts,
+  type Batch as DataBatch,
+  type DataItem,
+  type Dataset,
+  type DatasetSplit,
+} from '../data/index.ts';
 import type { AugmentOptions } from '../data/augment.ts';
 import { describeProblems, verifyDataset } from '../data/verify.ts';
 import type { ProblemLog } from '../data/problem_log.ts';
@@ -53,9 +62,15 @@ function checkSplits(config: ExperimentConfig, split: DatasetSplit, dataset: Dat
   const counts = `${dataset.items.length} usable items${dataset.problems.length > 0 ? `, ${dataset.problems.length} skipped` : ''}: train ${split.train.length}, val ${split.val.length}, test ${split.test.length}`;
   // Skipped items are the likely cause of an empty split (a pre-split train/ folder of broken files): name them.
   const skipped = dataset.problems.length > 0 ? `; skipped: ${describeProblems(dataset.problems, 2)}` : '';
-  const repair = dataset.problems.length > 0 ? `replace the unreadable files (percept data inspect ${config.data.path} lists them), ` : '';
+  const repair =
+    dataset.problems.length > 0
+      ? `replace the unreadable files (percept data inspect ${config.data.path} lists them), `
+      : '';
   for (const name of ['train', 'val'] as const) {
-    if (split[name].length === 0) throw new UserError(`${config.data.path}: the ${name} split is empty (${counts})${skipped}. Fix: ${repair}add data, raise data.limit or data.split.${name}`);
+    if (split[name].length === 0)
+      throw new UserError(
+        `${config.data.path}: the ${name} split is empty (${counts})${skipped}. Fix: ${repair}add data, raise data.limit or data.split.${name}`,
+      );
   }
   const test = config.data.split.test;
   if (test > 0 && split.test.length === 0) {
@@ -76,15 +91,25 @@ function checkSplits(config: ExperimentConfig, split: DatasetSplit, dataset: Dat
 export async function loadImageData(config: ExperimentConfig, problems: ProblemLog): Promise<ImageData> {
   if (config.data.format === 'timeseries') throw new Error('loadImageData: a time series config');
   const opened = await openDataset(config.data.path, { format: config.data.format });
-  const { dataset } = await verifyDataset({ ...opened, items: limitItems(opened.items, config.data.limit, config.seed) });
+  const { dataset } = await verifyDataset({
+    ...opened,
+    items: limitItems(opened.items, config.data.limit, config.seed),
+  });
   problems.add(dataset.problems);
   const tasks = config.model.head.tasks;
-  if (tasks.includes('forecast')) throw new UserError(`model.head.tasks: 'forecast' needs data.format 'timeseries', not '${dataset.format}'. Fix: use 'classification' or 'valence_arousal'`);
+  if (tasks.includes('forecast'))
+    throw new UserError(
+      `model.head.tasks: 'forecast' needs data.format 'timeseries', not '${dataset.format}'. Fix: use 'classification' or 'valence_arousal'`,
+    );
   if (tasks.includes('classification') && dataset.items.some((item) => item.label === undefined)) {
-    throw new UserError(`${config.data.path}: some items have no class label, which model.head.tasks 'classification' needs. Fix: label every item or drop the task`);
+    throw new UserError(
+      `${config.data.path}: some items have no class label, which model.head.tasks 'classification' needs. Fix: label every item or drop the task`,
+    );
   }
   if (tasks.includes('valence_arousal') && !dataset.items.some((item) => item.valence !== undefined)) {
-    throw new UserError(`${config.data.path}: no item has valence/arousal, which model.head.tasks 'valence_arousal' needs. Fix: use an affectnet or csv dataset with valence and arousal`);
+    throw new UserError(
+      `${config.data.path}: no item has valence/arousal, which model.head.tasks 'valence_arousal' needs. Fix: use an affectnet or csv dataset with valence and arousal`,
+    );
   }
   checkClasses(config, dataset);
   const { train, val, test, stratify } = config.data.split;
@@ -94,12 +119,20 @@ export async function loadImageData(config: ExperimentConfig, problems: ProblemL
   const dataHash = hashJson({
     format: dataset.format,
     classes: dataset.classes,
-    items: dataset.items.map((item) => [item.id, item.label ?? null, item.valence ?? null, item.arousal ?? null, item.split ?? null]),
+    items: dataset.items.map((item) => [
+      item.id,
+      item.label ?? null,
+      item.valence ?? null,
+      item.arousal ?? null,
+      item.split ?? null,
+    ]),
   });
   const splitFile: RunSplit = {
     seed: config.seed,
     stratify,
-    splits: Object.fromEntries(Object.entries(counts).map(([name, value]) => [name, { count: value.total, classes: value.classes }])),
+    splits: Object.fromEntries(
+      Object.entries(counts).map(([name, value]) => [name, { count: value.total, classes: value.classes }]),
+    ),
   };
   return { dataset, split, dataHash, splitFile };
 }
@@ -108,7 +141,13 @@ export async function loadImageData(config: ExperimentConfig, problems: ProblemL
 export function augmentOf(config: ExperimentConfig): AugmentOptions | undefined {
   const a = config.data.augment;
   if (!a.flip && a.rotation === 0 && a.zoom === 0 && a.brightness === 0 && a.contrast === 0) return undefined;
-  return { flip: a.flip, rotation: a.rotation, brightness: a.brightness, contrast: a.contrast, ...(a.zoom > 0 ? { crop: { minScale: 1 - a.zoom } } : {}) };
+  return {
+    flip: a.flip,
+    rotation: a.rotation,
+    brightness: a.brightness,
+    contrast: a.contrast,
+    ...(a.zoom > 0 ? { crop: { minScale: 1 - a.zoom } } : {}),
+  };
 }
 
 /**
@@ -119,7 +158,14 @@ export function augmentOf(config: ExperimentConfig): AugmentOptions | undefined 
  * cachesFeatures(config); // true for configs/frozen_mobilenet_v2_classification.json
  */
 export function cachesFeatures(config: ExperimentConfig): boolean {
-  return config.data.format !== 'timeseries' && canCacheFeatures({ freeze: config.model.freeze, augmented: augmentOf(config) !== undefined, stages: config.train.stages });
+  return (
+    config.data.format !== 'timeseries' &&
+    canCacheFeatures({
+      freeze: config.model.freeze,
+      augmented: augmentOf(config) !== undefined,
+      stages: config.train.stages,
+    })
+  );
 }
 
 function targetsOf(batch: DataBatch, tasks: readonly Task[]): Tensor[] {
@@ -143,9 +189,20 @@ interface Feed {
 }
 
 /** Decoded, preprocessed batches of `items`; empty batches (all corrupt) are dropped after their problems are logged. */
-async function* preparedBatches(items: readonly DataItem[], feed: Feed, order: { shuffle: boolean; seed: number; augment?: AugmentOptions }): AsyncGenerator<{ batch: DataBatch; x: Tensor }> {
+async function* preparedBatches(
+  items: readonly DataItem[],
+  feed: Feed,
+  order: { shuffle: boolean; seed: number; augment?: AugmentOptions },
+): AsyncGenerator<{ batch: DataBatch; x: Tensor }> {
   const channels = feed.model.channels === 1 ? 1 : 3;
-  for await (const batch of imageBatches(items, { size: feed.size, batchSize: feed.batchSize, channels, shuffle: order.shuffle, seed: order.seed, ...(order.augment === undefined ? {} : { augment: order.augment }) })) {
+  for await (const batch of imageBatches(items, {
+    size: feed.size,
+    batchSize: feed.batchSize,
+    channels,
+    shuffle: order.shuffle,
+    seed: order.seed,
+    ...(order.augment === undefined ? {} : { augment: order.augment }),
+  })) {
     feed.problems.add(batch.problems);
     if (batch.ids.length === 0) {
       batch.x.dispose();
@@ -157,19 +214,26 @@ async function* preparedBatches(items: readonly DataItem[], feed: Feed, order: {
   }
 }
 
-function streamSource(items: readonly DataItem[], feed: Feed, tasks: readonly Task[], order: { shuffle: boolean; seed: number; augment?: AugmentOptions }): BatchSource {
+function streamSource(
+  items: readonly DataItem[],
+  feed: Feed,
+  tasks: readonly Task[],
+  order: { shuffle: boolean; seed: number; augment?: AugmentOptions },
+): BatchSource {
   return {
     batchCount: Math.ceil(items.length / feed.batchSize),
     async *batches(epoch: number): AsyncIterable<Batch> {
       // seed + epoch: a new order and new augmentations each epoch, the same ones again on resume.
-      for await (const { batch, x } of preparedBatches(items, feed, { ...order, seed: order.seed + epoch })) yield { x, targets: targetsOf(batch, tasks) };
+      for await (const { batch, x } of preparedBatches(items, feed, { ...order, seed: order.seed + epoch }))
+        yield { x, targets: targetsOf(batch, tasks) };
     },
   };
 }
 
 /** The decoded, preprocessed batches of `items` in dataset order, as `predictBatches` takes them. */
 async function* predictionInputs(items: readonly DataItem[], feed: Feed): AsyncGenerator<InputBatch> {
-  for await (const { batch, x } of preparedBatches(items, feed, { shuffle: false, seed: 0 })) yield { ids: batch.ids, x };
+  for await (const { batch, x } of preparedBatches(items, feed, { shuffle: false, seed: 0 }))
+    yield { ids: batch.ids, x };
 }
 
 /** Features of a frozen base for some items, with their targets and ids. */
@@ -179,7 +243,11 @@ interface CachedSplit {
   ids: string[];
 }
 
-async function extractSplit(items: readonly DataItem[], feed: Feed, tasks: readonly Task[]): Promise<CachedSplit | undefined> {
+async function extractSplit(
+  items: readonly DataItem[],
+  feed: Feed,
+  tasks: readonly Task[],
+): Promise<CachedSplit | undefined> {
   const parts: Tensor[] = [];
   const targets: Tensor[][] = tasks.map(() => []);
   const ids: string[] = [];
@@ -198,7 +266,12 @@ async function extractSplit(items: readonly DataItem[], feed: Feed, tasks: reado
   return { features: concat(parts), targets: targets.map(concat), ids };
 }
 
-function predictionRecords(split: string, outputs: Outputs, tasks: readonly Task[], byId: ReadonlyMap<string, DataItem>): Prediction[] {
+function predictionRecords(
+  split: string,
+  outputs: Outputs,
+  tasks: readonly Task[],
+  byId: ReadonlyMap<string, DataItem>,
+): Prediction[] {
   return outputs.ids.map((id, row) => {
     const item = byId.get(id)!;
     const record: Prediction = { id, split };
@@ -240,7 +313,12 @@ export interface ImageTraining {
  * const run = await imageTraining(config, data, model, problems);
  * await train({ model: run.trainModel, train: run.train, validation: run.validation, ... });
  */
-export async function imageTraining(config: ExperimentConfig, data: ImageData, model: ExperimentModel, problems: ProblemLog): Promise<ImageTraining> {
+export async function imageTraining(
+  config: ExperimentConfig,
+  data: ImageData,
+  model: ExperimentModel,
+  problems: ProblemLog,
+): Promise<ImageTraining> {
   const tasks = config.model.head.tasks;
   const feed: Feed = { model, size: model.input[0]!, batchSize: config.train.batchSize, problems };
   const augment = augmentOf(config);
@@ -249,12 +327,24 @@ export async function imageTraining(config: ExperimentConfig, data: ImageData, m
   if (!cachesFeatures(config)) {
     return {
       trainModel: model.model,
-      train: streamSource(data.split.train, feed, tasks, { shuffle: true, seed: config.seed, ...(augment === undefined ? {} : { augment }) }),
+      train: streamSource(data.split.train, feed, tasks, {
+        shuffle: true,
+        seed: config.seed,
+        ...(augment === undefined ? {} : { augment }),
+      }),
       validation: streamSource(data.split.val, feed, tasks, { shuffle: false, seed: 0 }),
       cachedFeatures: false,
       async predict() {
         const records: Prediction[] = [];
-        for (const split of splits) records.push(...predictionRecords(split, await predictBatches(model.model, predictionInputs(data.split[split], feed)), tasks, byId));
+        for (const split of splits)
+          records.push(
+            ...predictionRecords(
+              split,
+              await predictBatches(model.model, predictionInputs(data.split[split], feed)),
+              tasks,
+              byId,
+            ),
+          );
         return records;
       },
       dispose() {},
@@ -266,7 +356,10 @@ export async function imageTraining(config: ExperimentConfig, data: ImageData, m
     if (extracted !== undefined) cached[split] = extracted;
   }
   const empty = (['train', 'val'] as const).find((split) => cached[split] === undefined);
-  if (empty !== undefined) throw new UserError(`${config.data.path}: no image of the ${empty} split could be decoded. Fix: check the images (percept data inspect)`);
+  if (empty !== undefined)
+    throw new UserError(
+      `${config.data.path}: no image of the ${empty} split could be decoded. Fix: check the images (percept data inspect)`,
+    );
   const batchSize = config.train.batchSize;
   const all = Object.values(cached);
   return {
@@ -279,7 +372,14 @@ export async function imageTraining(config: ExperimentConfig, data: ImageData, m
       for (const split of splits) {
         const part = cached[split];
         if (part === undefined) continue;
-        records.push(...predictionRecords(split, await predictBatches(model.head, tensorBatches(part.features, part.ids, batchSize)), tasks, byId));
+        records.push(
+          ...predictionRecords(
+            split,
+            await predictBatches(model.head, tensorBatches(part.features, part.ids, batchSize)),
+            tasks,
+            byId,
+          ),
+        );
       }
       return records;
     },

@@ -20,7 +20,8 @@ function nearestExisting(path: string): { path: string; isDirectory: boolean } {
       if (code !== 'ENOENT' && code !== 'ENOTDIR') throw error;
     }
     const parent = dirname(current);
-    if (parent === current) throw new UserError(`${path}: no part of this path exists. Fix: give a path on a mounted disk`);
+    if (parent === current)
+      throw new UserError(`${path}: no part of this path exists. Fix: give a path on a mounted disk`);
     current = parent;
   }
 }
@@ -35,13 +36,18 @@ function nearestExisting(path: string): { path: string; isDirectory: boolean } {
 export function assertWritableFolder(folder: string, label: string): void {
   const found = nearestExisting(folder);
   if (!found.isDirectory) {
-    const what = found.path === resolve(folder) ? `${found.path} is a file, not a folder` : `it cannot be created: ${found.path} is a file, not a folder`;
+    const what =
+      found.path === resolve(folder)
+        ? `${found.path} is a file, not a folder`
+        : `it cannot be created: ${found.path} is a file, not a folder`;
     throw new UserError(`${label}: ${what}. Fix: choose another path, or move ${found.path} away`);
   }
   try {
     accessSync(found.path, constants.W_OK);
   } catch {
-    throw new UserError(`${label}: ${found.path} is not writable. Fix: choose a folder you can write to, or change its permissions`);
+    throw new UserError(
+      `${label}: ${found.path} is not writable. Fix: choose a folder you can write to, or change its permissions`,
+    );
   }
 }
 
@@ -55,7 +61,9 @@ export function assertWritableFile(file: string, label: string): void {
   const target = resolve(file);
   const found = nearestExisting(target);
   if (found.path === target && found.isDirectory) {
-    throw new UserError(`${label}: ${target} is a folder, not a file. Fix: choose another file name, or move the folder away`);
+    throw new UserError(
+      `${label}: ${target} is a folder, not a file. Fix: choose another file name, or move the folder away`,
+    );
   }
   assertWritableFolder(dirname(target), label);
 }

@@ -28,7 +28,10 @@ export interface InputBatch {
  * const { ids, values } = await predictBatches(model, tensorBatches(x, ids, 32));
  * values[0]![0]; // the first output's row (e.g. class probabilities) of ids[0]
  */
-export async function predictBatches(model: LayersModel, batches: AsyncIterable<InputBatch> | Iterable<InputBatch>): Promise<Outputs> {
+export async function predictBatches(
+  model: LayersModel,
+  batches: AsyncIterable<InputBatch> | Iterable<InputBatch>,
+): Promise<Outputs> {
   const outputs: Outputs = { ids: [], values: [] };
   for await (const { ids, x } of batches) {
     let predicted: Tensor[];
@@ -39,7 +42,7 @@ export async function predictBatches(model: LayersModel, batches: AsyncIterable<
     }
     predicted.forEach((tensor, i) => {
       outputs.values[i] ??= [];
-      outputs.values[i]!.push(...(tensor.arraySync() as number[][]));
+      outputs.values[i].push(...(tensor.arraySync() as number[][]));
     });
     outputs.ids.push(...ids);
     tf.dispose(predicted);
@@ -54,7 +57,7 @@ export async function predictBatches(model: LayersModel, batches: AsyncIterable<
  * await predictBatches(model.head, tensorBatches(features, ids, 32));
  */
 export function* tensorBatches(x: Tensor, ids: readonly string[], batchSize: number): Generator<InputBatch> {
-  const rows = x.shape[0]!;
+  const rows = x.shape[0];
   for (let start = 0; start < rows; start += batchSize) {
     const size = Math.min(batchSize, rows - start);
     yield { ids: ids.slice(start, start + size), x: tf.slice(x, start, size) };

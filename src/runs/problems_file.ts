@@ -7,7 +7,10 @@ import { z } from 'zod';
 import type { Problem } from '../data/index.ts';
 import { errorMessage } from '../errors.ts';
 
-const PROBLEMS = z.strictObject({ count: z.number().int().min(0), items: z.array(z.strictObject({ file: z.string(), reason: z.string() })) });
+const PROBLEMS = z.strictObject({
+  count: z.number().int().min(0),
+  items: z.array(z.strictObject({ file: z.string(), reason: z.string() })),
+});
 
 /**
  * The skipped items listed in `file`, none when it is absent (runs from before it existed), or why it cannot be read.
@@ -20,7 +23,10 @@ export function readProblemsFile(file: string): { items: Problem[] } | { error: 
   if (!existsSync(file)) return { items: [] };
   try {
     const parsed = PROBLEMS.safeParse(JSON.parse(readFileSync(file, 'utf8')));
-    if (!parsed.success) return { error: `not a problems list (${parsed.error.issues[0]!.path.join('.') || 'top level'}: ${parsed.error.issues[0]!.message})` };
+    if (!parsed.success)
+      return {
+        error: `not a problems list (${parsed.error.issues[0]!.path.join('.') || 'top level'}: ${parsed.error.issues[0]!.message})`,
+      };
     return { items: parsed.data.items };
   } catch (error) {
     return { error: `unreadable (${errorMessage(error)})` };

@@ -41,7 +41,10 @@ export type RunFileKey = keyof typeof RUN_FILES;
 export const PROBLEMS_FILE = 'problems.json';
 
 /** JSON writes NaN as null (JSON.stringify); read it back as NaN so `Estimate` stays `number`. */
-const nanable = z.number().nullable().transform((value) => value ?? Number.NaN);
+const nanable = z
+  .number()
+  .nullable()
+  .transform((value) => value ?? Number.NaN);
 const count = z.number().int().min(0);
 
 /** `{value, ci: [lo, hi]}`: every scalar metric (95% bootstrap, src/metrics/bootstrap.ts). */
@@ -56,7 +59,11 @@ const CURVES = z.strictObject({
 
 /** Each registry metric of `task` as an estimate; those that need class probabilities may be absent. */
 function metricShape(task: MetricTask): Record<string, z.ZodType> {
-  return Object.fromEntries(metricsOf(task).filter((metric) => metric.key !== 'topK').map((metric) => [metric.key, metric.needsProbabilities === true ? ESTIMATE.optional() : ESTIMATE]));
+  return Object.fromEntries(
+    metricsOf(task)
+      .filter((metric) => metric.key !== 'topK')
+      .map((metric) => [metric.key, metric.needsProbabilities === true ? ESTIMATE.optional() : ESTIMATE]),
+  );
 }
 
 /** What a classification section holds besides its scalar metrics. */
@@ -72,21 +79,27 @@ const CLASSIFICATION_PARTS = {
  * Top-k (k = min(5, classes - 1)) is the one key whose name varies, so unknown keys are let through the object and
  * then checked to be `top<k>` estimates.
  */
-const CLASSIFICATION = z.looseObject({ ...CLASSIFICATION_PARTS, ...metricShape('classification') }).transform((value, context) => {
-  const known = new Set([...Object.keys(CLASSIFICATION_PARTS), ...Object.keys(metricShape('classification'))]);
-  const out: Record<string, unknown> = { ...value };
-  for (const key of Object.keys(value)) {
-    if (known.has(key)) continue;
-    if (!TOP_K_KEY.test(key)) {
-      context.addIssue({ code: 'custom', path: [key], message: `unknown metric (valid: ${[...known].join(', ')}, top<k>)` });
-      continue;
+const CLASSIFICATION = z
+  .looseObject({ ...CLASSIFICATION_PARTS, ...metricShape('classification') })
+  .transform((value, context) => {
+    const known = new Set([...Object.keys(CLASSIFICATION_PARTS), ...Object.keys(metricShape('classification'))]);
+    const out: Record<string, unknown> = { ...value };
+    for (const key of Object.keys(value)) {
+      if (known.has(key)) continue;
+      if (!TOP_K_KEY.test(key)) {
+        context.addIssue({
+          code: 'custom',
+          path: [key],
+          message: `unknown metric (valid: ${[...known].join(', ')}, top<k>)`,
+        });
+        continue;
+      }
+      const parsed = ESTIMATE.safeParse(value[key]);
+      if (parsed.success) out[key] = parsed.data;
+      else for (const issue of parsed.error.issues) context.addIssue({ ...issue, path: [key, ...issue.path] });
     }
-    const parsed = ESTIMATE.safeParse(value[key]);
-    if (parsed.success) out[key] = parsed.data;
-    else for (const issue of parsed.error.issues) context.addIssue({ ...issue, path: [key, ...issue.path] } as z.core.$ZodRawIssue);
-  }
-  return out;
-});
+    return out;
+  });
 
 const REGRESSION = z.strictObject({ n: count, ...metricShape('regression') });
 
@@ -242,7 +255,14 @@ export interface Run {
   missing: string[];
 }
 
-const RUN_SCHEMAS = { config: EXPERIMENT_CONFIG, summary: RUN_SUMMARY, history: RUN_HISTORY, metrics: METRICS_FILE, split: RUN_SPLIT, examples: EXAMPLES_INDEX };
+const RUN_SCHEMAS = {
+  config: EXPERIMENT_CONFIG,
+  summary: RUN_SUMMARY,
+  history: RUN_HISTORY,
+  metrics: METRICS_FILE,
+  split: RUN_SPLIT,
+  examples: EXAMPLES_INDEX,
+};
 
 /**
  * A forecasting run (time-series data or a forecast head) rather than an image run.
@@ -266,7 +286,11 @@ function parseWith<T extends z.ZodType>(schema: T, raw: unknown, file: string, p
  * @example
  * const summary = parseRunFile('summary', JSON.parse(text), 'runs/a/summary.json');
  */
-export function parseRunFile<K extends Exclude<RunFileKey, 'predictions'>>(key: K, raw: unknown, file: string): ParsedRunFile[K] {
+export function parseRunFile<K extends Exclude<RunFileKey, 'predictions'>>(
+  key: K,
+  raw: unknown,
+  file: string,
+): ParsedRunFile[K] {
   // A run's config.json from an earlier release is read as configs are: renamed fields under their new names.
   return parseWith(RUN_SCHEMAS[key], key === 'config' ? upgradeWithWarnings(raw, file) : raw, file) as ParsedRunFile[K];
 }
@@ -288,7 +312,11 @@ export interface ParsedRunFile {
  * @example
  * writeRunFile('runs/a', 'history', { epochs: state.history, bestEpoch: 7, monitor: 'val_loss' });
  */
-export function writeRunFile<K extends Exclude<RunFileKey, 'predictions'>>(dir: string, key: K, value: ParsedRunFile[K] | z.input<typeof RUN_SCHEMAS[K]>): void {
+export function writeRunFile<K extends Exclude<RunFileKey, 'predictions'>>(
+  dir: string,
+  key: K,
+  value: ParsedRunFile[K] | z.input<(typeof RUN_SCHEMAS)[K]>,
+): void {
   const file = join(dir, RUN_FILES[key]);
   // Validate what lands on disk: JSON turns NaN into null, which the schemas read back as NaN.
   const text = JSON.stringify(value, null, 2) + '\n';
@@ -323,9 +351,11 @@ export function parsePredictions(text: string, file: string): Prediction[] {
     try {
       raw = JSON.parse(line);
     } catch (error) {
-      throw new UserError(`${file}: line ${index + 1}: not valid JSON (${(error as Error).message}). Fix: one JSON object per line.`);
+      throw new UserError(
+        `${file}: line ${index + 1}: not valid JSON (${(error as Error).message}). Fix: one JSON object per line.`,
+      );
     }
-    records.push(parseWith(PREDICTION, raw, file, `line ${index + 1}: `) as Prediction);
+    records.push(parseWith(PREDICTION, raw, file, `line ${index + 1}: `));
   });
   return records;
 }
@@ -340,14 +370,24 @@ export function parsePredictions(text: string, file: string): Prediction[] {
  */
 export function readRun(dir: string): Run {
   const root = resolve(dir);
-  if (!existsSync(root)) throw new UserError(`${dir}: no such run directory. Fix: pass a folder written by 'percept train' (e.g. runs/<name>).`);
+  if (!existsSync(root))
+    throw new UserError(
+      `${dir}: no such run directory. Fix: pass a folder written by 'percept train' (e.g. runs/<name>).`,
+    );
   const path = (key: RunFileKey): string => join(root, RUN_FILES[key]);
   for (const key of ['config', 'summary'] as const) {
-    if (!existsSync(path(key))) throw new UserError(`${join(dir, RUN_FILES[key])}: missing, so ${dir} is not a finished run. Fix: run 'percept train' to completion or drop it from the list.`);
+    if (!existsSync(path(key)))
+      throw new UserError(
+        `${join(dir, RUN_FILES[key])}: missing, so ${dir} is not a finished run. Fix: run 'percept train' to completion or drop it from the list.`,
+      );
   }
   const read = <K extends Exclude<RunFileKey, 'predictions'>>(key: K): ParsedRunFile[K] => {
     const shown = join(dir, RUN_FILES[key]);
-    return parseRunFile(key, parseJsonText(readFileSync(path(key), 'utf8'), shown, 'rerun the run or remove it from the list.'), shown);
+    return parseRunFile(
+      key,
+      parseJsonText(readFileSync(path(key), 'utf8'), shown, 'rerun the run or remove it from the list.'),
+      shown,
+    );
   };
   const missing: string[] = [];
   const optional = <K extends 'history' | 'metrics' | 'split' | 'examples'>(key: K): ParsedRunFile[K] | undefined => {
@@ -369,7 +409,8 @@ export function readRun(dir: string): Run {
   if (history !== undefined) run.history = history;
   const metrics = optional('metrics');
   if (metrics !== undefined) run.metrics = metrics;
-  if (existsSync(path('predictions'))) run.predictions = parsePredictions(readFileSync(path('predictions'), 'utf8'), join(dir, RUN_FILES.predictions));
+  if (existsSync(path('predictions')))
+    run.predictions = parsePredictions(readFileSync(path('predictions'), 'utf8'), join(dir, RUN_FILES.predictions));
   else missing.push(RUN_FILES.predictions);
   const split = optional('split');
   if (split !== undefined) run.split = split;

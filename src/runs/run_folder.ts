@@ -40,7 +40,14 @@ const RUN_ENTRIES: readonly Entry[] = [
   // src/models/model_files.ts: tfjs layers format in one shard.
   { name: 'model', inside: [{ name: 'model.json' }, { name: 'weights.bin' }] },
   // src/train/checkpoint.ts: latest.json publishes one epoch-NNNN folder of weight files (.json specs, .bin data) and state.json.
-  { name: 'checkpoint', inside: [{ name: 'run_key.json' }, { name: 'latest.json' }, { name: /^epoch-\d+$/, inside: [{ name: /^[\w-]+\.(json|bin)$/ }] }] },
+  {
+    name: 'checkpoint',
+    inside: [
+      { name: 'run_key.json' },
+      { name: 'latest.json' },
+      { name: /^epoch-\d+$/, inside: [{ name: /^[\w-]+\.(json|bin)$/ }] },
+    ],
+  },
 ];
 
 /** Percept's own bookkeeping, never cleared while the folder is in use. */
@@ -48,7 +55,11 @@ const OWN_FILES = new Set([MARKER_FILE, LOCK_FILE]);
 
 function find(entries: readonly Entry[], dirent: Dirent): Entry | undefined {
   // A symbolic link is neither, so a link where percept writes a folder is not percept's.
-  return entries.find((entry) => (typeof entry.name === 'string' ? entry.name === dirent.name : entry.name.test(dirent.name)) && (entry.inside !== undefined) === dirent.isDirectory());
+  return entries.find(
+    (entry) =>
+      (typeof entry.name === 'string' ? entry.name === dirent.name : entry.name.test(dirent.name)) &&
+      (entry.inside !== undefined) === dirent.isDirectory(),
+  );
 }
 
 /** Paths under `dir` (relative, `/`-separated) that percept did not write. */
@@ -58,7 +69,9 @@ function foreignEntries(dir: string, entries: readonly Entry[], prefix = ''): st
     if (dirent.isFile() && TEMP_FILE.test(dirent.name)) return [];
     const entry = find(entries, dirent);
     if (entry === undefined) return [`${prefix}${dirent.name}${dirent.isDirectory() ? '/' : ''}`];
-    return entry.inside === undefined ? [] : foreignEntries(join(dir, dirent.name), entry.inside, `${prefix}${dirent.name}/`);
+    return entry.inside === undefined
+      ? []
+      : foreignEntries(join(dir, dirent.name), entry.inside, `${prefix}${dirent.name}/`);
   });
 }
 
@@ -85,20 +98,29 @@ function listed(paths: readonly string[]): string {
 function inspect(dir: string, fix: string): 'absent' | 'marked' | 'empty' | 'unmarked run' {
   const stat = statSync(dir, { throwIfNoEntry: false });
   if (stat === undefined) return 'absent';
-  if (!stat.isDirectory()) throw new UserError(`${dir}: is a file, not a run folder; percept does not replace it. Fix: ${fix}`);
+  if (!stat.isDirectory())
+    throw new UserError(`${dir}: is a file, not a run folder; percept does not replace it. Fix: ${fix}`);
   const markerFile = join(dir, MARKER_FILE);
   if (statSync(markerFile, { throwIfNoEntry: false }) !== undefined) {
     let marker: z.infer<typeof MARKER>;
     try {
       marker = MARKER.parse(JSON.parse(readFileSync(markerFile, 'utf8')));
     } catch {
-      throw new UserError(`${markerFile}: not a marker percept wrote (it holds {"format": N}), so ${dir} is not known to be a run folder. Fix: ${fix}`);
+      throw new UserError(
+        `${markerFile}: not a marker percept wrote (it holds {"format": N}), so ${dir} is not known to be a run folder. Fix: ${fix}`,
+      );
     }
-    if (marker.format > RUN_FOLDER_FORMAT) throw new UserError(`${dir}: a run folder of a newer percept (layout ${marker.format}; this one knows ${RUN_FOLDER_FORMAT}). Fix: update percept, or ${fix}`);
+    if (marker.format > RUN_FOLDER_FORMAT)
+      throw new UserError(
+        `${dir}: a run folder of a newer percept (layout ${marker.format}; this one knows ${RUN_FOLDER_FORMAT}). Fix: update percept, or ${fix}`,
+      );
     return 'marked';
   }
   const foreign = foreignEntries(dir, RUN_ENTRIES);
-  if (foreign.length > 0) throw new UserError(`${dir}: is not a percept run folder (no ${MARKER_FILE}) and holds ${listed(foreign)}; percept does not delete it, even with --force. Fix: ${fix}`);
+  if (foreign.length > 0)
+    throw new UserError(
+      `${dir}: is not a percept run folder (no ${MARKER_FILE}) and holds ${listed(foreign)}; percept does not delete it, even with --force. Fix: ${fix}`,
+    );
   return readdirSync(dir).length === 0 ? 'empty' : 'unmarked run';
 }
 
@@ -112,8 +134,10 @@ function inspect(dir: string, fix: string): 'absent' | 'marked' | 'empty' | 'unm
  */
 export function openRunFolder(dir: string, fix: string, log: (line: string) => void): RunLock {
   const found = inspect(dir, fix);
-  if (found !== 'marked') writeJsonAtomic(join(dir, MARKER_FILE), { format: RUN_FOLDER_FORMAT, createdAt: new Date().toISOString() });
-  if (found === 'unmarked run') log(`${dir}: a run folder from before ${MARKER_FILE} (only percept's run files): adopted and marked`);
+  if (found !== 'marked')
+    writeJsonAtomic(join(dir, MARKER_FILE), { format: RUN_FOLDER_FORMAT, createdAt: new Date().toISOString() });
+  if (found === 'unmarked run')
+    log(`${dir}: a run folder from before ${MARKER_FILE} (only percept's run files): adopted and marked`);
   return lockRunFolder(dir, log);
 }
 

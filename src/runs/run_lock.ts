@@ -69,7 +69,9 @@ function readLock(file: string): Read {
 }
 
 function describe(holder: LockHolder | undefined): string {
-  return holder === undefined ? 'a percept process that is starting' : `PID ${holder.pid} on ${holder.host} (since ${holder.startedAt})`;
+  return holder === undefined
+    ? 'a percept process that is starting'
+    : `PID ${holder.pid} on ${holder.host} (since ${holder.startedAt})`;
 }
 
 /**
@@ -125,7 +127,12 @@ function createWithContent(file: string, text: string): boolean {
  */
 export function lockRunFolder(dir: string, log: (line: string) => void): RunLock {
   const file = join(dir, LOCK_FILE);
-  const mine: LockHolder = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString(), token: randomUUID() };
+  const mine: LockHolder = {
+    pid: process.pid,
+    host: hostname(),
+    startedAt: new Date().toISOString(),
+    token: randomUUID(),
+  };
   // A few rounds: each lost race (the lock released or taken over by another process meanwhile) reads it again.
   for (let round = 0; round < 5; round++) {
     if (createWithContent(file, JSON.stringify(mine) + '\n')) return held(file, mine);
@@ -137,9 +144,12 @@ export function lockRunFolder(dir: string, log: (line: string) => void): RunLock
           `Fix: wait for it to finish${pid === undefined ? '' : ` or stop it (kill ${pid})`}, or train into another --out; if no such process runs any more, delete ${file}`,
       );
     }
-    if (read.state === 'stale' && takeOver(file, read.text)) log(`${dir}: took over the lock of ${describe(read.holder)}, which no longer runs`);
+    if (read.state === 'stale' && takeOver(file, read.text))
+      log(`${dir}: took over the lock of ${describe(read.holder)}, which no longer runs`);
   }
-  throw new UserError(`${dir}: other percept processes keep taking and releasing its lock. Fix: run one 'percept train' per run folder at a time`);
+  throw new UserError(
+    `${dir}: other percept processes keep taking and releasing its lock. Fix: run one 'percept train' per run folder at a time`,
+  );
 }
 
 function held(file: string, mine: LockHolder): RunLock {

@@ -34,16 +34,28 @@ export interface SeriesData {
  */
 export function loadSeriesData(config: ExperimentConfig, problems: ProblemLog): SeriesData {
   const tasks = config.model.head.tasks;
-  if (tasks.length !== 1 || tasks[0] !== 'forecast') throw new UserError(`model.head.tasks: a time series trains ['forecast'], not ${JSON.stringify(tasks)}. Fix: set "tasks": ["forecast"]`);
+  if (tasks.length !== 1 || tasks[0] !== 'forecast')
+    throw new UserError(
+      `model.head.tasks: a time series trains ['forecast'], not ${JSON.stringify(tasks)}. Fix: set "tasks": ["forecast"]`,
+    );
   const loaded = loadSeries(config.data.path);
   problems.add(loaded.problems);
-  const series = config.data.limit === undefined ? loaded : { ...loaded, dates: loaded.dates.slice(0, config.data.limit), values: loaded.values.slice(0, config.data.limit) };
+  const series =
+    config.data.limit === undefined
+      ? loaded
+      : {
+          ...loaded,
+          dates: loaded.dates.slice(0, config.data.limit),
+          values: loaded.values.slice(0, config.data.limit),
+        };
   const lookback = config.data.imageSize ?? DEFAULT_LOOKBACK;
   const { train, val, test } = config.data.split;
   const prepared = prepareSeries(series, { lookback, horizon: 1, split: { train, val, test } });
   for (const name of ['train', 'val'] as const) {
     if (prepared[name].count === 0) {
-      throw new UserError(`${config.data.path}: no ${name} window of ${lookback} steps fits in ${series.values.length} values. Fix: lower data.imageSize (the window) or raise data.split.${name}`);
+      throw new UserError(
+        `${config.data.path}: no ${name} window of ${lookback} steps fits in ${series.values.length} values. Fix: lower data.imageSize (the window) or raise data.split.${name}`,
+      );
     }
   }
   if (test > 0 && prepared.test.count === 0) {
@@ -56,8 +68,22 @@ export function loadSeriesData(config: ExperimentConfig, problems: ProblemLog): 
     series,
     prepared,
     lookback,
-    dataHash: hashJson({ format: 'timeseries', date: series.dateColumn, value: series.valueColumn, dates: series.dates, values: Array.from(series.values) }),
-    splitFile: { seed: config.seed, stratify: false, splits: { train: { count: prepared.train.count }, val: { count: prepared.val.count }, test: { count: prepared.test.count } } },
+    dataHash: hashJson({
+      format: 'timeseries',
+      date: series.dateColumn,
+      value: series.valueColumn,
+      dates: series.dates,
+      values: Array.from(series.values),
+    }),
+    splitFile: {
+      seed: config.seed,
+      stratify: false,
+      splits: {
+        train: { count: prepared.train.count },
+        val: { count: prepared.val.count },
+        test: { count: prepared.test.count },
+      },
+    },
   };
 }
 
@@ -75,7 +101,10 @@ function windowTensors(windows: Windows): { x: Tensor; y: Tensor } {
   const last = lastValues(windows);
   const x = Float32Array.from(windows.x, (value, i) => value - last[Math.floor(i / windows.lookback)]!);
   const y = Float32Array.from(windows.y, (value, i) => value - last[Math.floor(i / windows.horizon)]!);
-  return { x: tf.tensor3d(x, [windows.count, windows.lookback, 1]), y: tf.tensor2d(y, [windows.count, windows.horizon]) };
+  return {
+    x: tf.tensor3d(x, [windows.count, windows.lookback, 1]),
+    y: tf.tensor2d(y, [windows.count, windows.horizon]),
+  };
 }
 
 export interface SeriesTraining {
@@ -93,7 +122,11 @@ export interface SeriesTraining {
  */
 export function seriesTraining(config: ExperimentConfig, data: SeriesData, model: ExperimentModel): SeriesTraining {
   const { prepared, series } = data;
-  const tensors = { train: windowTensors(prepared.train), val: windowTensors(prepared.val), test: windowTensors(prepared.test) };
+  const tensors = {
+    train: windowTensors(prepared.train),
+    val: windowTensors(prepared.val),
+    test: windowTensors(prepared.test),
+  };
   const batchSize = config.train.batchSize;
   return {
     train: tensorSource(tensors.train.x, [tensors.train.y], { batchSize, shuffle: true, seed: config.seed }),
@@ -111,7 +144,14 @@ export function seriesTraining(config: ExperimentConfig, data: SeriesData, model
         const last = prepared.scaler.inverse(scaledLast);
         for (let i = 0; i < windows.count; i++) {
           const t = windows.targetIndex[i]!;
-          records.push({ id: `t${t}`, split, target: target[i]!, forecast: forecast[i]!, last: last[i]!, time: new Date(series.dates[t]!).toISOString() });
+          records.push({
+            id: `t${t}`,
+            split,
+            target: target[i]!,
+            forecast: forecast[i]!,
+            last: last[i]!,
+            time: new Date(series.dates[t]!).toISOString(),
+          });
         }
       }
       return records;

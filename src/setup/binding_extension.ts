@@ -69,7 +69,9 @@ function pristineText(path: string, target: string): string {
   if (existsSync(pristine)) return readFileSync(pristine, 'utf8');
   const text = readFileSync(path, 'utf8');
   if (text.includes(MARKER)) {
-    throw new Error(`${path} was edited by an older percept setup that kept no pristine copy. Fix: rm -rf ${target} (tfjs-node's package) and run npx percept setup --rebuild, which fetches it again`);
+    throw new Error(
+      `${path} was edited by an older percept setup that kept no pristine copy. Fix: rm -rf ${target} (tfjs-node's package) and run npx percept setup --rebuild, which fetches it again`,
+    );
   }
   writeFileSync(pristine, text);
   return text;
@@ -84,7 +86,9 @@ export function addBindingExtension(target: string, root = projectRoot()): void 
     const path = join(target, edit.file);
     const text = edited.get(path) ?? pristineText(path, target);
     if (!text.includes(edit.anchor)) {
-      throw new Error(`cannot add percept's extension to tfjs-node's binding: ${path} no longer contains ${JSON.stringify(edit.anchor)} (a tfjs-node upgrade moved it; update src/setup/binding_extension.ts)`);
+      throw new Error(
+        `cannot add percept's extension to tfjs-node's binding: ${path} no longer contains ${JSON.stringify(edit.anchor)} (a tfjs-node upgrade moved it; update src/setup/binding_extension.ts)`,
+      );
     }
     edited.set(path, text.replace(edit.anchor, edit.replacement));
   }

@@ -10,18 +10,42 @@
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ensureNativePackage, downloadWheels, EXTRACT_MEMBER, GPU_PACKAGE, LIBRARY_WHEEL_PYTHON, TENSORFLOW_VERSION, extractLibtensorflow, run, tail, type Libtensorflow, type NativeStatus, type Python, type SetupLog } from './native_backend.ts';
+import {
+  ensureNativePackage,
+  downloadWheels,
+  EXTRACT_MEMBER,
+  GPU_PACKAGE,
+  LIBRARY_WHEEL_PYTHON,
+  TENSORFLOW_VERSION,
+  extractLibtensorflow,
+  run,
+  tail,
+  type Libtensorflow,
+  type NativeStatus,
+  type Python,
+  type SetupLog,
+} from './native_backend.ts';
 import { userCacheDir } from '../paths.ts';
 import { z } from 'zod';
 import { readJsonOrUndefined } from '../json_file.ts';
 
 /** The CUDA libraries libtensorflow finds through its RUNPATH (the rest of `and-cuda` it never loads). */
-export const CUDA_LIBRARIES = ['cublas', 'cuda_cupti', 'cuda_runtime', 'cudnn', 'cufft', 'cusolver', 'cusparse', 'nvjitlink'] as const;
+export const CUDA_LIBRARIES = [
+  'cublas',
+  'cuda_cupti',
+  'cuda_runtime',
+  'cudnn',
+  'cufft',
+  'cusolver',
+  'cusparse',
+  'nvjitlink',
+] as const;
 
 /** The `and-cuda` pins of a tensorflow wheel's METADATA: PyPI name (`nvidia-cudnn-cu12`) to version. */
 export function cudaPins(metadata: string): Record<string, string> {
   const pins: Record<string, string> = {};
-  for (const match of metadata.matchAll(/^Requires-Dist: (nvidia-[\w-]+) ?==([\w.]+) ?; extra == ['"]and-cuda['"]/gm)) pins[match[1]!] = match[2]!;
+  for (const match of metadata.matchAll(/^Requires-Dist: (nvidia-[\w-]+) ?==([\w.]+) ?; extra == ['"]and-cuda['"]/gm))
+    pins[match[1]!] = match[2]!;
   return pins;
 }
 
@@ -60,21 +84,36 @@ export function ensureGpuLibtensorflow(python: Python, log: SetupLog): Libtensor
   const wheel = `tensorflow==${TENSORFLOW_VERSION}`;
   const dir = userCacheDir('libtensorflow', `tensorflow-${TENSORFLOW_VERSION}-gpu`);
   const cached = join(dir, CUDA_FILE);
-  const cachedPins = existsSync(join(dir, 'lib', 'libtensorflow_cc.so.2')) ? readJsonOrUndefined(cached, z.record(z.string(), z.string())) : undefined;
+  const cachedPins = existsSync(join(dir, 'lib', 'libtensorflow_cc.so.2'))
+    ? readJsonOrUndefined(cached, z.record(z.string(), z.string()))
+    : undefined;
   if (cachedPins !== undefined) return { dir, wheel, cuda: cachedPins };
-  const [tensorflowWheel] = downloadWheels(python, [wheel], `${wheel} (about 590 MB) for its CUDA libtensorflow`, log, LIBRARY_WHEEL_PYTHON);
+  const [tensorflowWheel] = downloadWheels(
+    python,
+    [wheel],
+    `${wheel} (about 590 MB) for its CUDA libtensorflow`,
+    log,
+    LIBRARY_WHEEL_PYTHON,
+  );
   const metadata = run(python.command, ['-c', READ_METADATA, tensorflowWheel!]);
   if (metadata.status !== 0) throw new Error(`reading ${tensorflowWheel}'s METADATA failed: ${tail(metadata.output)}`);
   const pins = cudaPins(metadata.output);
   const cuda = Object.fromEntries(
     CUDA_LIBRARIES.map((library) => {
       const version = pins[pypiName(library)];
-      if (version === undefined) throw new Error(`${tensorflowWheel} does not pin ${pypiName(library)} in its and-cuda extra`);
+      if (version === undefined)
+        throw new Error(`${tensorflowWheel} does not pin ${pypiName(library)} in its and-cuda extra`);
       return [pypiName(library), version];
     }),
   );
   const specs = Object.entries(cuda).map(([name, version]) => `${name}==${version}`);
-  const cudaWheels = downloadWheels(python, specs, `CUDA ${cuda['nvidia-cuda-runtime-cu12']} and cuDNN ${cuda['nvidia-cudnn-cu12']} (about 1.5 GB)`, log, LIBRARY_WHEEL_PYTHON);
+  const cudaWheels = downloadWheels(
+    python,
+    specs,
+    `CUDA ${cuda['nvidia-cuda-runtime-cu12']} and cuDNN ${cuda['nvidia-cudnn-cu12']} (about 1.5 GB)`,
+    log,
+    LIBRARY_WHEEL_PYTHON,
+  );
   log(`extracting libtensorflow ${TENSORFLOW_VERSION}, its C headers and ${CUDA_LIBRARIES.length} CUDA libraries`);
   extractLibtensorflow(python, tensorflowWheel!, dir, (staging) => {
     mkdirSync(staging, { recursive: true });

@@ -11,7 +11,18 @@
  * Where a working binding with the extension exists, it does nothing.
  */
 import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
-import { copyFileSync, existsSync, linkSync, mkdirSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync, cpSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  linkSync,
+  mkdirSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+  cpSync,
+} from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { UserError } from '../errors.ts';
@@ -84,10 +95,14 @@ export function packageDir(root: string, packageName: NativePackage): string {
   return join(root, 'node_modules', ...packageName.split('/'));
 }
 
-export function run(command: string, args: string[], options: SpawnSyncOptions = {}): { status: number | null; output: string } {
+export function run(
+  command: string,
+  args: string[],
+  options: SpawnSyncOptions = {},
+): { status: number | null; output: string } {
   const result = spawnSync(command, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, ...options });
   if (result.error) return { status: null, output: result.error.message };
-  return { status: result.status, output: `${result.stdout ?? ''}${result.stderr ?? ''}` };
+  return { status: result.status, output: `${String(result.stdout ?? '')}${String(result.stderr ?? '')}` };
 }
 
 export function tail(text: string, lines = 15): string {
@@ -130,7 +145,11 @@ export function probeNative(root = projectRoot(), packageName: NativePackage = C
 }
 
 function pinnedTfjsNodeVersion(root: string): string {
-  const manifest = readJsonFile(join(root, 'package.json'), z.looseObject({ optionalDependencies: z.record(z.string(), z.string()).optional() }), 'reinstall percept (npm ci)');
+  const manifest = readJsonFile(
+    join(root, 'package.json'),
+    z.looseObject({ optionalDependencies: z.record(z.string(), z.string()).optional() }),
+    'reinstall percept (npm ci)',
+  );
   const version = manifest.optionalDependencies?.['@tensorflow/tfjs-node'];
   if (version === undefined) throw new Error("package.json lacks optionalDependencies['@tensorflow/tfjs-node']");
   return version;
@@ -139,7 +158,9 @@ function pinnedTfjsNodeVersion(root: string): string {
 function npmCommand(): { command: string; prefix: string[] } {
   // Inside npm scripts npm_execpath names npm's own CLI; elsewhere use npm from PATH.
   const execPath = process.env['npm_execpath'];
-  return execPath !== undefined && execPath.endsWith('.js') ? { command: process.execPath, prefix: [execPath] } : { command: 'npm', prefix: [] };
+  return execPath !== undefined && execPath.endsWith('.js')
+    ? { command: process.execPath, prefix: [execPath] }
+    : { command: 'npm', prefix: [] };
 }
 
 /**
@@ -160,10 +181,16 @@ function ensureTfjsPackage(root: string, packageName: NativePackage, log: SetupL
   const packDir = userCacheDir('npm-pack');
   mkdirSync(packDir, { recursive: true });
   const npm = npmCommand();
-  const packed = run(npm.command, [...npm.prefix, 'pack', `${packageName}@${version}`, '--pack-destination', packDir, '--silent'], { cwd: root });
+  const packed = run(
+    npm.command,
+    [...npm.prefix, 'pack', `${packageName}@${version}`, '--pack-destination', packDir, '--silent'],
+    { cwd: root },
+  );
   const tarball = join(packDir, `${packageName.slice(1).replace('/', '-')}-${version}.tgz`);
   if (packed.status !== 0 || !existsSync(tarball)) {
-    throw new UserError(`cannot fetch ${packageName}@${version} with npm pack: ${tail(packed.output, 3)}. Fix: check access to the npm registry, then run npx percept setup`);
+    throw new UserError(
+      `cannot fetch ${packageName}@${version} with npm pack: ${tail(packed.output, 3)}. Fix: check access to the npm registry, then run npx percept setup`,
+    );
   }
   const staging = `${target}.partial-${process.pid}`;
   rmSync(staging, { recursive: true, force: true });
@@ -175,7 +202,8 @@ function ensureTfjsPackage(root: string, packageName: NativePackage, log: SetupL
 }
 
 /** The install script percept gives its copy of tfjs-node-gpu: it says where the build comes from and does nothing. */
-export const GPU_INSTALL_SCRIPT = 'echo "@tensorflow/tfjs-node-gpu: built by npx percept setup --gpu from PyPI wheels; nothing to do"';
+export const GPU_INSTALL_SCRIPT =
+  'echo "@tensorflow/tfjs-node-gpu: built by npx percept setup --gpu from PyPI wheels; nothing to do"';
 
 /**
  * Replaces tfjs-node-gpu's `install` script, which wipes deps/ and downloads a CUDA 11 libtensorflow on every
@@ -184,7 +212,11 @@ export const GPU_INSTALL_SCRIPT = 'echo "@tensorflow/tfjs-node-gpu: built by npx
  */
 function keepGpuBuildOnRebuild(target: string): void {
   const file = join(target, 'package.json');
-  const manifest = readJsonFile(file, z.looseObject({ scripts: z.record(z.string(), z.string()).optional() }), 'npx percept setup --gpu --rebuild');
+  const manifest = readJsonFile(
+    file,
+    z.looseObject({ scripts: z.record(z.string(), z.string()).optional() }),
+    'npx percept setup --gpu --rebuild',
+  );
   if (manifest.scripts?.['install'] === GPU_INSTALL_SCRIPT) return;
   manifest.scripts = { ...manifest.scripts, install: GPU_INSTALL_SCRIPT };
   writeFileSync(file, JSON.stringify(manifest, null, 2) + '\n');
@@ -258,20 +290,57 @@ export interface Python {
  * the path of each, in order. `targetPython` fetches the wheels of another CPython (the C library in a wheel does
  * not need libpython). `describe` names them in the log.
  */
-export function downloadWheels(python: Python, specs: readonly string[], describe: string, log: SetupLog, targetPython?: string): string[] {
+export function downloadWheels(
+  python: Python,
+  specs: readonly string[],
+  describe: string,
+  log: SetupLog,
+  targetPython?: string,
+): string[] {
   const download = userCacheDir('wheels');
   log(`downloading ${describe} with pip (once; pip caches it)`);
-  const platform = targetPython === undefined ? [] : ['--python-version', targetPython, ...['manylinux_2_17_x86_64', 'manylinux2014_x86_64', 'manylinux1_x86_64'].flatMap((tag) => ['--platform', tag])];
-  const fetched = run(python.command, ['-m', 'pip', 'download', '--no-deps', '--only-binary=:all:', '--disable-pip-version-check', ...platform, '-d', download, ...specs], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const platform =
+    targetPython === undefined
+      ? []
+      : [
+          '--python-version',
+          targetPython,
+          ...['manylinux_2_17_x86_64', 'manylinux2014_x86_64', 'manylinux1_x86_64'].flatMap((tag) => [
+            '--platform',
+            tag,
+          ]),
+        ];
+  const fetched = run(
+    python.command,
+    [
+      '-m',
+      'pip',
+      'download',
+      '--no-deps',
+      '--only-binary=:all:',
+      '--disable-pip-version-check',
+      ...platform,
+      '-d',
+      download,
+      ...specs,
+    ],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   if (fetched.status !== 0) {
-    throw new UserError(`pip could not download ${specs.join(' ')} for Python ${targetPython ?? python.version}: ${tail(fetched.output, 3)}. Fix: check access to PyPI (or a mirror in pip.conf), then run npx percept setup`);
+    throw new UserError(
+      `pip could not download ${specs.join(' ')} for Python ${targetPython ?? python.version}: ${tail(fetched.output, 3)}. Fix: check access to PyPI (or a mirror in pip.conf), then run npx percept setup`,
+    );
   }
   return specs.map((spec) => {
     const [name, version] = spec.split('==') as [string, string];
     const pattern = join(download, `${name.replaceAll('-', '_')}-${version}-*.whl`);
-    return run(python.command, ['-c', `import glob,sys; print(sorted(glob.glob(sys.argv[1]))[-1])`, pattern]).output.trim();
+    return run(python.command, [
+      '-c',
+      `import glob,sys; print(sorted(glob.glob(sys.argv[1]))[-1])`,
+      pattern,
+    ]).output.trim();
   });
 }
 
@@ -279,7 +348,12 @@ export function downloadWheels(python: Python, specs: readonly string[], describ
  * Extracts a wheel's libtensorflow and C headers (and, through `extra`, anything more) into `dir` through a staging
  * folder, so that an interrupted extraction never leaves a half library where a whole one is expected.
  */
-export function extractLibtensorflow(python: Python, wheelFile: string, dir: string, extra: (staging: string) => void = () => {}): void {
+export function extractLibtensorflow(
+  python: Python,
+  wheelFile: string,
+  dir: string,
+  extra: (staging: string) => void = () => {},
+): void {
   const staging = `${dir}.partial-${process.pid}`;
   rmSync(staging, { recursive: true, force: true });
   const extracted = run(python.command, ['-c', WHEEL_MEMBERS_SCRIPT, wheelFile, staging]);
@@ -295,7 +369,13 @@ export function ensureLibtensorflow(python: Python, log: SetupLog): Libtensorflo
   const wheel = `tensorflow-cpu==${TENSORFLOW_VERSION}`;
   const dir = userCacheDir('libtensorflow', `tensorflow-cpu-${TENSORFLOW_VERSION}`);
   if (existsSync(join(dir, 'lib', 'libtensorflow_cc.so.2'))) return { dir, wheel };
-  const [file] = downloadWheels(python, [wheel], `${wheel} (about 215 MB) for its libtensorflow`, log, LIBRARY_WHEEL_PYTHON);
+  const [file] = downloadWheels(
+    python,
+    [wheel],
+    `${wheel} (about 215 MB) for its libtensorflow`,
+    log,
+    LIBRARY_WHEEL_PYTHON,
+  );
   log(`extracting libtensorflow ${TENSORFLOW_VERSION} and its C headers from ${file}`);
   extractLibtensorflow(python, file!, dir);
   return { dir, wheel };
@@ -320,7 +400,8 @@ function placeLibtensorflow(libDir: string, target: string): void {
   const deps = join(target, 'deps');
   rmSync(deps, { recursive: true, force: true });
   mkdirSync(join(deps, 'lib'), { recursive: true });
-  for (const name of ['libtensorflow_cc.so.2', 'libtensorflow_framework.so.2']) linkOrCopy(join(libDir, 'lib', name), join(deps, 'lib', name));
+  for (const name of ['libtensorflow_cc.so.2', 'libtensorflow_framework.so.2'])
+    linkOrCopy(join(libDir, 'lib', name), join(deps, 'lib', name));
   symlinkSync('libtensorflow_cc.so.2', join(deps, 'lib', 'libtensorflow.so'));
   symlinkSync('libtensorflow_cc.so.2', join(deps, 'lib', `libtensorflow.so.${TFJS_NODE_LIBTENSORFLOW}`));
   symlinkSync('libtensorflow_framework.so.2', join(deps, 'lib', 'libtensorflow_framework.so'));
@@ -340,9 +421,15 @@ function linkTree(from: string, to: string): void {
 
 function nodeGypCommand(): string[] {
   const fromNpm = process.env['npm_config_node_gyp'];
-  const candidates = [fromNpm, resolve(dirname(process.execPath), '../lib/node_modules/npm/node_modules/node-gyp/bin/node-gyp.js')];
+  const candidates = [
+    fromNpm,
+    resolve(dirname(process.execPath), '../lib/node_modules/npm/node_modules/node-gyp/bin/node-gyp.js'),
+  ];
   const found = candidates.find((candidate): candidate is string => candidate !== undefined && existsSync(candidate));
-  if (found === undefined) throw new UserError('node-gyp not found (npm ships it). Fix: reinstall npm, or run npx percept setup from an npm script');
+  if (found === undefined)
+    throw new UserError(
+      'node-gyp not found (npm ships it). Fix: reinstall npm, or run npx percept setup from an npm script',
+    );
   return [process.execPath, found];
 }
 
@@ -354,7 +441,11 @@ function nodeHeadersDir(): string | undefined {
 
 /** The N-API build version node-pre-gyp would pick: the highest that both Node and tfjs-node support. */
 function napiBuildVersion(target: string): number {
-  const manifest = readJsonFile(join(target, 'package.json'), z.looseObject({ binary: z.looseObject({ napi_versions: z.array(z.number().int()) }) }), 'npm ci (reinstalls tfjs-node)');
+  const manifest = readJsonFile(
+    join(target, 'package.json'),
+    z.looseObject({ binary: z.looseObject({ napi_versions: z.array(z.number().int()) }) }),
+    'npm ci (reinstalls tfjs-node)',
+  );
   const supported = Number(process.versions.napi);
   return Math.max(...manifest.binary.napi_versions.filter((version) => version <= supported));
 }
@@ -365,13 +456,21 @@ function buildBinding(target: string, log: SetupLog): void {
   const [node, gyp] = nodeGypCommand();
   const headers = nodeHeadersDir();
   log(`building tfjs-node's binding against it (node-gyp, N-API ${napi})`);
-  const args = [gyp!, 'rebuild', '--module_name=tfjs_binding', `--module_path=${modulePath}`, `--napi_build_version=${napi}`];
+  const args = [
+    gyp!,
+    'rebuild',
+    '--module_name=tfjs_binding',
+    `--module_path=${modulePath}`,
+    `--napi_build_version=${napi}`,
+  ];
   if (headers !== undefined) args.push(`--nodedir=${headers}`);
   const built = run(node!, args, { cwd: target });
   writeFileSync(join(target, 'percept-build.log'), built.output);
   if (built.status !== 0) {
     rmSync(modulePath, { recursive: true, force: true });
-    throw new Error(`building tfjs-node's binding failed (full log: ${join(target, 'percept-build.log')}):\n${tail(built.output)}`);
+    throw new Error(
+      `building tfjs-node's binding failed (full log: ${join(target, 'percept-build.log')}):\n${tail(built.output)}`,
+    );
   }
 }
 
@@ -398,14 +497,22 @@ export function ensureNativeBackend({ rebuild = false, log }: EnsureNativeOption
  * Makes `require(packageName)` work offline with the libtensorflow `libtensorflow(python, log)` provides, built with
  * percept's extension; does nothing where a working build with the extension exists (unless `rebuild`).
  */
-export function ensureNativePackage(packageName: NativePackage, libtensorflow: (python: Python, log: SetupLog) => Libtensorflow, { rebuild = false, log }: EnsureNativeOptions): NativeStatus {
+export function ensureNativePackage(
+  packageName: NativePackage,
+  libtensorflow: (python: Python, log: SetupLog) => Libtensorflow,
+  { rebuild = false, log }: EnsureNativeOptions,
+): NativeStatus {
   const root = projectRoot();
-  if (packageName === GPU_PACKAGE && existsSync(join(packageDir(root, packageName), 'package.json'))) keepGpuBuildOnRebuild(packageDir(root, packageName));
+  if (packageName === GPU_PACKAGE && existsSync(join(packageDir(root, packageName), 'package.json')))
+    keepGpuBuildOnRebuild(packageDir(root, packageName));
   if (!rebuild) {
     const status = probeNative(root, packageName);
     if (status.ok && status.extension === true && status.tfVersion === TENSORFLOW_VERSION) return status;
     if (!status.ok) log(`${packageName} not usable yet (${status.error})`);
-    else if (status.extension !== true) log(`${packageName} lacks (part of) percept's extension (built by an older percept, or by its own install); rebuilding it`);
+    else if (status.extension !== true)
+      log(
+        `${packageName} lacks (part of) percept's extension (built by an older percept, or by its own install); rebuilding it`,
+      );
     else log(`${packageName} runs libtensorflow ${status.tfVersion}; rebuilding it against ${TENSORFLOW_VERSION}`);
   }
   ensureTfjsPackage(root, packageName, log);
@@ -415,7 +522,12 @@ export function ensureNativePackage(packageName: NativePackage, libtensorflow: (
   placeLibtensorflow(dir, target);
   addBindingExtension(target, root);
   buildBinding(target, log);
-  const source: NativeSource = { wheel, python: python.version, builtAt: new Date().toISOString(), ...(cuda === undefined ? {} : { cuda }) };
+  const source: NativeSource = {
+    wheel,
+    python: python.version,
+    builtAt: new Date().toISOString(),
+    ...(cuda === undefined ? {} : { cuda }),
+  };
   writeFileSync(join(target, 'deps', SOURCE_FILE), JSON.stringify(source, null, 2) + '\n');
   const status = probeNative(root, packageName);
   if (!status.ok) throw new Error(`${packageName} was built against ${wheel} but does not load: ${status.error}`);

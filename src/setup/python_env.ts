@@ -35,7 +35,13 @@ function requirements(group: PythonGroup, pythonVersion: () => string): string[]
       // scikit-learn and krippendorff regenerate the metric tests' reference values (src/metrics/metrics.test.ts).
       // tf-keras keeps Keras 2's semantics on TensorFlow 2.16 (tf.keras is Keras 3 there unless TF_USE_LEGACY_KERAS=1,
       // which the venv sets for every process: LEGACY_KERAS_PTH).
-      return [kerasTensorflowFor(pythonVersion()), TF_KERAS, 'h5py==3.16.0', 'scikit-learn==1.9.1', 'krippendorff==0.9.0'];
+      return [
+        kerasTensorflowFor(pythonVersion()),
+        TF_KERAS,
+        'h5py==3.16.0',
+        'scikit-learn==1.9.1',
+        'krippendorff==0.9.0',
+      ];
     case 'jupyter':
       return ['nbclient==0.10.2', 'nbformat==5.10.4', 'jupyter_client==8.6.3', 'jupyterlab==4.4.10', 'ipython==8.22.2'];
     case 'torch':
@@ -59,12 +65,16 @@ const TF_KERAS = 'tf-keras==2.16.0';
 const WITHOUT_DEPENDENCIES = new Set([TF_KERAS]);
 
 /** A .pth file (run by Python at start-up) that makes `tf.keras` Keras 2 in every process of the venv. */
-const LEGACY_KERAS_PTH = { name: 'percept_legacy_keras.pth', text: "import os; os.environ.setdefault('TF_USE_LEGACY_KERAS', '1')\n" };
+const LEGACY_KERAS_PTH = {
+  name: 'percept_legacy_keras.pth',
+  text: "import os; os.environ.setdefault('TF_USE_LEGACY_KERAS', '1')\n",
+};
 
 /** What a group's first install fetches, for the log line before it starts. */
 const DOWNLOAD_NOTE: Partial<Record<PythonGroup, string>> = {
-  torch: "torch is PyPI's CUDA build: its 0.5 GB wheel pulls NVIDIA's CUDA libraries and Triton, 5.4 GB installed (2-3 minutes on a fast link)",
-  'keras-gpu': 'tensorflow[and-cuda] pulls NVIDIA\'s CUDA 12 libraries: about 2.5 GB to download, 6 GB installed',
+  torch:
+    "torch is PyPI's CUDA build: its 0.5 GB wheel pulls NVIDIA's CUDA libraries and Triton, 5.4 GB installed (2-3 minutes on a fast link)",
+  'keras-gpu': "tensorflow[and-cuda] pulls NVIDIA's CUDA 12 libraries: about 2.5 GB to download, 6 GB installed",
 };
 
 export function venvDir(root = projectRoot(), venv: PythonVenv = '.venv'): string {
@@ -102,18 +112,26 @@ export function installedPython(group: PythonGroup, root = projectRoot()): strin
 
 function pipInstall(python: string, requirements: readonly string[], flags: readonly string[]): void {
   if (requirements.length === 0) return;
-  const result = spawnSync(python, ['-m', 'pip', 'install', '--disable-pip-version-check', '--quiet', ...flags, ...requirements], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'inherit', 'pipe'],
-  });
+  const result = spawnSync(
+    python,
+    ['-m', 'pip', 'install', '--disable-pip-version-check', '--quiet', ...flags, ...requirements],
+    {
+      encoding: 'utf8',
+      stdio: ['ignore', 'inherit', 'pipe'],
+    },
+  );
   if (result.status !== 0) {
-    throw new UserError(`pip install ${requirements.join(' ')} failed: ${result.stderr.trim().split('\n').slice(-3).join(' ')}. Fix: check access to PyPI, then rerun`);
+    throw new UserError(
+      `pip install ${requirements.join(' ')} failed: ${result.stderr.trim().split('\n').slice(-3).join(' ')}. Fix: check access to PyPI, then rerun`,
+    );
   }
 }
 
 /** Writes LEGACY_KERAS_PTH into the venv's site-packages. */
 function writeLegacyKerasPth(python: string): void {
-  const found = spawnSync(python, ['-c', "import sysconfig; print(sysconfig.get_paths()['purelib'])"], { encoding: 'utf8' });
+  const found = spawnSync(python, ['-c', "import sysconfig; print(sysconfig.get_paths()['purelib'])"], {
+    encoding: 'utf8',
+  });
   if (found.status !== 0) throw new Error(`cannot find the site-packages of ${python}: ${found.stderr.trim()}`);
   writeFileSync(join(found.stdout.trim(), LEGACY_KERAS_PTH.name), LEGACY_KERAS_PTH.text);
 }
@@ -127,7 +145,10 @@ function writeLegacyKerasPth(python: string): void {
  */
 export function ensurePythonEnv(groups: readonly PythonGroup[], log: SetupLog): string {
   const venvs = [...new Set(groups.map(venvOf))];
-  if (venvs.length !== 1) throw new Error(`ensurePythonEnv: groups ${groups.join(', ')} live in ${venvs.length === 0 ? 'no venv' : venvs.join(' and ')}; call it once per venv`);
+  if (venvs.length !== 1)
+    throw new Error(
+      `ensurePythonEnv: groups ${groups.join(', ')} live in ${venvs.length === 0 ? 'no venv' : venvs.join(' and ')}; call it once per venv`,
+    );
   const venv = venvs[0]!;
   const root = projectRoot();
   const python = findPython();
@@ -145,11 +166,23 @@ export function ensurePythonEnv(groups: readonly PythonGroup[], log: SetupLog): 
   if (missing.length > 0) {
     for (const group of groups) {
       const note = DOWNLOAD_NOTE[group];
-      if (note !== undefined && requirements(group, () => python.version).some((requirement) => missing.includes(requirement))) log(note);
+      if (
+        note !== undefined &&
+        requirements(group, () => python.version).some((requirement) => missing.includes(requirement))
+      )
+        log(note);
     }
     log(`pip install ${missing.join(' ')} (into ${dir}; pip's cache is reused)`);
-    pipInstall(venvPython(root, venv), missing.filter((requirement) => !WITHOUT_DEPENDENCIES.has(requirement)), []);
-    pipInstall(venvPython(root, venv), missing.filter((requirement) => WITHOUT_DEPENDENCIES.has(requirement)), ['--no-deps']);
+    pipInstall(
+      venvPython(root, venv),
+      missing.filter((requirement) => !WITHOUT_DEPENDENCIES.has(requirement)),
+      [],
+    );
+    pipInstall(
+      venvPython(root, venv),
+      missing.filter((requirement) => WITHOUT_DEPENDENCIES.has(requirement)),
+      ['--no-deps'],
+    );
     if (missing.includes(TF_KERAS)) writeLegacyKerasPth(venvPython(root, venv));
     writeFileSync(markerFile(root, venv), [...new Set([...installed, ...missing])].sort().join('\n') + '\n');
   }

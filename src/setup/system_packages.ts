@@ -22,10 +22,26 @@ function onPath(command: string): boolean {
 export const FASHION_MNIST_DIR = '/usr/share/datasets/fashion-mnist';
 
 export const SYSTEM_PACKAGES: readonly SystemPackage[] = [
-  { name: 'chromium', neededFor: 'PDF reports and the JupyterLab browser test', present: () => findChromium() !== undefined },
-  { name: 'poppler-utils', neededFor: 'reading PDFs back in tests (pdftotext, pdftoppm)', present: () => onPath('pdftotext') },
-  { name: 'dataset-fashion-mnist', neededFor: 'the real-image benchmark and demo', present: () => existsSync(`${FASHION_MNIST_DIR}/t10k-labels-idx1-ubyte.gz`) },
-  { name: 'fonts-dejavu-core', neededFor: 'report fonts', present: () => existsSync('/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf') },
+  {
+    name: 'chromium',
+    neededFor: 'PDF reports and the JupyterLab browser test',
+    present: () => findChromium() !== undefined,
+  },
+  {
+    name: 'poppler-utils',
+    neededFor: 'reading PDFs back in tests (pdftotext, pdftoppm)',
+    present: () => onPath('pdftotext'),
+  },
+  {
+    name: 'dataset-fashion-mnist',
+    neededFor: 'the real-image benchmark and demo',
+    present: () => existsSync(`${FASHION_MNIST_DIR}/t10k-labels-idx1-ubyte.gz`),
+  },
+  {
+    name: 'fonts-dejavu-core',
+    neededFor: 'report fonts',
+    present: () => existsSync('/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf'),
+  },
 ];
 
 export function missingSystemPackages(): SystemPackage[] {
@@ -49,7 +65,11 @@ export function ensureSystemPackages(log: SetupLog): SystemPackage[] {
   log(`apt-get install ${names}`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   spawnSync('apt-get', ['update', '-qq'], { stdio: ['ignore', 'ignore', 'inherit'], env });
-  const result = spawnSync('apt-get', ['install', '-y', '-qq', ...missing.map((pkg) => pkg.name)], { stdio: ['ignore', 'ignore', 'inherit'], env });
-  if (result.status !== 0) log(`apt-get install ${names} failed (exit ${result.status}). Fix: run it by hand and read its error`);
+  const result = spawnSync('apt-get', ['install', '-y', '-qq', ...missing.map((pkg) => pkg.name)], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env,
+  });
+  if (result.status !== 0)
+    log(`apt-get install ${names} failed (exit ${result.status}). Fix: run it by hand and read its error`);
   return missingSystemPackages();
 }

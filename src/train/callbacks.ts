@@ -99,7 +99,8 @@ export class Monitor {
   /** The monitored value in `logs`; throws naming the logged keys when it is missing. */
   read(logs: Logs): number {
     const value = logs[this.monitor];
-    if (value === undefined) throw new Error(`monitor '${this.monitor}' is not logged; logged: ${Object.keys(logs).join(', ')}`);
+    if (value === undefined)
+      throw new Error(`monitor '${this.monitor}' is not logged; logged: ${Object.keys(logs).join(', ')}`);
     return value;
   }
 

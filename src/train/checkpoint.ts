@@ -65,13 +65,24 @@ const STATE = 'state.json';
 const KEEP = 2;
 
 // JSON writes NaN as null (a NaN validation figure of a task without targets): read it back as NaN, as the run had it.
-const figure = z.number().nullable().transform((value) => value ?? Number.NaN);
+const figure = z
+  .number()
+  .nullable()
+  .transform((value) => value ?? Number.NaN);
 
 const STATE_SCHEMA = z.object({
   epoch: z.number().int().min(0),
   step: z.number().int().min(0),
   learningRate: figure,
-  history: z.array(z.object({ epoch: z.number().int(), stage: z.number().int(), lr: figure, seconds: figure, logs: z.record(z.string(), figure) })),
+  history: z.array(
+    z.object({
+      epoch: z.number().int(),
+      stage: z.number().int(),
+      lr: figure,
+      seconds: figure,
+      logs: z.record(z.string(), figure),
+    }),
+  ),
   callbacks: z.array(z.unknown()),
   stopTraining: z.boolean(),
   stopReason: z.string().optional(),
@@ -141,9 +152,12 @@ export function saveCheckpoint(dir: string, checkpoint: Checkpoint): void {
   writeJsonAtomic(join(target, MANIFEST), manifest);
   writeJsonAtomic(join(dir, LATEST), { folder, epoch: checkpoint.state.epoch });
   // Keep this folder and the newest complete one before it; newer ones are from a timeline a resume abandoned.
-  const previous = epochFolders(dir).filter((entry) => Number(entry.slice(6)) < checkpoint.state.epoch && existsSync(join(dir, entry, MANIFEST)));
+  const previous = epochFolders(dir).filter(
+    (entry) => Number(entry.slice(6)) < checkpoint.state.epoch && existsSync(join(dir, entry, MANIFEST)),
+  );
   const keep = new Set([folder, ...previous.slice(0, KEEP - 1)]);
-  for (const entry of epochFolders(dir)) if (!keep.has(entry)) rmSync(join(dir, entry), { recursive: true, force: true });
+  for (const entry of epochFolders(dir))
+    if (!keep.has(entry)) rmSync(join(dir, entry), { recursive: true, force: true });
 }
 
 /** A damaged or incomplete checkpoint folder; the message names the file and what is wrong with it. */
@@ -159,7 +173,9 @@ function parseJson<T>(file: string, text: string, schema: z.ZodType<T>): T {
   const parsed = schema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new DamagedCheckpoint(`${file} is malformed (${issue === undefined ? 'invalid' : `${issue.path.join('.') || 'top level'}: ${issue.message}`})`);
+    throw new DamagedCheckpoint(
+      `${file} is malformed (${issue === undefined ? 'invalid' : `${issue.path.join('.') || 'top level'}: ${issue.message}`})`,
+    );
   }
   return parsed.data;
 }
@@ -167,15 +183,22 @@ function parseJson<T>(file: string, text: string, schema: z.ZodType<T>): T {
 /** Reads and verifies one epoch folder: every file against the manifest's size and SHA-256 first, then parsed. */
 function readFolder(source: string): Checkpoint {
   const manifestFile = join(source, MANIFEST);
-  if (!existsSync(manifestFile)) throw new DamagedCheckpoint(`${source} is incomplete (no ${MANIFEST}: the run stopped while writing it, or an older percept wrote it)`);
+  if (!existsSync(manifestFile))
+    throw new DamagedCheckpoint(
+      `${source} is incomplete (no ${MANIFEST}: the run stopped while writing it, or an older percept wrote it)`,
+    );
   const manifest = parseJson(manifestFile, readFileSync(manifestFile, 'utf8'), MANIFEST_SCHEMA);
   const verified = new Map<string, Buffer>();
   for (const [name, expected] of Object.entries(manifest.files)) {
     const file = join(source, name);
     if (!existsSync(file)) throw new DamagedCheckpoint(`${file} is missing`);
     const data = readFileSync(file);
-    if (data.byteLength !== expected.bytes) throw new DamagedCheckpoint(`${file} is damaged: ${data.byteLength} bytes where the checkpoint's manifest records ${expected.bytes} (truncated?)`);
-    if (sha256(data) !== expected.sha256) throw new DamagedCheckpoint(`${file} is damaged: its SHA-256 differs from the one in the checkpoint's manifest`);
+    if (data.byteLength !== expected.bytes)
+      throw new DamagedCheckpoint(
+        `${file} is damaged: ${data.byteLength} bytes where the checkpoint's manifest records ${expected.bytes} (truncated?)`,
+      );
+    if (sha256(data) !== expected.sha256)
+      throw new DamagedCheckpoint(`${file} is damaged: its SHA-256 differs from the one in the checkpoint's manifest`);
     verified.set(name, data);
   }
   const read = (name: string): Buffer => {
@@ -229,7 +252,10 @@ function publishedIndex(dir: string, folders: readonly string[]): number {
  * @example
  * const checkpoint = loadCheckpoint('runs/a/checkpoint', (line) => console.error(line));
  */
-export function loadCheckpoint(dir: string, log: (line: string) => void = () => undefined): LoadedCheckpoint | undefined {
+export function loadCheckpoint(
+  dir: string,
+  log: (line: string) => void = () => undefined,
+): LoadedCheckpoint | undefined {
   if (!hasCheckpoint(dir)) return undefined;
   const problems: string[] = [];
   const folders = epochFolders(dir);
@@ -244,14 +270,19 @@ export function loadCheckpoint(dir: string, log: (line: string) => void = () => 
     const folder = join(dir, name);
     try {
       const checkpoint = readFolder(folder);
-      if (problems.length > 0) log(`${problems.join('; ')}; resuming from the newest intact checkpoint instead, ${folder} (epoch ${checkpoint.state.epoch})`);
+      if (problems.length > 0)
+        log(
+          `${problems.join('; ')}; resuming from the newest intact checkpoint instead, ${folder} (epoch ${checkpoint.state.epoch})`,
+        );
       return { ...checkpoint, folder };
     } catch (error) {
       if (!(error instanceof DamagedCheckpoint)) throw error;
       problems.push(error.message);
     }
   }
-  throw new UserError(`${dir}: no intact checkpoint to resume from: ${problems.join('; ')}. Fix: pass --force to start over from epoch 1`);
+  throw new UserError(
+    `${dir}: no intact checkpoint to resume from: ${problems.join('; ')}. Fix: pass --force to start over from epoch 1`,
+  );
 }
 
 /**
@@ -262,5 +293,7 @@ export function loadCheckpoint(dir: string, log: (line: string) => void = () => 
  * throw checkpointMismatch('runs/a/checkpoint/epoch-0003', new Error("saved weights lack 'dense/kernel'"));
  */
 export function checkpointMismatch(folder: string, error: unknown): UserError {
-  return new UserError(`${folder}: the checkpoint does not fit this run's model or optimizer (${errorMessage(error)}). Fix: pass --force to start over from epoch 1`);
+  return new UserError(
+    `${folder}: the checkpoint does not fit this run's model or optimizer (${errorMessage(error)}). Fix: pass --force to start over from epoch 1`,
+  );
 }

@@ -13,7 +13,11 @@ import { predictorFor } from './traced_predict.ts';
  * @example
  * canCacheFeatures({ freeze: 'base', augmented: false, stages: undefined }); // true
  */
-export function canCacheFeatures(options: { freeze: unknown; augmented: boolean; stages?: readonly { trainableTop?: number }[] | undefined }): boolean {
+export function canCacheFeatures(options: {
+  freeze: unknown;
+  augmented: boolean;
+  stages?: readonly { trainableTop?: number }[] | undefined;
+}): boolean {
   const stagesKeepBase = (options.stages ?? []).every((stage) => (stage.trainableTop ?? 0) === 0);
   return options.freeze === 'base' && !options.augmented && stagesKeepBase;
 }
@@ -26,7 +30,7 @@ export function canCacheFeatures(options: { freeze: unknown; augmented: boolean;
  * const features = extractFeatures(base, images, 64); // [n, 3, 3, 1280] for MobileNetV2 at 96 px
  */
 export function extractFeatures(base: LayersModel, inputs: Tensor, batchSize: number): Tensor {
-  const n = inputs.shape[0]!;
+  const n = inputs.shape[0];
   const parts: Tensor[] = [];
   for (let start = 0; start < n; start += batchSize) {
     const slice = tf.slice(inputs, start, Math.min(batchSize, n - start));

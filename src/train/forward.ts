@@ -43,5 +43,7 @@ export function forward(model: LayersModel, x: Tensor, training: boolean): Outpu
       layer.activation = saved[i];
     });
   }
-  return raw.map((value, i) => (softmax[i]! ? { prediction: tf.softmax(value), logits: value } : { prediction: value, logits: undefined }));
+  return raw.map((value, i) =>
+    softmax[i]! ? { prediction: tf.softmax(value), logits: value } : { prediction: value, logits: undefined },
+  );
 }

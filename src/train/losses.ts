@@ -22,7 +22,10 @@ export interface OutputValue {
 const EPSILON = 1e-7;
 
 function crossEntropy(oneHot: Tensor, output: OutputValue): Scalar {
-  const logProbs = output.logits === undefined ? tf.log(tf.clipByValue(output.prediction, EPSILON, 1 - EPSILON)) : tf.logSoftmax(output.logits);
+  const logProbs =
+    output.logits === undefined
+      ? tf.log(tf.clipByValue(output.prediction, EPSILON, 1 - EPSILON))
+      : tf.logSoftmax(output.logits);
   return tf.mean(tf.neg(tf.sum(tf.mul(oneHot, logProbs), -1)));
 }
 
@@ -44,7 +47,10 @@ function maskedMse(target: Tensor, prediction: Tensor): Scalar {
 export function computeLoss(name: LossName, target: Tensor, output: OutputValue): Scalar {
   switch (name) {
     case 'sparse_categorical_crossentropy':
-      return crossEntropy(tf.oneHot(tf.cast(tf.reshape(target, [-1]), 'int32'), output.prediction.shape.at(-1)!), output);
+      return crossEntropy(
+        tf.oneHot(tf.cast(tf.reshape(target, [-1]), 'int32'), output.prediction.shape.at(-1)!),
+        output,
+      );
     case 'categorical_crossentropy':
       return crossEntropy(target, output);
     case 'mse':
@@ -60,6 +66,7 @@ export function batchMetric(name: LossName, target: Tensor, prediction: Tensor):
     const error = tf.mul(tf.abs(tf.sub(prediction, tf.where(mask, target, tf.zerosLike(target)))), weights);
     return { key: 'mae', value: tf.div(tf.sum(error), tf.maximum(tf.sum(weights), 1)) };
   }
-  const labels = name === 'categorical_crossentropy' ? tf.argMax(target, -1) : tf.cast(tf.reshape(target, [-1]), 'int32');
+  const labels =
+    name === 'categorical_crossentropy' ? tf.argMax(target, -1) : tf.cast(tf.reshape(target, [-1]), 'int32');
   return { key: 'acc', value: tf.mean(tf.cast(tf.equal(tf.argMax(prediction, -1), labels), 'float32')) };
 }

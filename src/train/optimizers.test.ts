@@ -7,7 +7,11 @@ import { TrainOptimizer, type OptimizerKernels } from './optimizers.ts';
 import type { OptimizerConfig } from './update_rules.ts';
 
 const START = [0.5, -1.5, 2];
-const GRADIENTS = [[0.1, -0.2, 0.3], [-0.4, 0.05, 0.2], [0.3, 0.3, -0.1]];
+const GRADIENTS = [
+  [0.1, -0.2, 0.3],
+  [-0.4, 0.05, 0.2],
+  [0.3, 0.3, -0.1],
+];
 
 /** Keras 2.12's update formulas (keras/optimizers/*.py) in float64, one variable, for the three gradients above. */
 function kerasReference(config: OptimizerConfig, lr = config.lr): number[] {
@@ -75,20 +79,32 @@ function trained(config: OptimizerConfig, kernels: OptimizerKernels): number[] {
 }
 
 function assertClose(actual: number[], expected: number[], tolerance: number, label: string): void {
-  actual.forEach((value, i) => assert.ok(Math.abs(value - expected[i]!) <= tolerance, `${label}: ${value} vs ${expected[i]} at ${i}`));
+  actual.forEach((value, i) =>
+    assert.ok(Math.abs(value - expected[i]!) <= tolerance, `${label}: ${value} vs ${expected[i]} at ${i}`),
+  );
 }
 
 test("every optimizer follows Keras 2.12's update formula, through tfjs ops (composite path)", () => {
-  for (const config of CONFIGS) assertClose(trained(config, 'composite'), kerasReference(config), 2e-6, JSON.stringify(config));
+  for (const config of CONFIGS)
+    assertClose(trained(config, 'composite'), kerasReference(config), 2e-6, JSON.stringify(config));
 });
 
-test("on the native backend every optimizer runs TensorFlow's ResourceApply kernels with the same results", needsNative(), () => {
-  for (const config of CONFIGS) {
-    assert.equal(new TrainOptimizer(config).native, true);
-    assertClose(trained(config, 'auto'), kerasReference(config), 2e-6, JSON.stringify(config));
-    assertClose(trained(config, 'auto'), trained(config, 'composite'), 1e-6, `${JSON.stringify(config)} native vs composite`);
-  }
-});
+test(
+  "on the native backend every optimizer runs TensorFlow's ResourceApply kernels with the same results",
+  needsNative(),
+  () => {
+    for (const config of CONFIGS) {
+      assert.equal(new TrainOptimizer(config).native, true);
+      assertClose(trained(config, 'auto'), kerasReference(config), 2e-6, JSON.stringify(config));
+      assertClose(
+        trained(config, 'auto'),
+        trained(config, 'composite'),
+        1e-6,
+        `${JSON.stringify(config)} native vs composite`,
+      );
+    }
+  },
+);
 
 test('a learning-rate change takes effect at the next step', () => {
   for (const kernels of ['auto', 'composite'] as const) {

@@ -35,7 +35,11 @@ class NativeState implements VariableState {
   private readonly mirror: ResourceVariable;
   private readonly slots: ResourceVariable[];
 
-  constructor(private readonly ops: NativeOps, variable: Variable, initial: readonly Tensor[]) {
+  constructor(
+    private readonly ops: NativeOps,
+    variable: Variable,
+    initial: readonly Tensor[],
+  ) {
     this.mirror = new ResourceVariable(tf, ops, variable);
     this.slots = initial.map((value) => new ResourceVariable(tf, ops, value));
   }
@@ -166,7 +170,10 @@ export class TrainOptimizer {
 
   /** Restored slots that no variable took belong to variables this stage does not train: a mismatched checkpoint. */
   private checkRestoredTaken(): void {
-    if (this.restored.size > 0) throw new Error(`optimizer state restored for variables this stage does not train: ${[...this.restored.keys()].join(', ')}`);
+    if (this.restored.size > 0)
+      throw new Error(
+        `optimizer state restored for variables this stage does not train: ${[...this.restored.keys()].join(', ')}`,
+      );
   }
 
   /** The slots as tfjs variables, in state order; undefined when they live in TensorFlow (fused kernels). */

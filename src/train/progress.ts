@@ -66,7 +66,16 @@ export class ProgressCallback extends Callback {
       const left = (context.epochs - this.epoch) * context.batchesPerEpoch - batch;
       eta = (elapsed / this.batchesDone) * left;
     }
-    this.listener({ epoch: this.epoch + 1, epochs: context.epochs, batch, batches: context.batchesPerEpoch, epochDone, logs, elapsed, eta });
+    this.listener({
+      epoch: this.epoch + 1,
+      epochs: context.epochs,
+      batch,
+      batches: context.batchesPerEpoch,
+      epochDone,
+      logs,
+      elapsed,
+      eta,
+    });
   }
 }
 
@@ -91,13 +100,17 @@ export function formatLogs(logs: Logs): string {
  * @example
  * const progress = terminalProgress(process.stdout); // pass it in the trainer's callbacks
  */
-export function terminalProgress(stream: NodeJS.WritableStream & { isTTY?: boolean; columns?: number } = process.stdout): ProgressCallback {
+export function terminalProgress(
+  stream: NodeJS.WritableStream & { isTTY?: boolean; columns?: number } = process.stdout,
+): ProgressCallback {
   const tty = stream.isTTY === true;
   return new ProgressCallback((event) => {
     const eta = event.eta === undefined ? '' : ` ETA ${formatDuration(event.eta)}`;
     const head = `epoch ${event.epoch}/${event.epochs}`;
     if (event.epochDone) {
-      stream.write(`${tty ? '\r\x1b[K' : ''}${head} ${formatLogs(event.logs)} (${formatDuration(event.elapsed)}${eta})\n`);
+      stream.write(
+        `${tty ? '\r\x1b[K' : ''}${head} ${formatLogs(event.logs)} (${formatDuration(event.elapsed)}${eta})\n`,
+      );
       return;
     }
     if (!tty) return;

@@ -20,7 +20,12 @@ export type ScheduleConfig =
  * @example
  * scheduledRate({ name: 'step', stepSize: 10, gamma: 0.1 }, 1e-3, 25, 30); // 1e-5
  */
-export function scheduledRate(schedule: ScheduleConfig, baseLr: number, epoch: number, epochs: number): number | undefined {
+export function scheduledRate(
+  schedule: ScheduleConfig,
+  baseLr: number,
+  epoch: number,
+  epochs: number,
+): number | undefined {
   switch (schedule.name) {
     case 'constant':
       return baseLr;

@@ -33,12 +33,16 @@ export class SeededDropout {
   seed: Tensor | undefined;
   private readonly restore: (() => void)[] = [];
 
-  constructor(model: LayersModel, private readonly ops: NativeOps) {
+  constructor(
+    model: LayersModel,
+    private readonly ops: NativeOps,
+  ) {
     model.layers.forEach((layer, index) => {
       if (layer.getClassName() !== 'Dropout') return;
       const dropout = layer as unknown as DropoutLayer;
-      const own = Object.prototype.hasOwnProperty.call(dropout, 'call') ? dropout.call : undefined;
-      dropout.call = (inputs, kwargs) => this.apply(dropout, index, Array.isArray(inputs) ? inputs[0]! : inputs, kwargs['training'] === true);
+      const own = Object.prototype.hasOwnProperty.call(dropout, 'call') ? dropout.call.bind(dropout) : undefined;
+      dropout.call = (inputs, kwargs) =>
+        this.apply(dropout, index, Array.isArray(inputs) ? inputs[0]! : inputs, kwargs['training'] === true);
       this.restore.push(() => {
         if (own === undefined) delete (dropout as Partial<DropoutLayer>).call;
         else dropout.call = own;

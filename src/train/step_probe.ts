@@ -18,7 +18,8 @@ export async function probeStepModes(): Promise<StepModeReport> {
   const report: StepModeReport = {};
   // Without TensorFlow functions every architecture steps eagerly, for the same reason: no need to train to know.
   const unavailable = tracingUnavailable();
-  if (unavailable !== undefined) return Object.fromEntries(ARCHITECTURES.map((spec) => [spec.name, `eager (${unavailable})`]));
+  if (unavailable !== undefined)
+    return Object.fromEntries(ARCHITECTURES.map((spec) => [spec.name, `eager (${unavailable})`]));
   for (const spec of ARCHITECTURES) {
     const recurrent = spec.family === 'recurrent';
     const size = recurrent ? 4 : spec.minInput;
@@ -27,7 +28,14 @@ export async function probeStepModes(): Promise<StepModeReport> {
     const shape = recurrent ? [BATCH, size, channels] : [BATCH, size, size, channels];
     const batch = () => ({ x: tf.zeros(shape), targets: [tf.tensor1d([0, 1], 'int32')] });
     try {
-      const result = await train({ model, outputs: [{ name: 'class', loss: 'sparse_categorical_crossentropy' }], train: { batches: () => [batch(), batch()] }, epochs: 1, optimizer: { name: 'adam', lr: 1e-3 }, log: () => {} });
+      const result = await train({
+        model,
+        outputs: [{ name: 'class', loss: 'sparse_categorical_crossentropy' }],
+        train: { batches: () => [batch(), batch()] },
+        epochs: 1,
+        optimizer: { name: 'adam', lr: 1e-3 },
+        log: () => {},
+      });
       report[spec.name] = result.tracedSteps > 0 ? 'traced' : `eager (${result.eagerReason ?? 'no step replayed'})`;
     } finally {
       model.dispose();

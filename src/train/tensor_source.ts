@@ -22,7 +22,7 @@ export interface TensorSourceOptions {
  * const source = tensorSource(features, [labels], { batchSize: 32, shuffle: true, seed: 1 });
  */
 export function tensorSource(x: Tensor, targets: readonly Tensor[], options: TensorSourceOptions): BatchSource {
-  const n = x.shape[0]!;
+  const n = x.shape[0];
   const batchSize = options.batchSize;
   return {
     batchCount: Math.ceil(n / batchSize),
@@ -31,7 +31,8 @@ export function tensorSource(x: Tensor, targets: readonly Tensor[], options: Ten
       for (let start = 0; start < n; start += batchSize) {
         const end = Math.min(n, start + batchSize);
         yield tf.tidy(() => {
-          if (order === null) return { x: tf.slice(x, start, end - start), targets: targets.map((t) => tf.slice(t, start, end - start)) };
+          if (order === null)
+            return { x: tf.slice(x, start, end - start), targets: targets.map((t) => tf.slice(t, start, end - start)) };
           const indices = tf.tensor1d(order.subarray(start, end), 'int32');
           return { x: tf.gather(x, indices), targets: targets.map((t) => tf.gather(t, indices)) };
         });

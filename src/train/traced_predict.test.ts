@@ -30,7 +30,7 @@ function compare(model: LayersModel, inputs: readonly Tensor[]): { worst: number
   let worst = 0;
   for (const x of inputs) {
     const traced = predictor.predict(x);
-    const eager = model.predict(x) as Tensor | Tensor[];
+    const eager = model.predict(x);
     const eagerList = Array.isArray(eager) ? eager : [eager];
     assert.equal(traced.length, eagerList.length);
     traced.forEach((output, i) => {
@@ -95,23 +95,29 @@ test('replayed predictions hold no tensor beyond the outputs the caller disposes
   model.dispose();
 });
 
-test('predictBatches keeps the model\'s traced function from one call to the next, for the two latest models', needsNative(), async () => {
-  const models = [1, 2, 3].map((seed) => buildArchitecture('simple_cnn', { inputSize: 28, includeTop: true, classes: 4, seed }));
-  const x = tf.randomUniform([8, 28, 28, 1], 0, 1, 'float32', 5);
-  const ids = Array.from({ length: 8 }, (_, i) => String(i));
-  const [first, second, third] = models as [LayersModel, LayersModel, LayersModel];
-  // Two batches of 4: the first runs eagerly, the second is recorded; the next call replays both.
-  await predictBatches(first, tensorBatches(x, ids, 4));
-  assert.equal(predictorFor(first).replays, 0);
-  const again = await predictBatches(first, tensorBatches(x, ids, 4));
-  assert.equal(predictorFor(first).replays, 2);
-  const expected = first.predict(x) as Tensor;
-  const replayed = tf.tensor(again.values[0]!);
-  assert.ok(largestDifference(replayed, expected) <= TOLERANCE);
-  // Two more models evict the least recently used (the first): its next call starts from a fresh predictor.
-  await predictBatches(second, tensorBatches(x, ids, 4));
-  await predictBatches(third, tensorBatches(x, ids, 4));
-  assert.equal(predictorFor(first).replays, 0);
-  tf.dispose([x, expected, replayed]);
-  for (const model of models) model.dispose();
-});
+test(
+  "predictBatches keeps the model's traced function from one call to the next, for the two latest models",
+  needsNative(),
+  async () => {
+    const models = [1, 2, 3].map((seed) =>
+      buildArchitecture('simple_cnn', { inputSize: 28, includeTop: true, classes: 4, seed }),
+    );
+    const x = tf.randomUniform([8, 28, 28, 1], 0, 1, 'float32', 5);
+    const ids = Array.from({ length: 8 }, (_, i) => String(i));
+    const [first, second, third] = models as [LayersModel, LayersModel, LayersModel];
+    // Two batches of 4: the first runs eagerly, the second is recorded; the next call replays both.
+    await predictBatches(first, tensorBatches(x, ids, 4));
+    assert.equal(predictorFor(first).replays, 0);
+    const again = await predictBatches(first, tensorBatches(x, ids, 4));
+    assert.equal(predictorFor(first).replays, 2);
+    const expected = first.predict(x) as Tensor;
+    const replayed = tf.tensor(again.values[0]!);
+    assert.ok(largestDifference(replayed, expected) <= TOLERANCE);
+    // Two more models evict the least recently used (the first): its next call starts from a fresh predictor.
+    await predictBatches(second, tensorBatches(x, ids, 4));
+    await predictBatches(third, tensorBatches(x, ids, 4));
+    assert.equal(predictorFor(first).replays, 0);
+    tf.dispose([x, expected, replayed]);
+    for (const model of models) model.dispose();
+  },
+);

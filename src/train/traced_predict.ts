@@ -66,7 +66,7 @@ export class TracedPredictor {
   }
 
   private eager(x: Tensor): Tensor[] {
-    return asArray(this.model.predict(x) as Tensor | Tensor[]);
+    return asArray(this.model.predict(x));
   }
 
   /** Records one eager pass over `x` and compiles it; the pass's own outputs are the answer. */

@@ -16,22 +16,40 @@ import { tf } from '../tf.ts';
 import { errorMessage } from '../errors.ts';
 import { nativeOps } from '../kernels/native_op.ts';
 import { recordOps, type RecordableBackend, type Recording, type TensorMetadata } from '../native/op_recorder.ts';
-import { hasGraphFunctions, TracedFunction, type FunctionBackend, type FunctionInput } from '../native/traced_function.ts';
+import {
+  hasGraphFunctions,
+  TracedFunction,
+  type FunctionBackend,
+  type FunctionInput,
+} from '../native/traced_function.ts';
 import type { Logs } from './callbacks.ts';
-import { EagerSteps, figureLogs, scalarInputs, scalarList, stepTensors, trainableVariables, type StepContext, type StepRunner, type StepScalars } from './train_step.ts';
+import {
+  EagerSteps,
+  figureLogs,
+  scalarInputs,
+  scalarList,
+  stepTensors,
+  trainableVariables,
+  type StepContext,
+  type StepRunner,
+  type StepScalars,
+} from './train_step.ts';
 import type { Batch } from './types.ts';
 
 /** Why the step cannot be traced on this backend at all, or undefined when it can. */
 export function tracingUnavailable(): string | undefined {
   if (tf.getBackend() !== 'tensorflow') return `the ${tf.getBackend()} backend has no TensorFlow functions`;
-  if (!hasGraphFunctions(tf.backend() as unknown as RecordableBackend)) return "tfjs-node's binding lacks percept's graph functions. Fix: npx percept setup --rebuild";
+  if (!hasGraphFunctions(tf.backend() as unknown as RecordableBackend))
+    return "tfjs-node's binding lacks percept's graph functions. Fix: npx percept setup --rebuild";
   return undefined;
 }
 
 /** The binding's dtype number of a tensor that enters a traced function. */
 export function dtypeNumber(backend: FunctionBackend, tensor: Tensor): number {
   const binding = backend.binding as unknown as Record<string, number>;
-  const name = { float32: 'TF_FLOAT', int32: 'TF_INT32', bool: 'TF_BOOL' }[tensor.dtype as 'float32' | 'int32' | 'bool'];
+  const name = { float32: 'TF_FLOAT', int32: 'TF_INT32', bool: 'TF_BOOL' }[
+    tensor.dtype as 'float32' | 'int32' | 'bool'
+  ];
   if (name === undefined) throw new Error(`a ${tensor.dtype} input cannot enter a traced step`);
   return binding[name]!;
 }
@@ -58,15 +76,22 @@ function canonical(recording: Recording, inputIds: readonly number[]): { ops: st
 }
 
 /** Why two recordings of the same step differ, or undefined when they run the same ops on the same constants. */
-function difference(a: Recording, aInputs: readonly number[], b: Recording, bInputs: readonly number[]): string | undefined {
+function difference(
+  a: Recording,
+  aInputs: readonly number[],
+  b: Recording,
+  bInputs: readonly number[],
+): string | undefined {
   const left = canonical(a, aInputs);
   const right = canonical(b, bInputs);
   const length = Math.max(left.ops.length, right.ops.length);
   for (let k = 0; k < length; k++) {
-    if (left.ops[k] !== right.ops[k]) return `the step runs different ops from one step to the next (op ${k}: ${(left.ops[k] ?? 'none').slice(0, 80)})`;
+    if (left.ops[k] !== right.ops[k])
+      return `the step runs different ops from one step to the next (op ${k}: ${(left.ops[k] ?? 'none').slice(0, 80)})`;
   }
   const changed = left.constants.findIndex((bytes, i) => Buffer.compare(bytes, right.constants[i]!) !== 0);
-  if (changed >= 0) return `a value computed in JavaScript changes from step to step (constant ${changed} of ${left.constants.length}), which a traced graph would freeze`;
+  if (changed >= 0)
+    return `a value computed in JavaScript changes from step to step (constant ${changed} of ${left.constants.length}), which a traced graph would freeze`;
   return undefined;
 }
 
@@ -120,7 +145,12 @@ export class TracedSteps implements StepRunner {
     const traced = this.functions.get(key);
     if (traced === undefined) return this.trace(key, batch, scalars);
     const numbers = tf.tidy(() => {
-      const [figures, ...updated] = traced.fn.call([batch.x, ...batch.targets, ...scalarList(scalarInputs(this.context, scalars)), ...traced.state]);
+      const [figures, ...updated] = traced.fn.call([
+        batch.x,
+        ...batch.targets,
+        ...scalarList(scalarInputs(this.context, scalars)),
+        ...traced.state,
+      ]);
       traced.changed.forEach((index, k) => traced.state[index]!.assign(updated[k]!));
       return figures!.dataSync();
     });
@@ -132,7 +162,8 @@ export class TracedSteps implements StepRunner {
   /** Everything a step reads and may change, in input order: the model's weights, then the optimizer's slots. */
   private state(): Variable[] {
     const slots = this.context.optimizer.slotVariables();
-    if (slots === undefined) throw new Error('a traced step needs the optimizer slots as tfjs variables (composite kernels)');
+    if (slots === undefined)
+      throw new Error('a traced step needs the optimizer slots as tfjs variables (composite kernels)');
     return [...new Set([...this.context.model.weights.map((weight) => weight.read() as Variable), ...slots])];
   }
 
@@ -146,16 +177,25 @@ export class TracedSteps implements StepRunner {
       const scalarTensors = scalarList(step);
       const inputs = [batch.x, ...batch.targets, ...scalarTensors, ...state];
       const inputIds = this.backend.getInputTensorIds(inputs);
-      const { result, recording } = recordOps(this.backend, new Set(inputIds), () => tf.tidy(() => stepTensors(this.context, batch, step.lr, step.iteration, step.seed)));
+      const { result, recording } = recordOps(this.backend, new Set(inputIds), () =>
+        tf.tidy(() => stepTensors(this.context, batch, step.lr, step.iteration, step.seed)),
+      );
       return { recording, inputs, inputIds, scalars: scalarTensors, figures: result };
     };
     // The probe: another rate, iteration and seed on the same batch, then every variable is put back.
     const before = state.map((variable) => tf.keep(tf.clone(variable)));
-    const probe = record({ lr: scalars.lr === 0 ? 1e-3 : scalars.lr / 2, iteration: scalars.iteration + 1, step: scalars.step + 1 });
+    const probe = record({
+      lr: scalars.lr === 0 ? 1e-3 : scalars.lr / 2,
+      iteration: scalars.iteration + 1,
+      step: scalars.step + 1,
+    });
     state.forEach((variable, i) => variable.assign(before[i]!));
     tf.dispose([...before, probe.figures, ...probe.scalars]);
     const real = record(scalars);
-    let reason = real.recording.untraceable ?? probe.recording.untraceable ?? difference(real.recording, real.inputIds, probe.recording, probe.inputIds);
+    let reason =
+      real.recording.untraceable ??
+      probe.recording.untraceable ??
+      difference(real.recording, real.inputIds, probe.recording, probe.inputIds);
     const changed: number[] = [];
     if (reason === undefined) {
       try {
@@ -164,9 +204,17 @@ export class TracedSteps implements StepRunner {
         state.forEach((_, i) => {
           if (after[i] !== stateBefore[i]) changed.push(i);
         });
-        const inputs: FunctionInput[] = real.inputs.map((tensor, i) => ({ id: real.inputIds[i]!, dtype: dtypeNumber(this.backend, tensor), shape: tensor.shape }));
+        const inputs: FunctionInput[] = real.inputs.map((tensor, i) => ({
+          id: real.inputIds[i]!,
+          dtype: dtypeNumber(this.backend, tensor),
+          shape: tensor.shape,
+        }));
         const outputs = [this.backend.getInputTensorIds([real.figures])[0]!, ...changed.map((i) => after[i]!)];
-        this.functions.set(key, { fn: TracedFunction.compile(this.backend, real.recording, inputs, outputs), state, changed });
+        this.functions.set(key, {
+          fn: TracedFunction.compile(this.backend, real.recording, inputs, outputs),
+          state,
+          changed,
+        });
       } catch (error) {
         reason = errorMessage(error);
       }

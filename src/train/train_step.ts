@@ -31,7 +31,11 @@ export interface StepRunner {
 }
 
 /** The per-output loss and metric of a batch, stacked [loss0, metric0, loss1, ...] (one read per batch). */
-export function figureTensor(outputs: readonly OutputSpec[], targets: readonly Tensor[], values: readonly OutputValue[]): Tensor {
+export function figureTensor(
+  outputs: readonly OutputSpec[],
+  targets: readonly Tensor[],
+  values: readonly OutputValue[],
+): Tensor {
   return tf.tidy(() => {
     const tensors: Scalar[] = [];
     outputs.forEach((output, i) => {
@@ -61,12 +65,16 @@ export function figureLogs(outputs: readonly OutputSpec[], numbers: ArrayLike<nu
 
 /** Keras's compiled loss: the sum of each output's loss times its loss weight. */
 function totalLoss(outputs: readonly OutputSpec[], targets: readonly Tensor[], values: readonly OutputValue[]): Scalar {
-  return tf.addN(outputs.map((output, i) => tf.mul(computeLoss(output.loss, targets[i]!, values[i]!), output.weight ?? 1))) as Scalar;
+  return tf.addN(
+    outputs.map((output, i) => tf.mul(computeLoss(output.loss, targets[i]!, values[i]!), output.weight ?? 1)),
+  ) as Scalar;
 }
 
 /** Every tensor of some forward outputs. */
 function tensorsOf(values: readonly OutputValue[]): Tensor[] {
-  return values.flatMap((value) => (value.logits === undefined ? [value.prediction] : [value.prediction, value.logits]));
+  return values.flatMap((value) =>
+    value.logits === undefined ? [value.prediction] : [value.prediction, value.logits],
+  );
 }
 
 /** What a step function closes over. */
@@ -91,7 +99,13 @@ export function trainableVariables(model: LayersModel): Variable[] {
  * figures (kept). Everything that changes from step to step enters as a tensor: the batch, `lr`, `iteration` and
  * the dropout `seed`.
  */
-export function stepTensors(context: StepContext, batch: Batch, lr: Scalar, iteration: Scalar, seed: Tensor | undefined): Tensor {
+export function stepTensors(
+  context: StepContext,
+  batch: Batch,
+  lr: Scalar,
+  iteration: Scalar,
+  seed: Tensor | undefined,
+): Tensor {
   const variables = trainableVariables(context.model);
   if (context.dropout !== undefined) context.dropout.seed = seed;
   let values: OutputValue[] = [];

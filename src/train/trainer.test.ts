@@ -15,7 +15,11 @@ import { TrainOptimizer } from './optimizers.ts';
 function toyData(n: number, seed: number): { x: Tensor; labels: Tensor; valence: Tensor } {
   return tf.tidy(() => {
     const labels = tf.randomUniform([n], 0, 3, 'int32', seed);
-    const centers = tf.tensor2d([[2, 0, 0, 1], [0, 2, 0, -1], [0, 0, 2, 0]]);
+    const centers = tf.tensor2d([
+      [2, 0, 0, 1],
+      [0, 2, 0, -1],
+      [0, 0, 2, 0],
+    ]);
     const x = tf.add(tf.gather(centers, labels), tf.randomNormal([n, 4], 0, 0.5, 'float32', seed + 1));
     const raw = tf.sub(tf.div(tf.cast(labels, 'float32'), 2), 0.5).reshape([n, 1]);
     const unlabelled = tf.less(tf.randomUniform([n, 1], 0, 1, 'float32', seed + 2), 0.2);
@@ -25,9 +29,13 @@ function toyData(n: number, seed: number): { x: Tensor; labels: Tensor; valence:
 
 function toyModel(seed: number, multiTask = false): LayersModel {
   const input = tf.input({ shape: [4] });
-  let h = tf.layers.dense({ units: 16, activation: 'relu', name: 'hidden' }).apply(input) as ReturnType<typeof tf.input>;
+  let h = tf.layers.dense({ units: 16, activation: 'relu', name: 'hidden' }).apply(input) as ReturnType<
+    typeof tf.input
+  >;
   h = tf.layers.dropout({ rate: 0.3, name: 'drop' }).apply(h) as ReturnType<typeof tf.input>;
-  const expression = tf.layers.dense({ units: 3, activation: 'softmax', name: 'expression' }).apply(h) as ReturnType<typeof tf.input>;
+  const expression = tf.layers.dense({ units: 3, activation: 'softmax', name: 'expression' }).apply(h) as ReturnType<
+    typeof tf.input
+  >;
   const valence = tf.layers.dense({ units: 1, name: 'valence' }).apply(h) as ReturnType<typeof tf.input>;
   const model = tf.model({ inputs: input, outputs: multiTask ? [expression, valence] : expression });
   seedWeights(model, seed);
@@ -64,7 +72,7 @@ test('learns a separable problem, and live tensors do not grow from one epoch to
   assert.equal(history.length, 6);
   assert.ok(history[5]!.logs['loss']! < history[0]!.logs['loss']!, 'loss decreases');
   assert.ok(history[5]!.logs['val_acc']! > 0.9, `val_acc ${history[5]!.logs['val_acc']}`);
-  assert.deepEqual(new Set(recorder.tensors.slice(1)).size, 1, `numTensors per epoch: ${recorder.tensors}`);
+  assert.deepEqual(new Set(recorder.tensors.slice(1)).size, 1, `numTensors per epoch: ${recorder.tensors.join(', ')}`);
   model.dispose();
 });
 
@@ -89,28 +97,63 @@ class KillAt extends Callback {
 
 test('resume after an interruption continues from the last checkpoint with optimizer state; history matches an uninterrupted run', async () => {
   const schedule = { name: 'step' as const, stepSize: 2, gamma: 0.5 };
-  const stages = [{ epochs: 2, lr: 0.02 }, { epochs: 3, lr: 0.005 }];
+  const stages = [
+    { epochs: 2, lr: 0.02 },
+    { epochs: 3, lr: 0.005 },
+  ];
   const stageCalls: number[] = [];
   const full = toyModel(3);
-  const reference = await train(options(full, { schedule, stages, optimizer: { name: 'adamw', lr: 0.01, weightDecay: 0.01 } }));
+  const reference = await train(
+    options(full, { schedule, stages, optimizer: { name: 'adamw', lr: 0.01, weightDecay: 0.01 } }),
+  );
   const dir = mkdtempSync(join(tmpdir(), 'percept-ckpt-'));
   const first = toyModel(3);
-  await assert.rejects(train(options(first, { schedule, stages, optimizer: { name: 'adamw', lr: 0.01, weightDecay: 0.01 }, checkpointDir: dir, callbacks: [new KillAt(3)] })), /killed/);
-  assert.deepEqual(readdirSync(dir).sort(), ['epoch-0002', 'epoch-0003', 'latest.json'], 'the previous checkpoint is kept to fall back to');
+  await assert.rejects(
+    train(
+      options(first, {
+        schedule,
+        stages,
+        optimizer: { name: 'adamw', lr: 0.01, weightDecay: 0.01 },
+        checkpointDir: dir,
+        callbacks: [new KillAt(3)],
+      }),
+    ),
+    /killed/,
+  );
+  assert.deepEqual(
+    readdirSync(dir).sort(),
+    ['epoch-0002', 'epoch-0003', 'latest.json'],
+    'the previous checkpoint is kept to fall back to',
+  );
   const resumed = toyModel(99);
-  const result = await train(options(resumed, {
-    schedule, stages, optimizer: { name: 'adamw', lr: 0.01, weightDecay: 0.01 }, checkpointDir: dir, resume: true,
-    onStage: (_stage, index) => stageCalls.push(index),
-  }));
+  const result = await train(
+    options(resumed, {
+      schedule,
+      stages,
+      optimizer: { name: 'adamw', lr: 0.01, weightDecay: 0.01 },
+      checkpointDir: dir,
+      resume: true,
+      onStage: (_stage, index) => stageCalls.push(index),
+    }),
+  );
   assert.equal(result.resumedFrom, 3);
   assert.deepEqual(stageCalls, [1], 'the current stage is re-applied on resume');
-  assert.deepEqual(result.history.map((h) => [h.epoch, h.stage, h.lr]), reference.history.map((h) => [h.epoch, h.stage, h.lr]));
+  assert.deepEqual(
+    result.history.map((h) => [h.epoch, h.stage, h.lr]),
+    reference.history.map((h) => [h.epoch, h.stage, h.lr]),
+  );
   result.history.forEach((h, i) => {
     for (const [key, value] of Object.entries(h.logs)) {
-      assert.ok(Math.abs(value - reference.history[i]!.logs[key]!) < 1e-5, `epoch ${i + 1} ${key}: ${value} vs ${reference.history[i]!.logs[key]}`);
+      assert.ok(
+        Math.abs(value - reference.history[i]!.logs[key]!) < 1e-5,
+        `epoch ${i + 1} ${key}: ${value} vs ${reference.history[i]!.logs[key]}`,
+      );
     }
   });
-  assert.deepEqual(reference.history.map((h) => h.lr), [0.02, 0.02, 0.005, 0.005, 0.0025]);
+  assert.deepEqual(
+    reference.history.map((h) => h.lr),
+    [0.02, 0.02, 0.005, 0.005, 0.0025],
+  );
   for (const model of [full, first, resumed]) model.dispose();
 });
 
@@ -120,12 +163,14 @@ test('multi-task: weighted sum of cross-entropy and NaN-masked MSE', async () =>
     { name: 'expression', loss: 'sparse_categorical_crossentropy' as const, weight: 1 },
     { name: 'valence', loss: 'mse' as const, weight: 0.5 },
   ];
-  const { history } = await train(options(model, {
-    outputs,
-    train: tensorSource(data.x, [data.labels, data.valence], { batchSize: 16, shuffle: true, seed: 3 }),
-    validation: tensorSource(validation.x, [validation.labels, validation.valence], { batchSize: 48 }),
-    epochs: 3,
-  }));
+  const { history } = await train(
+    options(model, {
+      outputs,
+      train: tensorSource(data.x, [data.labels, data.valence], { batchSize: 16, shuffle: true, seed: 3 }),
+      validation: tensorSource(validation.x, [validation.labels, validation.valence], { batchSize: 48 }),
+      epochs: 3,
+    }),
+  );
   const logs = history.at(-1)!.logs;
   assert.ok(Number.isFinite(logs['valence_loss']!), 'NaN targets are masked');
   assert.ok(Math.abs(logs['val_loss']! - (logs['val_expression_loss']! + 0.5 * logs['val_valence_loss']!)) < 1e-5);
@@ -138,7 +183,8 @@ test('a NaN loss stops training with a message naming the epoch, the batch and t
   const bad = tf.tidy(() => tf.concat([data.x.slice(0, 20), tf.fill([1, 4], Number.NaN), data.x.slice(21)]));
   await assert.rejects(
     train(options(model, { train: tensorSource(bad, [data.labels], { batchSize: 16 }) })),
-    (error: unknown) => error instanceof DivergedError && /epoch 1, batch 2 .*Fix: lower train\.optimizer\.lr/.test(error.message),
+    (error: unknown) =>
+      error instanceof DivergedError && /epoch 1, batch 2 .*Fix: lower train\.optimizer\.lr/.test(error.message),
   );
   bad.dispose();
   model.dispose();
@@ -157,10 +203,20 @@ test('early stopping stops after patience epochs without improvement and restore
     }
   }
   // A rate this high makes validation loss bounce, so the last epoch is rarely the best one.
-  const result = await train(options(model, { epochs: 30, optimizer: { name: 'sgd', lr: 3, momentum: 0.9 }, callbacks: [new Watch(), earlyStopping({ patience: 2 })] }));
+  const result = await train(
+    options(model, {
+      epochs: 30,
+      optimizer: { name: 'sgd', lr: 3, momentum: 0.9 },
+      callbacks: [new Watch(), earlyStopping({ patience: 2 })],
+    }),
+  );
   const last = result.history.length;
   // Stopped before the 30th epoch exactly when early stopping says so (never silently, never without the reason).
-  assert.equal(/early stopping: val_loss did not improve for 2 epochs/.test(result.stopReason ?? ''), last < 30, `${last} epochs, stop reason: ${result.stopReason}`);
+  assert.equal(
+    /early stopping: val_loss did not improve for 2 epochs/.test(result.stopReason ?? ''),
+    last < 30,
+    `${last} epochs, stop reason: ${result.stopReason}`,
+  );
   assert.deepEqual(Array.from(model.getLayer('expression').getWeights()[0]!.dataSync()), bestKernel);
   model.dispose();
 });
@@ -170,28 +226,46 @@ test('AdamW decays weights decoupled from the gradient: a zero gradient shrinks 
   const optimizer = new TrainOptimizer({ name: 'adamw', lr: 0.1, weightDecay: 0.5 });
   const zero = tf.zeros([2]);
   optimizer.step({ adamw_probe: zero }, [variable]);
-  assert.deepEqual(Array.from(variable.dataSync()).map((v) => +v.toFixed(6)), [0.95, -1.9]);
+  assert.deepEqual(
+    Array.from(variable.dataSync()).map((v) => +v.toFixed(6)),
+    [0.95, -1.9],
+  );
   optimizer.learningRate = 0.2;
   optimizer.step({ adamw_probe: zero }, [variable]);
-  assert.deepEqual(Array.from(variable.dataSync()).map((v) => +v.toFixed(6)), [0.855, -1.71]);
+  assert.deepEqual(
+    Array.from(variable.dataSync()).map((v) => +v.toFixed(6)),
+    [0.855, -1.71],
+  );
   tf.dispose([variable, zero]);
   optimizer.dispose();
 });
 
 test('resumed from the checkpoint at a stage boundary, a plateau schedule starts the next stage at its own rate, as an uninterrupted run does', async () => {
   const schedule = { name: 'plateau' as const, monitor: 'val_loss', factor: 0.5, patience: 1, minLr: 0 };
-  const stages = [{ epochs: 2, lr: 0.05 }, { epochs: 2, lr: 0.004 }];
+  const stages = [
+    { epochs: 2, lr: 0.05 },
+    { epochs: 2, lr: 0.004 },
+  ];
   const optimizer = { name: 'sgd' as const, lr: 0.05, momentum: 0.9 };
   const full = toyModel(8);
   const reference = await train(options(full, { schedule, stages, optimizer }));
   const dir = mkdtempSync(join(tmpdir(), 'percept-ckpt-'));
   const first = toyModel(8);
-  await assert.rejects(train(options(first, { schedule, stages, optimizer, checkpointDir: dir, callbacks: [new KillAt(2)] })), /killed/);
+  await assert.rejects(
+    train(options(first, { schedule, stages, optimizer, checkpointDir: dir, callbacks: [new KillAt(2)] })),
+    /killed/,
+  );
   const resumed = toyModel(98);
   const result = await train(options(resumed, { schedule, stages, optimizer, checkpointDir: dir, resume: true }));
   assert.equal(result.resumedFrom, 2);
   assert.equal(reference.history[2]!.lr, 0.004);
-  assert.deepEqual(result.history.map((h) => h.lr), reference.history.map((h) => h.lr));
-  assert.deepEqual(result.history.map((h) => h.logs), reference.history.map((h) => h.logs));
+  assert.deepEqual(
+    result.history.map((h) => h.lr),
+    reference.history.map((h) => h.lr),
+  );
+  assert.deepEqual(
+    result.history.map((h) => h.logs),
+    reference.history.map((h) => h.logs),
+  );
   for (const model of [full, first, resumed]) model.dispose();
 });

@@ -8,7 +8,13 @@ import { tf } from '../tf.ts';
 import { nativeOps } from '../kernels/native_op.ts';
 import { UserError } from '../errors.ts';
 import { Callback, ReduceLrOnPlateau, type Logs, type TrainingContext } from './callbacks.ts';
-import { checkpointMismatch, loadCheckpoint, saveCheckpoint, type CheckpointState, type EpochRecord } from './checkpoint.ts';
+import {
+  checkpointMismatch,
+  loadCheckpoint,
+  saveCheckpoint,
+  type CheckpointState,
+  type EpochRecord,
+} from './checkpoint.ts';
 import { forward } from './forward.ts';
 import type { BatchSource, OutputSpec } from './types.ts';
 import { TrainOptimizer, type OptimizerKernels } from './optimizers.ts';
@@ -16,7 +22,14 @@ import type { OptimizerConfig } from './update_rules.ts';
 import { scheduledRate, type ScheduleConfig } from './schedules.ts';
 import { SeededDropout } from './seeded_dropout.ts';
 import { TracedSteps, tracingUnavailable } from './traced_step.ts';
-import { EagerSteps, figureLogs, figureTensor, type StepContext, type StepMode, type StepRunner } from './train_step.ts';
+import {
+  EagerSteps,
+  figureLogs,
+  figureTensor,
+  type StepContext,
+  type StepMode,
+  type StepRunner,
+} from './train_step.ts';
 import { assignWeights, decodeNamed, encodeNamed, snapshotWeights, type NamedTensor } from '../models/weights_io.ts';
 
 /** One training stage, e.g. 5 epochs with the base frozen at 1e-4, then the top 20 layers at 1e-5. */
@@ -86,7 +99,8 @@ interface Plan {
 }
 
 function plan(options: TrainOptions): Plan {
-  const stages = options.stages !== undefined && options.stages.length > 0 ? options.stages : [{ epochs: options.epochs }];
+  const stages =
+    options.stages !== undefined && options.stages.length > 0 ? options.stages : [{ epochs: options.epochs }];
   const starts: number[] = [];
   let total = 0;
   for (const stage of stages) {
@@ -134,11 +148,16 @@ class Averager {
  * @example
  * const logs = await evaluateLoss(model, outputs, validation); // { loss, acc }
  */
-export async function evaluateLoss(model: LayersModel, outputs: readonly OutputSpec[], source: BatchSource, epoch = 0): Promise<Logs> {
+export async function evaluateLoss(
+  model: LayersModel,
+  outputs: readonly OutputSpec[],
+  source: BatchSource,
+  epoch = 0,
+): Promise<Logs> {
   const averager = new Averager();
   for await (const batch of source.batches(epoch)) {
     const figures = tf.tidy(() => figureTensor(outputs, batch.targets, forward(model, batch.x, false)));
-    averager.add(figureLogs(outputs, figures.dataSync()), batch.x.shape[0]!);
+    averager.add(figureLogs(outputs, figures.dataSync()), batch.x.shape[0]);
     tf.dispose([figures, batch.x, ...batch.targets]);
   }
   return averager.means();
@@ -161,13 +180,35 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const seed = options.seed ?? 0;
   const schedule = options.schedule ?? { name: 'constant' };
   const callbacks: Callback[] = [
-    ...(schedule.name === 'plateau' ? [new ReduceLrOnPlateau({ monitor: schedule.monitor, factor: schedule.factor, patience: schedule.patience, minLr: schedule.minLr })] : []),
+    ...(schedule.name === 'plateau'
+      ? [
+          new ReduceLrOnPlateau({
+            monitor: schedule.monitor,
+            factor: schedule.factor,
+            patience: schedule.patience,
+            minLr: schedule.minLr,
+          }),
+        ]
+      : []),
     ...(options.callbacks ?? []),
   ];
   // The callback whose weights each checkpoint carries (early stopping's best epoch), if any.
   const holder = callbacks.find((callback) => callback.holdsWeights);
-  const context: TrainingContext = { model, epochs: p.epochs, batchesPerEpoch: options.train.batchCount, learningRate: p.stages[0]!.lr ?? options.optimizer.lr, stopTraining: false };
-  let state: CheckpointState = { epoch: 0, step: 0, learningRate: context.learningRate, history: [], callbacks: [], stopTraining: false };
+  const context: TrainingContext = {
+    model,
+    epochs: p.epochs,
+    batchesPerEpoch: options.train.batchCount,
+    learningRate: p.stages[0]!.lr ?? options.optimizer.lr,
+    stopTraining: false,
+  };
+  let state: CheckpointState = {
+    epoch: 0,
+    step: 0,
+    learningRate: context.learningRate,
+    history: [],
+    callbacks: [],
+    stopTraining: false,
+  };
   let optimizer: TrainOptimizer | undefined;
   let steps: StepRunner | undefined;
   let optimizerStage = -1;
@@ -191,15 +232,28 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     options.onStage?.(p.stages[index]!, index);
     endStage();
     // A traced step updates the slots as tfjs tensors inside its graph; eager steps use TensorFlow's fused kernels.
-    optimizer = new TrainOptimizer({ ...options.optimizer, lr: p.stages[index]!.lr ?? options.optimizer.lr }, traced ? 'composite' : (options.optimizerKernels ?? 'auto'));
+    optimizer = new TrainOptimizer(
+      { ...options.optimizer, lr: p.stages[index]!.lr ?? options.optimizer.lr },
+      traced ? 'composite' : (options.optimizerKernels ?? 'auto'),
+    );
     optimizerStage = index;
     if (restore !== undefined) await optimizer.deserialize(restore);
-    const stepContext: StepContext = { model, outputs, optimizer, dropout, seed, fallbackKernels: options.optimizerKernels ?? 'auto' };
+    const stepContext: StepContext = {
+      model,
+      outputs,
+      optimizer,
+      dropout,
+      seed,
+      fallbackKernels: options.optimizerKernels ?? 'auto',
+    };
     steps = traced ? new TracedSteps(stepContext, status) : new EagerSteps(stepContext);
   };
 
   const sessionStarted = performance.now();
-  const checkpoint = options.resume === true && options.checkpointDir !== undefined ? loadCheckpoint(options.checkpointDir, options.log) : undefined;
+  const checkpoint =
+    options.resume === true && options.checkpointDir !== undefined
+      ? loadCheckpoint(options.checkpointDir, options.log)
+      : undefined;
   if (checkpoint !== undefined) {
     state = checkpoint.state;
     options.log?.(`resuming from ${checkpoint.folder} after epoch ${state.epoch} of ${p.epochs}`);
@@ -250,7 +304,11 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         if (dropout === undefined) seedDropout(model, seed, state.step);
         let logs: Logs;
         try {
-          logs = steps!.run(batch, { lr: context.learningRate, iteration: optimizer!.stepsTaken + 1, step: state.step });
+          logs = steps!.run(batch, {
+            lr: context.learningRate,
+            iteration: optimizer!.stepsTaken + 1,
+            step: state.step,
+          });
         } finally {
           tf.dispose([batch.x, ...batch.targets]);
         }
@@ -261,11 +319,16 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
               'Fix: lower train.optimizer.lr, or check the data for NaN inputs; the last finished epoch is in the checkpoint.',
           );
         }
-        averager.add(logs, batch.x.shape[0]!);
+        averager.add(logs, batch.x.shape[0]);
         for (const callback of callbacks) await callback.onBatchEnd(batchIndex, logs, context);
         batchIndex++;
       }
-      const logs: Logs = { ...averager.means(), ...(options.validation === undefined ? {} : await evaluateLoss(model, outputs, options.validation, epoch).then((v) => prefixed(v))) };
+      const logs: Logs = {
+        ...averager.means(),
+        ...(options.validation === undefined
+          ? {}
+          : await evaluateLoss(model, outputs, options.validation, epoch).then((v) => prefixed(v))),
+      };
       const lr = context.learningRate;
       for (const callback of callbacks) await callback.onEpochEnd(epoch, logs, context);
       state.history.push({ epoch: epoch + 1, stage, lr, seconds: (performance.now() - started) / 1000, logs });
@@ -275,7 +338,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       if (context.stopReason !== undefined) state.stopReason = context.stopReason;
       state.callbacks = callbacks.map((callback) => callback.state());
       state.trainSeconds = trainSeconds();
-      if (options.checkpointDir !== undefined) await writeCheckpoint(options.checkpointDir, model, optimizer!, state, holder?.heldWeights());
+      if (options.checkpointDir !== undefined)
+        await writeCheckpoint(options.checkpointDir, model, optimizer!, state, holder?.heldWeights());
     }
   } finally {
     endStage();
@@ -296,7 +360,13 @@ function prefixed(logs: Logs): Logs {
   return Object.fromEntries(Object.entries(logs).map(([key, value]) => [`val_${key}`, value]));
 }
 
-async function writeCheckpoint(dir: string, model: LayersModel, optimizer: TrainOptimizer, state: CheckpointState, held: NamedTensor[] | undefined): Promise<void> {
+async function writeCheckpoint(
+  dir: string,
+  model: LayersModel,
+  optimizer: TrainOptimizer,
+  state: CheckpointState,
+  held: NamedTensor[] | undefined,
+): Promise<void> {
   const weights = snapshotWeights(model);
   try {
     saveCheckpoint(dir, {

@@ -119,7 +119,12 @@ function rmsprop(momentum: number, rho: number, epsilon: number): UpdateRule {
           variable.assign(tf.sub(variable, mom!));
         },
         native(ops, variable, slots, gradient) {
-          ops.run('ResourceApplyRMSProp', [ops.float32('T'), ops.bool('use_locking', false)], [...handles(variable, slots), ...scalars, gradient], 0);
+          ops.run(
+            'ResourceApplyRMSProp',
+            [ops.float32('T'), ops.bool('use_locking', false)],
+            [...handles(variable, slots), ...scalars, gradient],
+            0,
+          );
         },
       };
     },
@@ -134,7 +139,13 @@ function sgd(momentum: number, nesterov: boolean): UpdateRule {
       begin(lr) {
         return {
           composite: (variable, _slots, gradient) => variable.assign(tf.sub(variable, tf.mul(gradient, lr))),
-          native: (ops, variable, _slots, gradient) => ops.run('ResourceApplyGradientDescent', [ops.float32('T'), ops.bool('use_locking', false)], [variable.handle, lr, gradient], 0),
+          native: (ops, variable, _slots, gradient) =>
+            ops.run(
+              'ResourceApplyGradientDescent',
+              [ops.float32('T'), ops.bool('use_locking', false)],
+              [variable.handle, lr, gradient],
+              0,
+            ),
         };
       },
     };

@@ -7,10 +7,21 @@ import { gaussian, type Expression } from './expressions.ts';
 
 /** Skin tones from light to dark (sRGB), jittered per face. */
 const SKIN_TONES: readonly (readonly [number, number, number])[] = [
-  [255, 224, 196], [241, 194, 160], [224, 172, 130], [198, 134, 94], [161, 102, 66], [120, 74, 46], [87, 52, 34],
+  [255, 224, 196],
+  [241, 194, 160],
+  [224, 172, 130],
+  [198, 134, 94],
+  [161, 102, 66],
+  [120, 74, 46],
+  [87, 52, 34],
 ];
 const HAIR_COLOURS: readonly (readonly [number, number, number])[] = [
-  [30, 22, 18], [70, 45, 30], [120, 80, 45], [190, 150, 90], [140, 140, 140], [160, 60, 30],
+  [30, 22, 18],
+  [70, 45, 30],
+  [120, 80, 45],
+  [190, 150, 90],
+  [140, 140, 140],
+  [160, 60, 30],
 ];
 
 /** Everything about a face image except its expression. */
@@ -40,7 +51,11 @@ export interface Appearance {
 
 const clamp255 = (value: number): number => Math.round(Math.min(255, Math.max(0, value)));
 const rgb = ([r, g, b]: readonly number[]): string => `rgb(${clamp255(r!)},${clamp255(g!)},${clamp255(b!)})`;
-const shade = (colour: readonly number[], factor: number): [number, number, number] => [colour[0]! * factor, colour[1]! * factor, colour[2]! * factor];
+const shade = (colour: readonly number[], factor: number): [number, number, number] => [
+  colour[0]! * factor,
+  colour[1]! * factor,
+  colour[2]! * factor,
+];
 const f = (value: number): string => value.toFixed(2);
 
 /**
@@ -51,7 +66,8 @@ const f = (value: number): string => value.toFixed(2);
  */
 export function sampleAppearance(random: () => number): Appearance {
   const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)]!;
-  const jitter = (colour: readonly number[], amount: number): [number, number, number] => colour.map((c) => c + amount * gaussian(random)) as [number, number, number];
+  const jitter = (colour: readonly number[], amount: number): [number, number, number] =>
+    colour.map((c) => c + amount * gaussian(random)) as [number, number, number];
   const hue = (): [number, number, number] => [40 + 200 * random(), 40 + 200 * random(), 40 + 200 * random()];
   const occlusionRoll = random();
   return {
@@ -65,7 +81,12 @@ export function sampleAppearance(random: () => number): Appearance {
     hair: jitter(pick(HAIR_COLOURS), 10),
     hairVolume: random(),
     background: [hue(), hue()],
-    clutter: Array.from({ length: Math.floor(4 * random()) }, () => [100 * random(), 100 * random(), 5 + 15 * random(), 40 + 180 * random()]),
+    clutter: Array.from({ length: Math.floor(4 * random()) }, () => [
+      100 * random(),
+      100 * random(),
+      5 + 15 * random(),
+      40 + 180 * random(),
+    ]),
     light: { angle: 360 * random(), strength: 0.3 * random() },
     occlusion: {
       kind: occlusionRoll < 0.06 ? 'hand' : occlusionRoll < 0.14 ? 'glasses' : occlusionRoll < 0.18 ? 'band' : 'none',
@@ -117,7 +138,9 @@ function mouth(mx: number, my: number, s: number, e: Expression, lips: string): 
   }
   return [
     `<path d="M${l} Q${f(mx)},${f(upper)} ${r} Q${f(mx)},${f(lower)} ${l} Z" fill="#3a0d12" stroke="${lips}" stroke-width="${f(2.8 * s)}" stroke-linejoin="round"/>`,
-    e.mouthCurve > 0.4 ? `<path d="M${l} Q${f(mx)},${f(upper + 2.5 * s)} ${r}" fill="none" stroke="#f2efe6" stroke-width="${f(2.4 * s)}"/>` : '',
+    e.mouthCurve > 0.4
+      ? `<path d="M${l} Q${f(mx)},${f(upper + 2.5 * s)} ${r}" fill="none" stroke="#f2efe6" stroke-width="${f(2.4 * s)}"/>`
+      : '',
   ].join('');
 }
 
@@ -125,8 +148,10 @@ function occlusion(a: Appearance, skin: string, s: number): string {
   const { kind, x, y, size } = a.occlusion;
   const ox = a.cx + x * 18 * s;
   const oy = a.cy + y * 22 * s;
-  if (kind === 'hand') return `<ellipse cx="${f(ox)}" cy="${f(oy + 10 * s)}" rx="${f(11 * s * size)}" ry="${f(8 * s * size)}" fill="${skin}" stroke="#00000033" stroke-width="1"/>`;
-  if (kind === 'band') return `<rect x="${f(ox - 30)}" y="${f(oy)}" width="60" height="${f(7 * s * size)}" fill="${rgb([80 + 120 * size, 60, 90])}" transform="rotate(${f(30 * x)} ${f(ox)} ${f(oy)})"/>`;
+  if (kind === 'hand')
+    return `<ellipse cx="${f(ox)}" cy="${f(oy + 10 * s)}" rx="${f(11 * s * size)}" ry="${f(8 * s * size)}" fill="${skin}" stroke="#00000033" stroke-width="1"/>`;
+  if (kind === 'band')
+    return `<rect x="${f(ox - 30)}" y="${f(oy)}" width="60" height="${f(7 * s * size)}" fill="${rgb([80 + 120 * size, 60, 90])}" transform="rotate(${f(30 * x)} ${f(ox)} ${f(oy)})"/>`;
   return '';
 }
 
@@ -157,7 +182,10 @@ export function faceSvg(e: Expression, a: Appearance, size: number): string {
     `<linearGradient id="light" gradientTransform="rotate(${f(light.angle)} 0.5 0.5)"><stop offset="0" stop-color="#fff" stop-opacity="${f(light.strength)}"/><stop offset="1" stop-color="#000" stop-opacity="${f(light.strength)}"/></linearGradient>`,
     '</defs>',
     '<rect width="100" height="100" fill="url(#bg)"/>',
-    ...a.clutter.map(([x, y, r, g]) => `<circle cx="${f(x)}" cy="${f(y)}" r="${f(r)}" fill="${rgb([g, g * 0.9, g * 0.8])}" opacity="0.6"/>`),
+    ...a.clutter.map(
+      ([x, y, r, g]) =>
+        `<circle cx="${f(x)}" cy="${f(y)}" r="${f(r)}" fill="${rgb([g, g * 0.9, g * 0.8])}" opacity="0.6"/>`,
+    ),
     `<g transform="rotate(${f(a.roll)} ${f(a.cx)} ${f(a.cy)})">`,
     `<ellipse cx="${f(a.cx)}" cy="${f(a.cy - 6 * s)}" rx="${f(width + 4 * s * a.hairVolume)}" ry="${f(height + 2 * s)}" fill="${hair}"/>`,
     `<rect x="${f(a.cx - 6 * s)}" y="${f(a.cy + 25 * s)}" width="${f(12 * s)}" height="${f(30 * s)}" fill="${rgb(shade(a.skin, 0.85))}"/>`,

@@ -29,13 +29,76 @@ export interface Expression {
 /** Prototypes in AFFECTNET_CLASSES order. */
 export const PROTOTYPES: readonly Expression[] = [
   { browRaise: 0, browInner: 0, eyeOpen: 1, mouthCurve: 0, mouthOpen: 0, mouthWidth: 1, asymmetry: 0, noseWrinkle: 0 }, // Neutral
-  { browRaise: 0.2, browInner: 0, eyeOpen: 0.75, mouthCurve: 1, mouthOpen: 0.35, mouthWidth: 1.25, asymmetry: 0, noseWrinkle: 0 }, // Happy
-  { browRaise: 0, browInner: 1, eyeOpen: 0.7, mouthCurve: -0.8, mouthOpen: 0, mouthWidth: 0.9, asymmetry: 0, noseWrinkle: 0 }, // Sad
-  { browRaise: 1.3, browInner: 0.2, eyeOpen: 1.5, mouthCurve: 0, mouthOpen: 1, mouthWidth: 0.8, asymmetry: 0, noseWrinkle: 0 }, // Surprise
-  { browRaise: 0.9, browInner: 0.9, eyeOpen: 1.4, mouthCurve: -0.4, mouthOpen: 0.55, mouthWidth: 1.2, asymmetry: 0, noseWrinkle: 0 }, // Fear
-  { browRaise: -0.5, browInner: -0.3, eyeOpen: 0.55, mouthCurve: -0.5, mouthOpen: 0.25, mouthWidth: 0.95, asymmetry: 0, noseWrinkle: 1 }, // Disgust
-  { browRaise: -0.9, browInner: -1.2, eyeOpen: 0.85, mouthCurve: -0.3, mouthOpen: 0.05, mouthWidth: 0.9, asymmetry: 0, noseWrinkle: 0.2 }, // Anger
-  { browRaise: 0.1, browInner: 0, eyeOpen: 0.9, mouthCurve: 0.15, mouthOpen: 0, mouthWidth: 1, asymmetry: 0.9, noseWrinkle: 0 }, // Contempt
+  {
+    browRaise: 0.2,
+    browInner: 0,
+    eyeOpen: 0.75,
+    mouthCurve: 1,
+    mouthOpen: 0.35,
+    mouthWidth: 1.25,
+    asymmetry: 0,
+    noseWrinkle: 0,
+  }, // Happy
+  {
+    browRaise: 0,
+    browInner: 1,
+    eyeOpen: 0.7,
+    mouthCurve: -0.8,
+    mouthOpen: 0,
+    mouthWidth: 0.9,
+    asymmetry: 0,
+    noseWrinkle: 0,
+  }, // Sad
+  {
+    browRaise: 1.3,
+    browInner: 0.2,
+    eyeOpen: 1.5,
+    mouthCurve: 0,
+    mouthOpen: 1,
+    mouthWidth: 0.8,
+    asymmetry: 0,
+    noseWrinkle: 0,
+  }, // Surprise
+  {
+    browRaise: 0.9,
+    browInner: 0.9,
+    eyeOpen: 1.4,
+    mouthCurve: -0.4,
+    mouthOpen: 0.55,
+    mouthWidth: 1.2,
+    asymmetry: 0,
+    noseWrinkle: 0,
+  }, // Fear
+  {
+    browRaise: -0.5,
+    browInner: -0.3,
+    eyeOpen: 0.55,
+    mouthCurve: -0.5,
+    mouthOpen: 0.25,
+    mouthWidth: 0.95,
+    asymmetry: 0,
+    noseWrinkle: 1,
+  }, // Disgust
+  {
+    browRaise: -0.9,
+    browInner: -1.2,
+    eyeOpen: 0.85,
+    mouthCurve: -0.3,
+    mouthOpen: 0.05,
+    mouthWidth: 0.9,
+    asymmetry: 0,
+    noseWrinkle: 0.2,
+  }, // Anger
+  {
+    browRaise: 0.1,
+    browInner: 0,
+    eyeOpen: 0.9,
+    mouthCurve: 0.15,
+    mouthOpen: 0,
+    mouthWidth: 1,
+    asymmetry: 0.9,
+    noseWrinkle: 0,
+  }, // Contempt
 ];
 
 /**
@@ -78,7 +141,9 @@ export function classCounts(n: number): number[] {
   const total = AFFECTNET_COUNTS.reduce((sum, count) => sum + count, 0);
   const exact = AFFECTNET_COUNTS.map((count) => (n * count) / total);
   const counts = exact.map(Math.floor);
-  const order = exact.map((value, i) => [value - Math.floor(value), i] as const).sort((a, b) => b[0] - a[0] || a[1] - b[1]);
+  const order = exact
+    .map((value, i) => [value - Math.floor(value), i] as const)
+    .sort((a, b) => b[0] - a[0] || a[1] - b[1]);
   const missing = n - counts.reduce((sum, count) => sum + count, 0);
   for (let k = 0; k < missing; k++) counts[order[k]![1]]! += 1;
   return counts;
@@ -108,10 +173,17 @@ export function sampleExpression(label: number, random: () => number): { express
 }
 
 /** Valence/arousal of a face: its class's circumplex point scaled by intensity, plus annotator noise, in [-1, 1]. */
-export function sampleAffect(label: number, intensity: number, random: () => number): { valence: number; arousal: number } {
+export function sampleAffect(
+  label: number,
+  intensity: number,
+  random: () => number,
+): { valence: number; arousal: number } {
   const [valence, arousal] = CIRCUMPLEX[label]!;
   const clip = (value: number): number => Math.round(Math.min(1, Math.max(-1, value)) * 1e6) / 1e6;
-  return { valence: clip(valence * Math.min(1, intensity) + 0.1 * gaussian(random)), arousal: clip(arousal * Math.min(1, intensity) + 0.1 * gaussian(random)) };
+  return {
+    valence: clip(valence * Math.min(1, intensity) + 0.1 * gaussian(random)),
+    arousal: clip(arousal * Math.min(1, intensity) + 0.1 * gaussian(random)),
+  };
 }
 
 /** The annotated label: the true one, or with probability `noise` one of its neighbours. */

@@ -59,10 +59,18 @@ function trueLabels(n: number, seed: number): number[] {
   const labels = classCounts(n).flatMap((count, label) => Array<number>(count).fill(label));
   const random = seededRandom(seed);
   const keys = labels.map(() => random());
-  return labels.map((_, i) => i).sort((a, b) => keys[a]! - keys[b]!).map((i) => labels[i]!);
+  return labels
+    .map((_, i) => i)
+    .sort((a, b) => keys[a]! - keys[b]!)
+    .map((i) => labels[i]!);
 }
 
-async function renderImage(index: number, label: number, options: Required<Pick<SynthOptions, 'size' | 'seed' | 'labelNoise'>>, dir: string) {
+async function renderImage(
+  index: number,
+  label: number,
+  options: Required<Pick<SynthOptions, 'size' | 'seed' | 'labelNoise'>>,
+  dir: string,
+) {
   // One stream per image: seed and index mixed through an odd multiplier, so streams of nearby seeds differ.
   const random = seededRandom(Math.imul(options.seed, 0x9e3779b1) ^ Math.imul(index + 1, 0x85ebca6b));
   const { expression, intensity } = sampleExpression(label, random);
@@ -73,7 +81,8 @@ async function renderImage(index: number, label: number, options: Required<Pick<
     .removeAlpha()
     .raw()
     .toBuffer({ resolveWithObject: true });
-  for (let i = 0; i < data.length; i++) data[i] = Math.min(255, Math.max(0, Math.round(data[i]! + appearance.noise * gaussian(random))));
+  for (let i = 0; i < data.length; i++)
+    data[i] = Math.min(255, Math.max(0, Math.round(data[i]! + appearance.noise * gaussian(random))));
   const jpeg = await sharp(data, { raw: { width: info.width, height: info.height, channels: info.channels } })
     .jpeg({ quality: appearance.quality })
     .toBuffer();
@@ -100,10 +109,13 @@ export async function synthesizeFaces(options: SynthOptions): Promise<SynthSumma
   const seed = options.seed ?? 1;
   const labelNoise = options.labelNoise ?? 0.1;
   if (!Number.isInteger(n) || n < 1) throw new UserError(`--n ${n}: must be an integer >= 1`);
-  if (!Number.isInteger(size) || size < 16 || size > 1024) throw new UserError(`--size ${size}: must be an integer in 16..1024`);
+  if (!Number.isInteger(size) || size < 16 || size > 1024)
+    throw new UserError(`--size ${size}: must be an integer in 16..1024`);
   if (!Number.isInteger(seed)) throw new UserError(`--seed ${seed}: must be an integer`);
   if (existsSync(options.out) && readdirSync(options.out).length > 0 && !existsSync(join(options.out, MARKER))) {
-    throw new UserError(`${options.out}: exists and is not a synthetic set (no ${MARKER}). Fix: pick an empty or new folder`);
+    throw new UserError(
+      `${options.out}: exists and is not a synthetic set (no ${MARKER}). Fix: pick an empty or new folder`,
+    );
   }
   const start = performance.now();
   const temp = `${options.out.replace(/\/+$/, '')}.tmp-${process.pid}`;
@@ -129,7 +141,15 @@ export async function synthesizeFaces(options: SynthOptions): Promise<SynthSumma
       flipped: annotated.filter((label, i) => label !== labels[i]).length,
       seconds: 0,
     };
-    writeJsonAtomic(join(temp, MARKER), { generator: SYNTH_GENERATOR_VERSION, count: n, size, seed, labelNoise, classes, flipped: summary.flipped });
+    writeJsonAtomic(join(temp, MARKER), {
+      generator: SYNTH_GENERATOR_VERSION,
+      count: n,
+      size,
+      seed,
+      labelNoise,
+      classes,
+      flipped: summary.flipped,
+    });
     rmSync(options.out, { recursive: true, force: true });
     renameSync(temp, options.out);
     return { ...summary, seconds: (performance.now() - start) / 1000 };
