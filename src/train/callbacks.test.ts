@@ -105,11 +105,14 @@ async function perceptRun(
     batchesPerEpoch: 1,
     learningRate: LR,
     stopTraining: false,
+    epoch: 0,
+    stage: { lr: LR, epoch: 0, epochs: values.length },
   };
   const lrs: number[] = [];
   let stopped: number | null = null;
   await callback.onTrainBegin(context);
   for (const [epoch, value] of values.entries()) {
+    context.epoch = epoch;
     model.setWeights([tf.tensor2d([[epoch]])]);
     await callback.onEpochEnd(epoch, { [monitor]: value }, context);
     lrs.push(context.learningRate);

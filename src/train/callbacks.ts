@@ -7,6 +7,9 @@ import type { LayersModel } from '@tensorflow/tfjs';
 import { tf } from '../tf.ts';
 import { monitorMode } from '../metrics/registry.ts';
 import { assignWeights, snapshotWeights, type NamedTensor } from '../models/weights_io.ts';
+import { UserError } from '../errors.ts';
+import { saveCheckpoint, type Checkpoint } from './checkpoint.ts';
+import { scheduledRate, type ScheduleConfig } from './schedules.ts';
 
 /** Numbers logged for one batch or epoch: `loss`, `acc`, `val_loss`, `lr`, ... */
 export type Logs = Record<string, number>;
@@ -24,6 +27,10 @@ export interface TrainingContext {
   stopTraining: boolean;
   /** Why training stopped early, for the summary ('early stopping at epoch 7'). */
   stopReason?: string;
+  /** The epoch running (0-based, over all stages). */
+  epoch: number;
+  /** The running stage: its base learning rate, the epoch within it (0-based) and its length. */
+  stage: { lr: number; epoch: number; epochs: number };
 }
 
 /**
@@ -41,6 +48,11 @@ export class Callback {
   async onBatchEnd(_batch: number, _logs: Logs, _context: TrainingContext): Promise<void> {}
   /** `epoch` counts from 0; `logs` holds the epoch's training and validation figures. */
   async onEpochEnd(_epoch: number, _logs: Logs, _context: TrainingContext): Promise<void> {}
+  /**
+   * After every callback's onEpochEnd, once the trainer has recorded the epoch (history, learning rate, callbacks'
+   * states): `checkpoint()` gives this moment's complete checkpoint, for a callback that writes one.
+   */
+  async onEpochRecorded(_checkpoint: () => Promise<Checkpoint>, _context: TrainingContext): Promise<void> {}
   async onTrainEnd(_context: TrainingContext): Promise<void> {}
   /** JSON state saved in each checkpoint; undefined when the callback keeps none. */
   state(): unknown {
@@ -284,4 +296,56 @@ export class ReduceLrOnPlateau extends Callback {
 /** Factory of `ReduceLrOnPlateau`. */
 export function reduceLrOnPlateau(args: ReduceLrOnPlateauArgs = {}): ReduceLrOnPlateau {
   return new ReduceLrOnPlateau(args);
+}
+
+/** The loss became NaN or infinite: a user error (learning rate, inputs), with the epoch, batch and rate. */
+export class DivergedError extends UserError {}
+
+/**
+ * Ends training with a DivergedError at the first batch whose loss is not finite (Keras's TerminateOnNaN, as an
+ * error that says what to change). The trainer runs it before every other callback, so none sees that batch.
+ */
+export class DivergenceStop extends Callback {
+  override async onBatchEnd(batch: number, logs: Logs, context: TrainingContext): Promise<void> {
+    if (Number.isFinite(logs['loss'])) return;
+    throw new DivergedError(
+      `loss became ${logs['loss']} at epoch ${context.epoch + 1}, batch ${batch + 1} (learning rate ${context.learningRate}). ` +
+        'Fix: lower train.optimizer.lr, or check the data for NaN inputs; the last finished epoch is in the checkpoint.',
+    );
+  }
+}
+
+/**
+ * Sets each epoch's learning rate from a schedule of the epoch within its stage (schedules.ts: constant, step,
+ * cosine); `plateau` is ReduceLrOnPlateau's. The trainer runs it before the other callbacks' onEpochBegin.
+ *
+ * @example
+ * const schedule = new LearningRateSchedule({ name: 'cosine', minLr: 0 });
+ */
+export class LearningRateSchedule extends Callback {
+  constructor(private readonly schedule: ScheduleConfig) {
+    super();
+  }
+
+  override async onEpochBegin(_epoch: number, context: TrainingContext): Promise<void> {
+    const rate = scheduledRate(this.schedule, context.stage.lr, context.stage.epoch, context.stage.epochs);
+    if (rate !== undefined) context.learningRate = rate;
+  }
+}
+
+/**
+ * Writes a checkpoint into `dir` after every recorded epoch (checkpoint.ts keeps the two newest), so that --resume
+ * continues where a killed run stopped.
+ *
+ * @example
+ * const writer = new CheckpointWriter('runs/a/checkpoint');
+ */
+export class CheckpointWriter extends Callback {
+  constructor(private readonly dir: string) {
+    super();
+  }
+
+  override async onEpochRecorded(checkpoint: () => Promise<Checkpoint>): Promise<void> {
+    saveCheckpoint(this.dir, await checkpoint());
+  }
 }

@@ -1,7 +1,8 @@
 /**
  * Learning-rate schedules by epoch. `step` and `cosine` are functions of the epoch within a stage; `plateau` reacts
  * to the monitored value and lives in callbacks.ts (ReduceLrOnPlateau). tfjs has none of these and keeps
- * `learningRate` protected, so the trainer sets the rate through optimizers.ts.
+ * `learningRate` protected: LearningRateSchedule (callbacks.ts) sets each epoch's rate on the training context, and the
+ * trainer hands it to the optimizer (optimizers.ts).
  */
 
 export type ScheduleConfig =

@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import type { LayersModel, Tensor } from '@tensorflow/tfjs';
 import { tf } from '../tf.ts';
 import { seedWeights } from '../models/init.ts';
-import { Callback, earlyStopping, type Logs } from './callbacks.ts';
-import { DivergedError, train, type TrainOptions } from './trainer.ts';
+import { Callback, DivergedError, earlyStopping, type Logs, type TrainingContext } from './callbacks.ts';
+import { train, type TrainOptions } from './trainer.ts';
 import { tensorSource } from './tensor_source.ts';
 import { TrainOptimizer } from './optimizers.ts';
 
@@ -268,4 +268,36 @@ test('resumed from the checkpoint at a stage boundary, a plateau schedule starts
     reference.history.map((h) => h.logs),
   );
   for (const model of [full, first, resumed]) model.dispose();
+});
+
+test("a caller's callback steers training through the context alone: it sees each epoch's scheduled rate and stops the run", async () => {
+  const model = toyModel(11);
+  class StopAtThird extends Callback {
+    readonly seen: { epoch: number; stageEpoch: number; lr: number }[] = [];
+    override async onEpochBegin(epoch: number, context: TrainingContext): Promise<void> {
+      this.seen.push({ epoch, stageEpoch: context.stage.epoch, lr: context.learningRate });
+    }
+    override async onEpochEnd(epoch: number, _logs: Logs, context: TrainingContext): Promise<void> {
+      if (epoch === 2) context.stopTraining = true;
+    }
+  }
+  const stopper = new StopAtThird();
+  const { history } = await train(
+    options(model, { schedule: { name: 'step', stepSize: 1, gamma: 0.5 }, callbacks: [stopper] }),
+  );
+  assert.deepEqual(
+    history.map((record) => record.epoch),
+    [1, 2, 3],
+  );
+  // The schedule's callback runs before the caller's: each epoch begins at its halved rate.
+  assert.deepEqual(stopper.seen, [
+    { epoch: 0, stageEpoch: 0, lr: 0.01 },
+    { epoch: 1, stageEpoch: 1, lr: 0.005 },
+    { epoch: 2, stageEpoch: 2, lr: 0.0025 },
+  ]);
+  assert.deepEqual(
+    history.map((record) => record.lr),
+    [0.01, 0.005, 0.0025],
+  );
+  model.dispose();
 });

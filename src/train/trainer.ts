@@ -6,12 +6,19 @@
 import type { LayersModel } from '@tensorflow/tfjs';
 import { tf } from '../tf.ts';
 import { nativeOps } from '../kernels/native_op.ts';
-import { UserError } from '../errors.ts';
-import { Callback, ReduceLrOnPlateau, type Logs, type TrainingContext } from './callbacks.ts';
+import {
+  Callback,
+  CheckpointWriter,
+  DivergenceStop,
+  LearningRateSchedule,
+  ReduceLrOnPlateau,
+  type Logs,
+  type TrainingContext,
+} from './callbacks.ts';
 import {
   checkpointMismatch,
   loadCheckpoint,
-  saveCheckpoint,
+  type Checkpoint,
   type CheckpointState,
   type EpochRecord,
 } from './checkpoint.ts';
@@ -19,7 +26,7 @@ import { forward } from './forward.ts';
 import type { BatchSource, OutputSpec } from './types.ts';
 import { TrainOptimizer, type OptimizerKernels } from './optimizers.ts';
 import type { OptimizerConfig } from './update_rules.ts';
-import { scheduledRate, type ScheduleConfig } from './schedules.ts';
+import type { ScheduleConfig } from './schedules.ts';
 import { SeededDropout } from './seeded_dropout.ts';
 import { TracedSteps, tracingUnavailable } from './traced_step.ts';
 import {
@@ -87,9 +94,6 @@ export interface TrainResult {
   /** Why steps ran eagerly under stepMode 'auto', when some did for a reason other than being a shape's first step. */
   eagerReason?: string;
 }
-
-/** The loss became NaN or infinite: a user error (learning rate, inputs), with the epoch, batch and rate. */
-export class DivergedError extends UserError {}
 
 interface Plan {
   stages: StageConfig[];
@@ -179,6 +183,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const p = plan(options);
   const seed = options.seed ?? 0;
   const schedule = options.schedule ?? { name: 'constant' };
+  // The configured callbacks: checkpoints keep their states by position, as earlier versions wrote them.
   const callbacks: Callback[] = [
     ...(schedule.name === 'plateau'
       ? [
@@ -192,6 +197,14 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       : []),
     ...(options.callbacks ?? []),
   ];
+  // Every callback in the order its hooks run: the divergence stop before anything sees a non-finite loss, the
+  // schedule before anything reads the epoch's rate, the checkpoint after the epoch is recorded. These three keep no state.
+  const ordered: Callback[] = [
+    new DivergenceStop(),
+    new LearningRateSchedule(schedule),
+    ...callbacks,
+    ...(options.checkpointDir === undefined ? [] : [new CheckpointWriter(options.checkpointDir)]),
+  ];
   // The callback whose weights each checkpoint carries (early stopping's best epoch), if any.
   const holder = callbacks.find((callback) => callback.holdsWeights);
   const context: TrainingContext = {
@@ -200,6 +213,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     batchesPerEpoch: options.train.batchCount,
     learningRate: p.stages[0]!.lr ?? options.optimizer.lr,
     stopTraining: false,
+    epoch: 0,
+    stage: { lr: p.stages[0]!.lr ?? options.optimizer.lr, epoch: 0, epochs: p.stages[0]!.epochs },
   };
   let state: CheckpointState = {
     epoch: 0,
@@ -283,7 +298,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const earlierSeconds = state.trainSeconds ?? state.history.reduce((sum, record) => sum + record.seconds, 0);
   const trainSeconds = (): number => earlierSeconds + (performance.now() - sessionStarted) / 1000;
 
-  for (const callback of callbacks) await callback.onTrainBegin(context);
+  for (const callback of ordered) await callback.onTrainBegin(context);
   try {
     for (let epoch = state.epoch; epoch < p.epochs && !context.stopTraining; epoch++) {
       const stage = stageOf(p, epoch);
@@ -292,10 +307,10 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         await startStage(stage);
         context.learningRate = stageLr;
       }
-      const scheduled = scheduledRate(schedule, stageLr, epoch - p.starts[stage]!, p.stages[stage]!.epochs);
-      if (scheduled !== undefined) context.learningRate = scheduled;
+      context.epoch = epoch;
+      context.stage = { lr: stageLr, epoch: epoch - p.starts[stage]!, epochs: p.stages[stage]!.epochs };
+      for (const callback of ordered) await callback.onEpochBegin(epoch, context);
       optimizer!.learningRate = context.learningRate;
-      for (const callback of callbacks) await callback.onEpochBegin(epoch, context);
 
       const started = performance.now();
       const averager = new Averager();
@@ -313,14 +328,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
           tf.dispose([batch.x, ...batch.targets]);
         }
         state.step++;
-        if (!Number.isFinite(logs['loss'])) {
-          throw new DivergedError(
-            `loss became ${logs['loss']} at epoch ${epoch + 1}, batch ${batchIndex + 1} (learning rate ${context.learningRate}). ` +
-              'Fix: lower train.optimizer.lr, or check the data for NaN inputs; the last finished epoch is in the checkpoint.',
-          );
-        }
+        for (const callback of ordered) await callback.onBatchEnd(batchIndex, logs, context);
         averager.add(logs, batch.x.shape[0]);
-        for (const callback of callbacks) await callback.onBatchEnd(batchIndex, logs, context);
         batchIndex++;
       }
       const logs: Logs = {
@@ -330,7 +339,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
           : await evaluateLoss(model, outputs, options.validation, epoch).then((v) => prefixed(v))),
       };
       const lr = context.learningRate;
-      for (const callback of callbacks) await callback.onEpochEnd(epoch, logs, context);
+      for (const callback of ordered) await callback.onEpochEnd(epoch, logs, context);
       state.history.push({ epoch: epoch + 1, stage, lr, seconds: (performance.now() - started) / 1000, logs });
       state.epoch = epoch + 1;
       state.learningRate = context.learningRate;
@@ -338,14 +347,15 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       if (context.stopReason !== undefined) state.stopReason = context.stopReason;
       state.callbacks = callbacks.map((callback) => callback.state());
       state.trainSeconds = trainSeconds();
-      if (options.checkpointDir !== undefined)
-        await writeCheckpoint(options.checkpointDir, model, optimizer!, state, holder?.heldWeights());
+      const stepOptimizer = optimizer!;
+      for (const callback of ordered)
+        await callback.onEpochRecorded(() => checkpointOf(model, stepOptimizer, state, holder?.heldWeights()), context);
     }
   } finally {
     endStage();
     dropout?.uninstall();
   }
-  for (const callback of callbacks) await callback.onTrainEnd(context);
+  for (const callback of ordered) await callback.onTrainEnd(context);
   return {
     history: state.history,
     ...(context.stopReason === undefined ? {} : { stopReason: context.stopReason }),
@@ -360,21 +370,21 @@ function prefixed(logs: Logs): Logs {
   return Object.fromEntries(Object.entries(logs).map(([key, value]) => [`val_${key}`, value]));
 }
 
-async function writeCheckpoint(
-  dir: string,
+/** The checkpoint of this moment: the loop's state, the model's and the optimizer's weights, and the held best weights. */
+async function checkpointOf(
   model: LayersModel,
   optimizer: TrainOptimizer,
   state: CheckpointState,
   held: NamedTensor[] | undefined,
-): Promise<void> {
+): Promise<Checkpoint> {
   const weights = snapshotWeights(model);
   try {
-    saveCheckpoint(dir, {
+    return {
       state,
       model: await encodeNamed(weights),
       optimizer: await optimizer.serialize(),
       ...(held === undefined ? {} : { best: await encodeNamed(held) }),
-    });
+    };
   } finally {
     tf.dispose(weights.map((entry) => entry.tensor));
   }
