@@ -4,6 +4,8 @@
  * matrix. Definitions follow scikit-learn (sklearn/metrics/_classification.py, _ranking.py) so that values match it.
  */
 import { bootstrap, type BootstrapOptions, type Estimate } from './bootstrap.ts';
+import type { ClassificationSample, ClassScores } from './formulas.ts';
+import { computeMetrics } from './registry.ts';
 
 export interface ClassificationData {
   /** True class index per item. */
@@ -69,13 +71,6 @@ export function confusionMatrix(
   return matrix;
 }
 
-interface ClassScores {
-  precision: number[];
-  recall: number[];
-  f1: number[];
-  support: number[];
-}
-
 /** Per-class precision, recall and F1 from a confusion matrix; 0 where undefined (sklearn's zero_division default). */
 export function perClassScores(matrix: number[][]): ClassScores {
   const classes = matrix.length;
@@ -92,41 +87,6 @@ export function perClassScores(matrix: number[][]): ClassScores {
     scores.support.push(support);
   }
   return scores;
-}
-
-/** Cohen's kappa from a confusion matrix (sklearn cohen_kappa_score, unweighted). */
-export function cohenKappa(matrix: number[][]): number {
-  const total = matrix.flat().reduce((a, b) => a + b, 0);
-  let observed = 0;
-  let expected = 0;
-  matrix.forEach((row, k) => {
-    observed += row[k]!;
-    expected += row.reduce((a, b) => a + b, 0) * matrix.reduce((sum, r) => sum + r[k]!, 0);
-  });
-  observed /= total;
-  expected /= total * total;
-  return (observed - expected) / (1 - expected);
-}
-
-/**
- * Krippendorff's alpha for nominal data with two coders (true and predicted labels): the coincidence matrix is
- * C + Cᵀ, and alpha = 1 - (n - 1) · Σ_{c≠k} o_ck / Σ_{c≠k} n_c n_k (Krippendorff 2011, "Computing Krippendorff's
- * Alpha-Reliability", section C).
- */
-export function krippendorffAlphaNominal(matrix: number[][]): number {
-  const classes = matrix.length;
-  const pairable = 2 * matrix.flat().reduce((a, b) => a + b, 0);
-  let disagreements = 0;
-  let sumSquares = 0;
-  for (let c = 0; c < classes; c++) {
-    let marginal = 0;
-    for (let k = 0; k < classes; k++) {
-      marginal += matrix[c]![k]! + matrix[k]![c]!;
-      if (k !== c) disagreements += matrix[c]![k]! + matrix[k]![c]!;
-    }
-    sumSquares += marginal * marginal;
-  }
-  return 1 - ((pairable - 1) * disagreements) / (pairable * pairable - sumSquares);
 }
 
 /** Items of one class's scores in descending order, with the boundaries of tied runs. */
@@ -226,10 +186,6 @@ function topKHits(probs: readonly (readonly number[])[], labels: readonly number
   });
 }
 
-function mean(values: readonly number[]): number {
-  return values.reduce((a, b) => a + b, 0) / values.length;
-}
-
 function checkData(data: ClassificationData): void {
   const classes = data.classNames.length;
   if (
@@ -269,22 +225,20 @@ export function classificationMetrics(data: ClassificationData, options: Bootstr
     const matrix = confusionMatrix(labels, predicted, classes, weights);
     const total = weights.reduce((a, b) => a + b, 0);
     const scores = perClassScores(matrix);
-    const values: Record<string, number> = {
-      accuracy: matrix.reduce((sum, row, c) => sum + row[c]!, 0) / total,
-      precision_macro: mean(macroClasses.map((c) => scores.precision[c]!)),
-      recall_macro: mean(macroClasses.map((c) => scores.recall[c]!)),
-      f1_macro: mean(macroClasses.map((c) => scores.f1[c]!)),
-      f1_weighted: scores.f1.reduce((sum, f1, c) => sum + f1 * scores.support[c]!, 0) / total,
-      kappa: cohenKappa(matrix),
-      krippendorff_alpha: krippendorffAlphaNominal(matrix),
-    };
-    if (hits !== null) values[`top${k}`] = hits.reduce((sum, hit, i) => sum + hit * weights[i]!, 0) / total;
-    if (ranked !== null) {
+    const sample: ClassificationSample = {
+      matrix,
+      total,
+      scores,
+      macroClasses,
+      ...(hits === null ? {} : { topK: hits.reduce((sum, hit, i) => sum + hit * weights[i]!, 0) / total }),
       // One-vs-rest macro averages over the classes that have positives and negatives (sklearn raises otherwise).
-      const sweeps = ranked.map((r) => sweep(r, weights, false)).filter((s) => Number.isFinite(s.auc));
-      values['auc_roc_macro'] = mean(sweeps.map((s) => s.auc));
-      values['auc_pr_macro'] = mean(sweeps.map((s) => s.ap));
-    }
+      ...(ranked === null
+        ? {}
+        : { ranking: ranked.map((r) => sweep(r, weights, false)).filter((s) => Number.isFinite(s.auc)) }),
+    };
+    // The registry's one function per metric; top-k is stored under its k.
+    const { topK, ...values } = computeMetrics('classification', sample);
+    if (topK !== undefined) values[`top${k}`] = topK;
     for (let c = 0; c < classes; c++) {
       values[`precision_${c}`] = scores.precision[c]!;
       values[`recall_${c}`] = scores.recall[c]!;

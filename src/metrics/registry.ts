@@ -1,23 +1,36 @@
 /**
  * Every metric percept reports, declared once: its key in metrics.json, its label, its task, which way is better,
- * how many decimals it is printed with, and the scikit-learn / SciPy / krippendorff expression that computes the
- * same figure. The trainer's monitor (min or max), the report's tables, the comparison chart, the notebook views,
- * `percept metrics` and the parity test (src/metrics/registry.test.ts, which runs every reference in `.venv`) read it.
+ * how many decimals it is printed with, its function of the task's sufficient statistics (formulas.ts: a weighted
+ * confusion matrix, error sums, moments; the bootstrap calls it once per resample), and the scikit-learn / SciPy /
+ * krippendorff expression that computes the same figure. classification.ts, regression.ts and series.ts compute
+ * through it (computeMetrics); the trainer's monitor (min or max), the report's tables, the comparison chart, the
+ * notebook views, `percept metrics` and the parity test (registry.test.ts, which runs every reference in `.venv`)
+ * read it.
  *
- * Adding a metric: compute it in its task's module (classification.ts, regression.ts, series.ts) and add one line
- * here; the parity test fails until the line has a reference that agrees.
+ * Adding a metric is one entry here (a new statistic, if it needs one, is a field of its task's sample); the parity
+ * test fails until its reference agrees.
  */
 
 export type MetricTask = 'classification' | 'regression' | 'series';
 
 /** Where a metric appears in the report: the scores table, the agreement-and-ranking table, or its task's one table. */
+import {
+  cohenKappa,
+  concordance,
+  krippendorffAlphaNominal,
+  mean,
+  pearson,
+  type ClassificationSample,
+  type RegressionSample,
+  type SeriesSample,
+} from './formulas.ts';
+
 export type MetricGroup = 'scores' | 'agreement' | 'task';
 
-export interface MetricSpec {
+interface MetricDeclaration {
   /** Key in metrics.json under its task (top-k is written `top${k}`, e.g. `top5`). */
   key: string;
   label: string;
-  task: MetricTask;
   better: 'higher' | 'lower';
   group: MetricGroup;
   /** Decimals in the terminal (`percept metrics`); the report prints 3 significant digits throughout. */
@@ -33,6 +46,19 @@ export interface MetricSpec {
   needsProbabilities?: true;
 }
 
+/** A metric: its declaration and its function of its task's sufficient statistics (formulas.ts). */
+export type MetricSpec =
+  | (MetricDeclaration & { task: 'classification'; compute: (sample: ClassificationSample) => number | undefined })
+  | (MetricDeclaration & { task: 'regression'; compute: (sample: RegressionSample) => number })
+  | (MetricDeclaration & { task: 'series'; compute: (sample: SeriesSample) => number });
+
+/** The statistics each task's metrics are computed from. */
+export interface SampleOf {
+  classification: ClassificationSample;
+  regression: RegressionSample;
+  series: SeriesSample;
+}
+
 /** The key pattern of top-k accuracy in metrics.json. */
 export const TOP_K_KEY = /^top\d+$/;
 
@@ -46,6 +72,7 @@ export const METRICS: readonly MetricSpec[] = [
     digits: 4,
     reference: 'accuracy_score(y_true, y_pred)',
     logName: 'acc',
+    compute: (s) => s.matrix.reduce((sum, row, c) => sum + row[c]!, 0) / s.total,
   },
   {
     key: 'topK',
@@ -56,6 +83,7 @@ export const METRICS: readonly MetricSpec[] = [
     digits: 4,
     reference: 'top_k_accuracy_score(y_true, probs, k=k, labels=labels)',
     needsProbabilities: true,
+    compute: (s) => s.topK,
   },
   {
     key: 'precision_macro',
@@ -65,6 +93,7 @@ export const METRICS: readonly MetricSpec[] = [
     group: 'scores',
     digits: 4,
     reference: "precision_score(y_true, y_pred, average='macro', zero_division=0)",
+    compute: (s) => mean(s.macroClasses.map((c) => s.scores.precision[c]!)),
   },
   {
     key: 'recall_macro',
@@ -74,6 +103,7 @@ export const METRICS: readonly MetricSpec[] = [
     group: 'scores',
     digits: 4,
     reference: "recall_score(y_true, y_pred, average='macro', zero_division=0)",
+    compute: (s) => mean(s.macroClasses.map((c) => s.scores.recall[c]!)),
   },
   {
     key: 'f1_macro',
@@ -83,6 +113,7 @@ export const METRICS: readonly MetricSpec[] = [
     group: 'scores',
     digits: 4,
     reference: "f1_score(y_true, y_pred, average='macro', zero_division=0)",
+    compute: (s) => mean(s.macroClasses.map((c) => s.scores.f1[c]!)),
   },
   {
     key: 'f1_weighted',
@@ -92,6 +123,7 @@ export const METRICS: readonly MetricSpec[] = [
     group: 'scores',
     digits: 4,
     reference: "f1_score(y_true, y_pred, average='weighted', zero_division=0)",
+    compute: (s) => s.scores.f1.reduce((sum, f1, c) => sum + f1 * s.scores.support[c]!, 0) / s.total,
   },
   {
     key: 'kappa',
@@ -101,6 +133,7 @@ export const METRICS: readonly MetricSpec[] = [
     group: 'agreement',
     digits: 4,
     reference: 'cohen_kappa_score(y_true, y_pred)',
+    compute: (s) => cohenKappa(s.matrix),
   },
   {
     key: 'krippendorff_alpha',
@@ -110,6 +143,7 @@ export const METRICS: readonly MetricSpec[] = [
     group: 'agreement',
     digits: 4,
     reference: "krippendorff.alpha(reliability_data=[y_true, y_pred], level_of_measurement='nominal')",
+    compute: (s) => krippendorffAlphaNominal(s.matrix),
   },
   {
     key: 'auc_roc_macro',
@@ -120,6 +154,7 @@ export const METRICS: readonly MetricSpec[] = [
     digits: 4,
     reference: "roc_auc_score(label_binarize(y_true, classes=labels), probs, average='macro')",
     needsProbabilities: true,
+    compute: (s) => (s.ranking === undefined ? undefined : mean(s.ranking.map((r) => r.auc))),
   },
   {
     key: 'auc_pr_macro',
@@ -130,6 +165,7 @@ export const METRICS: readonly MetricSpec[] = [
     digits: 4,
     reference: "average_precision_score(label_binarize(y_true, classes=labels), probs, average='macro')",
     needsProbabilities: true,
+    compute: (s) => (s.ranking === undefined ? undefined : mean(s.ranking.map((r) => r.ap))),
   },
   {
     key: 'rmse',
@@ -139,6 +175,7 @@ export const METRICS: readonly MetricSpec[] = [
     group: 'task',
     digits: 4,
     reference: 'mean_squared_error(truth, pred) ** 0.5',
+    compute: (s) => Math.sqrt(s.squared / s.total),
   },
   {
     key: 'mae',
@@ -149,6 +186,7 @@ export const METRICS: readonly MetricSpec[] = [
     digits: 4,
     reference: 'mean_absolute_error(truth, pred)',
     logName: 'mae',
+    compute: (s) => s.absolute / s.total,
   },
   {
     key: 'corr',
@@ -158,6 +196,7 @@ export const METRICS: readonly MetricSpec[] = [
     group: 'task',
     digits: 4,
     reference: 'pearsonr(truth, pred)[0]',
+    compute: (s) => pearson(s.moments),
   },
   {
     key: 'sagr',
@@ -167,6 +206,7 @@ export const METRICS: readonly MetricSpec[] = [
     group: 'task',
     digits: 4,
     reference: 'np.mean(np.sign(truth) == np.sign(pred))',
+    compute: (s) => s.agree / s.total,
   },
   {
     key: 'ccc',
@@ -177,6 +217,7 @@ export const METRICS: readonly MetricSpec[] = [
     digits: 4,
     reference:
       '2 * np.cov(truth, pred, bias=True)[0, 1] / (truth.var() + pred.var() + (truth.mean() - pred.mean()) ** 2)',
+    compute: (s) => concordance(s.moments),
   },
   {
     key: 'mse',
@@ -186,6 +227,7 @@ export const METRICS: readonly MetricSpec[] = [
     group: 'task',
     digits: 4,
     reference: 'mean_squared_error(target, forecast)',
+    compute: (s) => s.squared / s.total,
   },
   {
     key: 'mae',
@@ -195,6 +237,7 @@ export const METRICS: readonly MetricSpec[] = [
     group: 'task',
     digits: 4,
     reference: 'mean_absolute_error(target, forecast)',
+    compute: (s) => s.absolute / s.total,
   },
   {
     key: 'naive_mse',
@@ -204,6 +247,7 @@ export const METRICS: readonly MetricSpec[] = [
     group: 'task',
     digits: 4,
     reference: 'mean_squared_error(target, last)',
+    compute: (s) => s.naiveSquared / s.total,
   },
   {
     key: 'naive_mae',
@@ -213,6 +257,7 @@ export const METRICS: readonly MetricSpec[] = [
     group: 'task',
     digits: 4,
     reference: 'mean_absolute_error(target, last)',
+    compute: (s) => s.naiveAbsolute / s.total,
   },
 ];
 
@@ -261,4 +306,22 @@ export function monitorMode(logged: string): 'min' | 'max' | undefined {
     .sort((a, b) => b.alias.length - a.alias.length)[0];
   if (match === undefined) return undefined;
   return match.metric.better === 'higher' ? 'max' : 'min';
+}
+
+/**
+ * Every metric of `task` computed from one sample of its statistics, by key; a metric that cannot be computed
+ * from this sample (AUC without probabilities) is left out.
+ *
+ * @example
+ * computeMetrics('series', { total: 2, squared: 0.5, absolute: 1, naiveSquared: 2, naiveAbsolute: 2 }).mse; // 0.25
+ */
+export function computeMetrics<T extends MetricTask>(task: T, sample: SampleOf[T]): Record<string, number> {
+  const values: Record<string, number> = {};
+  for (const metric of METRICS) {
+    if (metric.task !== task) continue;
+    // The union cannot narrow on a generic task: the filter above is what makes `sample` this metric's.
+    const value = (metric.compute as (sample: SampleOf[T]) => number | undefined)(sample);
+    if (value !== undefined) values[metric.key] = value;
+  }
+  return values;
 }

@@ -3,6 +3,8 @@
  * agreement, Mollahosseini et al. 2017, AffectNet §5.2) and CCC (Lin's concordance correlation coefficient, Lin 1989).
  */
 import { bootstrap, type BootstrapOptions, type Estimate } from './bootstrap.ts';
+import type { Moments } from './formulas.ts';
+import { computeMetrics } from './registry.ts';
 
 export interface RegressionMetrics {
   /** Items scored (pairs where both values are finite). */
@@ -12,15 +14,6 @@ export interface RegressionMetrics {
   corr: Estimate;
   sagr: Estimate;
   ccc: Estimate;
-}
-
-interface Moments {
-  meanTrue: number;
-  meanPred: number;
-  /** Population (biased) variances and covariance, as Lin's CCC defines them. */
-  varTrue: number;
-  varPred: number;
-  cov: number;
 }
 
 /**
@@ -68,30 +61,8 @@ function moments(truth: Float64Array, pred: Float64Array, weights: Float64Array,
   return { meanTrue: t.mean, meanPred: p.mean, varTrue: varTrue / total, varPred: varPred / total, cov: cov / total };
 }
 
-/**
- * Pearson's r; NaN (undefined, shown as n/a) when either side has no variance, as SciPy's pearsonr returns. Clipped
- * to [-1, 1] against rounding, as SciPy does.
- */
-function pearson(m: Moments): number {
-  if (m.varTrue === 0 || m.varPred === 0) return Number.NaN;
-  return Math.max(-1, Math.min(1, m.cov / Math.sqrt(m.varTrue * m.varPred)));
-}
-
-/**
- * Lin's CCC. Unlike r it is defined when one side is constant: 0 (no concordance) unless both sides are the same
- * constant, where it is 0/0 and undefined.
- */
-function concordance(m: Moments): number {
-  const denominator = m.varTrue + m.varPred + (m.meanTrue - m.meanPred) ** 2;
-  return denominator === 0 ? Number.NaN : (2 * m.cov) / denominator;
-}
-
-/** The five statistics under one weighting of the pairs. */
-function regressionStatistics(
-  truth: Float64Array,
-  pred: Float64Array,
-  weights: Float64Array,
-): Record<'rmse' | 'mae' | 'corr' | 'sagr' | 'ccc', number> {
+/** The registry's regression metrics under one weighting of the pairs. */
+function regressionStatistics(truth: Float64Array, pred: Float64Array, weights: Float64Array): Record<string, number> {
   let total = 0;
   let squared = 0;
   let absolute = 0;
@@ -104,14 +75,13 @@ function regressionStatistics(
     absolute += w * Math.abs(error);
     if (Math.sign(truth[i]!) === Math.sign(pred[i]!)) agree += w;
   }
-  const m = moments(truth, pred, weights, total);
-  return {
-    rmse: Math.sqrt(squared / total),
-    mae: absolute / total,
-    corr: pearson(m),
-    sagr: agree / total,
-    ccc: concordance(m),
-  };
+  return computeMetrics('regression', {
+    total,
+    squared,
+    absolute,
+    agree,
+    moments: moments(truth, pred, weights, total),
+  });
 }
 
 /**
@@ -146,6 +116,10 @@ export function regressionMetrics(
   if (pairs.truth.length === 0) return null;
   return {
     n: pairs.truth.length,
-    ...bootstrap(pairs.truth.length, (w) => regressionStatistics(pairs.truth, pairs.pred, w), options),
+    // The registry computes every key of RegressionMetrics (registry.test.ts checks the two agree).
+    ...(bootstrap(pairs.truth.length, (w) => regressionStatistics(pairs.truth, pairs.pred, w), options) as Record<
+      keyof Omit<RegressionMetrics, 'n'>,
+      Estimate
+    >),
   };
 }

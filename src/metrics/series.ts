@@ -3,6 +3,8 @@
  * Practice", §5.2: the naive method predicts the last observed value).
  */
 import { bootstrap, type BootstrapOptions, type Estimate } from './bootstrap.ts';
+import type { SeriesSample } from './formulas.ts';
+import { computeMetrics } from './registry.ts';
 
 export interface SeriesMetrics {
   n: number;
@@ -31,25 +33,19 @@ export function seriesMetrics(data: SeriesData, options: BootstrapOptions = {}):
   const n = data.target.length;
   if (data.pred.length !== n || data.last.length !== n)
     throw new Error(`series: ${n} targets, ${data.pred.length} forecasts, ${data.last.length} last values`);
-  const statistics = (weights: Float64Array) => {
-    let total = 0;
-    const sums = { mse: 0, mae: 0, naive_mse: 0, naive_mae: 0 };
+  const statistics = (weights: Float64Array): Record<string, number> => {
+    const sample: SeriesSample = { total: 0, squared: 0, absolute: 0, naiveSquared: 0, naiveAbsolute: 0 };
     for (let i = 0; i < n; i++) {
       const w = weights[i]!;
       const error = data.pred[i]! - data.target[i]!;
       const naive = data.last[i]! - data.target[i]!;
-      total += w;
-      sums.mse += w * error * error;
-      sums.mae += w * Math.abs(error);
-      sums.naive_mse += w * naive * naive;
-      sums.naive_mae += w * Math.abs(naive);
+      sample.total += w;
+      sample.squared += w * error * error;
+      sample.absolute += w * Math.abs(error);
+      sample.naiveSquared += w * naive * naive;
+      sample.naiveAbsolute += w * Math.abs(naive);
     }
-    return {
-      mse: sums.mse / total,
-      mae: sums.mae / total,
-      naive_mse: sums.naive_mse / total,
-      naive_mae: sums.naive_mae / total,
-    };
+    return computeMetrics('series', sample);
   };
-  return { n, ...bootstrap(n, statistics, options) };
+  return { n, ...(bootstrap(n, statistics, options) as Record<keyof Omit<SeriesMetrics, 'n'>, Estimate>) };
 }
