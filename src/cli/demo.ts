@@ -2,13 +2,10 @@
  * `percept demo [--profile demo|quick] [--out DIR] [--report FILE.pdf] [--force] [--json]` (`npm run demo`):
  * the embedded default end to end, then where the report is and a short results table.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { parseCommandArgs, printJson } from './args.ts';
 import { UserError } from '../errors.ts';
-import { parseJsonText } from '../json_file.ts';
 import type { Estimate } from '../metrics/bootstrap.ts';
-import { parseRunFile, RUN_FILES } from '../runs/run_files.ts';
+import { readRunFile } from '../runs/run_files.ts';
 import { DEMO_PROFILES } from '../demo/plan.ts';
 import { runDemo, type DemoRun } from '../demo/run_demo.ts';
 import { formatDuration } from '../train/progress.ts';
@@ -18,12 +15,7 @@ const USAGE =
 
 /** The headline figure of a run's test split: accuracy, valence CCC or forecast MSE against the naive one. */
 function headline(run: DemoRun): string {
-  const file = join(run.dir, RUN_FILES.metrics);
-  const metrics = parseRunFile(
-    'metrics',
-    parseJsonText(readFileSync(file, 'utf8'), file, 'rerun the demo with --force'),
-    file,
-  );
+  const metrics = readRunFile(run.dir, 'metrics', 'rerun the demo with --force');
   const test = metrics['test'] ?? metrics['val'] ?? {};
   // A metric undefined on this split is NaN (null in the file).
   const format = (estimate: Estimate | undefined, digits = 3): string =>

@@ -5,7 +5,7 @@
 import type { Estimate } from './bootstrap.ts';
 import type { SplitMetrics } from './evaluate.ts';
 import { classificationReport } from './report.ts';
-import { metricSpec, type MetricTask } from './registry.ts';
+import { metricSpec, SECTION_TASK } from './registry.ts';
 
 /** Decimals of a figure the registry does not declare. */
 const DEFAULT_DIGITS = 4;
@@ -13,14 +13,6 @@ const DEFAULT_DIGITS = 4;
 function isEstimate(value: unknown): value is Estimate {
   return typeof value === 'object' && value !== null && 'value' in value && 'ci' in value;
 }
-
-/** The registry's task of each section of a split's metrics. */
-const SECTION_TASK: Record<keyof SplitMetrics, MetricTask> = {
-  classification: 'classification',
-  valence: 'regression',
-  arousal: 'regression',
-  series: 'series',
-};
 
 function estimateText(estimate: Estimate, digits: number): string {
   const f = (x: number): string => (Number.isFinite(x) ? x.toFixed(digits) : 'n/a');

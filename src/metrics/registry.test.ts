@@ -12,7 +12,7 @@ import { seededRandom } from '../random.ts';
 import type { Estimate } from './bootstrap.ts';
 import { classificationMetrics } from './classification.ts';
 import { regressionMetrics } from './regression.ts';
-import { METRICS, metricSpec, monitorMode, type MetricTask } from './registry.ts';
+import { METRICS, metricSpec, monitorMode, storedKey, type MetricTask } from './registry.ts';
 import { seriesMetrics } from './series.ts';
 
 const CLASSES = 6;
@@ -47,11 +47,6 @@ const OURS: Record<MetricTask, Record<string, unknown>> = {
 
 function isEstimate(value: unknown): value is Estimate {
   return typeof value === 'object' && value !== null && 'value' in value && 'ci' in value;
-}
-
-/** The stored key of a registry metric in percept's output (top-k is stored under its k). */
-function storedKey(task: MetricTask, key: string): string {
-  return key === 'topK' ? Object.keys(OURS[task]).find((name) => /^top\d+$/.test(name))! : key;
 }
 
 test('every figure percept computes is declared in the registry, once per task, with a reference', () => {
@@ -91,7 +86,7 @@ test(
       'target, forecast, last = np.array(d["target"]), np.array(d["forecast"]), np.array(d["last"])',
       'print(json.dumps([float(eval(expression)) for expression in d["references"]]))',
     ].join('\n');
-    const k = Number(storedKey('classification', 'topK').slice(3));
+    const k = Number(storedKey(metricSpec('classification', 'topK')!, Object.keys(OURS.classification))!.slice(3));
     const input = {
       y_true: yTrue,
       y_pred: yPred,
@@ -109,7 +104,7 @@ test(
     assert.equal(result.status, 0, result.stderr);
     const references = JSON.parse(result.stdout) as number[];
     METRICS.forEach((metric, i) => {
-      const ours = OURS[metric.task][storedKey(metric.task, metric.key)];
+      const ours = OURS[metric.task][storedKey(metric, Object.keys(OURS[metric.task])) ?? metric.key];
       assert.ok(isEstimate(ours), `${metric.task}/${metric.key}: percept does not compute it`);
       assert.ok(
         Math.abs(ours.value - references[i]!) < 1e-9,

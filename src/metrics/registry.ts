@@ -271,6 +271,24 @@ export function metricsOf(task: MetricTask, group?: MetricGroup): MetricSpec[] {
   return METRICS.filter((metric) => metric.task === task && (group === undefined || metric.group === group));
 }
 
+/** The registry task of each section of a split's metrics (metrics/evaluate.ts SplitMetrics). */
+export const SECTION_TASK: Readonly<Record<'classification' | 'valence' | 'arousal' | 'series', MetricTask>> = {
+  classification: 'classification',
+  valence: 'regression',
+  arousal: 'regression',
+  series: 'series',
+};
+
+/**
+ * The key `metric` is stored under among a section's `keys` (top-k under its k, e.g. `top5`); undefined when absent.
+ *
+ * @example
+ * storedKey(metricSpec('classification', 'topK')!, ['accuracy', 'top5']); // 'top5'
+ */
+export function storedKey(metric: MetricSpec, keys: readonly string[]): string | undefined {
+  return metric.key === 'topK' ? keys.find((key) => TOP_K_KEY.test(key)) : metric.key;
+}
+
 /**
  * A task's metric by its metrics.json key (`top5` finds top-k); undefined for a key the registry does not declare.
  *

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DataItem } from '../data/types.ts';
 import type { SplitMetrics } from '../metrics/evaluate.ts';
-import { metricSpec, type MetricTask } from '../metrics/registry.ts';
+import { metricSpec, SECTION_TASK } from '../metrics/registry.ts';
 import { PLOTS } from '../plots/index.ts';
 import type { Run } from '../runs/run_files.ts';
 import { showImageGrid, showTable, showVegaLite, type TableCell } from './display.ts';
@@ -33,16 +33,16 @@ export function showRunSummaries(runs: readonly Run[]): void {
   );
 }
 
-/** The columns of showMetrics: a section of metrics.json, the metric and the column's prefix (the target, if any). */
-const SHOWN_METRICS: readonly { section: keyof SplitMetrics; task: MetricTask; key: string; prefix: string }[] = [
-  { section: 'classification', task: 'classification', key: 'accuracy', prefix: '' },
-  { section: 'classification', task: 'classification', key: 'f1_macro', prefix: '' },
-  { section: 'classification', task: 'classification', key: 'kappa', prefix: '' },
-  { section: 'valence', task: 'regression', key: 'ccc', prefix: 'valence ' },
-  { section: 'valence', task: 'regression', key: 'rmse', prefix: 'valence ' },
-  { section: 'arousal', task: 'regression', key: 'ccc', prefix: 'arousal ' },
-  { section: 'series', task: 'series', key: 'mse', prefix: '' },
-  { section: 'series', task: 'series', key: 'naive_mse', prefix: '' },
+/** The columns of showMetrics: a section of metrics.json, its metric and the column's prefix (the target, if any). */
+const SHOWN_METRICS: readonly { section: keyof SplitMetrics; key: string; prefix: string }[] = [
+  { section: 'classification', key: 'accuracy', prefix: '' },
+  { section: 'classification', key: 'f1_macro', prefix: '' },
+  { section: 'classification', key: 'kappa', prefix: '' },
+  { section: 'valence', key: 'ccc', prefix: 'valence ' },
+  { section: 'valence', key: 'rmse', prefix: 'valence ' },
+  { section: 'arousal', key: 'ccc', prefix: 'arousal ' },
+  { section: 'series', key: 'mse', prefix: '' },
+  { section: 'series', key: 'naive_mse', prefix: '' },
 ];
 
 /** Test-split metrics of each run with their 95% intervals, labelled as the metric registry labels them (absent tasks are left out). */
@@ -50,9 +50,10 @@ export function showMetrics(runs: readonly Run[], split = 'test'): void {
   const rows = runs.map((run) => {
     const metrics = run.metrics?.[split];
     const row: Record<string, TableCell> = { run: run.summary.name };
-    for (const { section, task, key, prefix } of SHOWN_METRICS) {
+    for (const { section, key, prefix } of SHOWN_METRICS) {
       const values = metrics?.[section] as Record<string, unknown> | undefined;
-      if (values !== undefined) row[`${prefix}${metricSpec(task, key)!.label}`] = values[key] as TableCell;
+      if (values !== undefined)
+        row[`${prefix}${metricSpec(SECTION_TASK[section], key)!.label}`] = values[key] as TableCell;
     }
     return row;
   });

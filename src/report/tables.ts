@@ -4,7 +4,7 @@
  */
 import type { Estimate } from '../metrics/bootstrap.ts';
 import type { SplitMetrics } from '../metrics/evaluate.ts';
-import { metricsOf, TOP_K_KEY, type MetricSpec } from '../metrics/registry.ts';
+import { metricsOf, storedKey, type MetricSpec } from '../metrics/registry.ts';
 import { Registry } from '../registry.ts';
 import type { Run } from '../runs/run_files.ts';
 import type { ReportContext } from './context.ts';
@@ -78,13 +78,10 @@ function classificationRows(context: ReportContext, metrics: readonly MetricSpec
     rows: runs.map((run) => {
       const c = splitMetrics(run, 'test')?.classification;
       const values = (c ?? {}) as unknown as Record<string, Estimate | undefined>;
-      // Top-k is stored under its k (`top5`); the registry declares it once as `topK`.
-      const stored = (metric: MetricSpec): string | undefined =>
-        metric.key === 'topK' ? Object.keys(values).find((key) => TOP_K_KEY.test(key)) : metric.key;
       return [
         text(run.summary.name),
         ...metrics.map((metric) => {
-          const key = stored(metric);
+          const key = storedKey(metric, Object.keys(values));
           return estimateCell(context, run, 'test', metric.label, key === undefined ? undefined : values[key]);
         }),
       ];

@@ -2,10 +2,9 @@
  * The experiment config of docs/ARCHITECTURE.md §3, as a zod schema with every default filled in: parsed once, trusted after.
  * Errors name the path and what is allowed (`train.optimizer.lr: expected a number > 0`).
  */
-import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { UserError } from '../errors.ts';
-import { describeIssues, parseJsonText } from '../json_file.ts';
+import { describeIssues, readJsonFile } from '../json_file.ts';
 import { monitorMode } from '../metrics/registry.ts';
 
 const positiveInt = z.number().int().positive();
@@ -280,11 +279,10 @@ export function parseExperimentConfig(raw: unknown, source: string, profile?: st
 
 /** Reads and validates a config file. */
 export function readExperimentConfig(file: string, profile?: string): ExperimentConfig {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch {
-    throw new UserError(`${file}: cannot be read. Fix: give the path of an experiment config .json`);
-  }
-  return parseExperimentConfig(parseJsonText(text, file, 'give the path of an experiment config .json'), file, profile);
+  // Read as any JSON: parseExperimentConfig validates it after applying the profile.
+  return parseExperimentConfig(
+    readJsonFile(file, z.unknown(), 'give the path of an experiment config .json'),
+    file,
+    profile,
+  );
 }

@@ -4,7 +4,7 @@
  * `resume` continues an interrupted run from its last checkpoint; every result file is written atomically and
  * summary.json last, so a directory with a summary is a finished run.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { backendInfo } from '../tf.ts';
 import { UserError } from '../errors.ts';
@@ -18,7 +18,7 @@ import { ProgressCallback, type ProgressEvent } from '../train/progress.ts';
 import { train, type TrainResult } from '../train/trainer.ts';
 import { writeJsonAtomic } from '../atomic.ts';
 import { codeVersion, isReusable, RUN_KEY, type RunKey } from './cache_key.ts';
-import { parseJsonText, readJsonOrUndefined } from '../json_file.ts';
+import { readJsonOrUndefined } from '../json_file.ts';
 import { parseExperimentConfig, readExperimentConfig, type ExperimentConfig } from './config.ts';
 import { readProblemsFile } from './problems_file.ts';
 import { writeExamples } from './examples.ts';
@@ -30,7 +30,7 @@ import type { FreezeSpec } from '../models/freeze.ts';
 import { assertWritableFolder, overlap } from './output_path.ts';
 import { clearRunFolder, openRunFolder } from './run_folder.ts';
 import {
-  parseRunFile,
+  readRunFile,
   PROBLEMS_FILE,
   RUN_FILES,
   writePredictions,
@@ -223,6 +223,7 @@ async function runLocked(
   const built = buildModel(config, loaded, runsRoot);
   const fitted = await fit(config, loaded, built, problems, dir, options, log);
   const metrics = evaluate(fitted.records, built.classNames, config.seed);
+  const skipped = problems.list();
   const summary = await writeRun({
     config,
     dir,
@@ -231,7 +232,7 @@ async function runLocked(
     built,
     fitted,
     metrics,
-    skipped: problems.list(),
+    skipped,
     startedAt,
     sessionStarted: started,
   });
@@ -241,7 +242,7 @@ async function runLocked(
     reused: false,
     resumedFrom: fitted.result.resumedFrom,
     cachedFeatures: fitted.cachedFeatures,
-    skipped: problems.list(),
+    skipped,
   };
 }
 
@@ -265,12 +266,7 @@ function reuseFinished(
     log(`${join(dir, PROBLEMS_FILE)}: ${previous.error}; retraining instead of reusing the finished run`);
   if (previous === undefined || !('items' in previous)) return undefined;
   log(`reusing the finished run ${dir} (same config, data and code; --force retrains)`);
-  const summaryFile = join(dir, RUN_FILES.summary);
-  const summary = parseRunFile(
-    'summary',
-    parseJsonText(readFileSync(summaryFile, 'utf8'), summaryFile, 'rerun with --force'),
-    summaryFile,
-  );
+  const summary = readRunFile(dir, 'summary', 'rerun with --force');
   return {
     dir,
     summary,

@@ -74,23 +74,26 @@ const CLASSIFICATION_PARTS = {
   curves: z.record(z.string(), CURVES).optional(),
 };
 
+const CLASSIFICATION_METRICS = metricShape('classification');
+/** Every key a classification section may hold besides `top<k>`. */
+const CLASSIFICATION_KEYS = new Set([...Object.keys(CLASSIFICATION_PARTS), ...Object.keys(CLASSIFICATION_METRICS)]);
+
 /**
  * Classification metrics (src/metrics/classification.ts), one key per metric of the registry (src/metrics/registry.ts).
  * Top-k (k = min(5, classes - 1)) is the one key whose name varies, so unknown keys are let through the object and
  * then checked to be `top<k>` estimates.
  */
 const CLASSIFICATION = z
-  .looseObject({ ...CLASSIFICATION_PARTS, ...metricShape('classification') })
+  .looseObject({ ...CLASSIFICATION_PARTS, ...CLASSIFICATION_METRICS })
   .transform((value, context) => {
-    const known = new Set([...Object.keys(CLASSIFICATION_PARTS), ...Object.keys(metricShape('classification'))]);
     const out: Record<string, unknown> = { ...value };
     for (const key of Object.keys(value)) {
-      if (known.has(key)) continue;
+      if (CLASSIFICATION_KEYS.has(key)) continue;
       if (!TOP_K_KEY.test(key)) {
         context.addIssue({
           code: 'custom',
           path: [key],
-          message: `unknown metric (valid: ${[...known].join(', ')}, top<k>)`,
+          message: `unknown metric (valid: ${[...CLASSIFICATION_KEYS].join(', ')}, top<k>)`,
         });
         continue;
       }
@@ -295,6 +298,22 @@ export function parseRunFile<K extends Exclude<RunFileKey, 'predictions'>>(
   return parseWith(RUN_SCHEMAS[key], key === 'config' ? upgradeWithWarnings(raw, file) : raw, file) as ParsedRunFile[K];
 }
 
+/**
+ * Reads and parses one JSON file of the run in `dir`; a file that is not JSON or not the contract is a UserError naming
+ * it, with `fix`.
+ *
+ * @example
+ * const summary = readRunFile('runs/a', 'summary');
+ */
+export function readRunFile<K extends Exclude<RunFileKey, 'predictions'>>(
+  dir: string,
+  key: K,
+  fix = 'rerun the run or remove it from the list.',
+): ParsedRunFile[K] {
+  const file = join(dir, RUN_FILES[key]);
+  return parseRunFile(key, parseJsonText(readFileSync(file, 'utf8'), file, fix), file);
+}
+
 /** What each JSON run file parses to. */
 export interface ParsedRunFile {
   config: ExperimentConfig;
@@ -381,14 +400,7 @@ export function readRun(dir: string): Run {
         `${join(dir, RUN_FILES[key])}: missing, so ${dir} is not a finished run. Fix: run 'percept train' to completion or drop it from the list.`,
       );
   }
-  const read = <K extends Exclude<RunFileKey, 'predictions'>>(key: K): ParsedRunFile[K] => {
-    const shown = join(dir, RUN_FILES[key]);
-    return parseRunFile(
-      key,
-      parseJsonText(readFileSync(path(key), 'utf8'), shown, 'rerun the run or remove it from the list.'),
-      shown,
-    );
-  };
+  const read = <K extends Exclude<RunFileKey, 'predictions'>>(key: K): ParsedRunFile[K] => readRunFile(dir, key);
   const missing: string[] = [];
   const optional = <K extends 'history' | 'metrics' | 'split' | 'examples'>(key: K): ParsedRunFile[K] | undefined => {
     if (!existsSync(path(key))) {
