@@ -4,6 +4,7 @@
  */
 import type { LayersModel, Scalar, Tensor, Variable } from '@tensorflow/tfjs';
 import { tf } from '../tf.ts';
+import { releaseDuringBackprop } from './backprop_release.ts';
 import type { Logs } from './callbacks.ts';
 import { forward } from './forward.ts';
 import { batchMetric, computeLoss, type OutputValue } from './losses.ts';
@@ -113,7 +114,9 @@ export function stepTensors(
     values = forward(context.model, batch.x, true);
     // Kept past variableGrads' own scope so that the figures reuse this forward pass.
     tensorsOf(values).forEach((tensor) => tf.keep(tensor));
-    return totalLoss(context.outputs, batch.targets, values);
+    const loss = totalLoss(context.outputs, batch.targets, values);
+    releaseDuringBackprop();
+    return loss;
   }, variables);
   context.optimizer.apply(grads, variables, lr, iteration);
   const figures = figureTensor(context.outputs, batch.targets, values);
