@@ -158,6 +158,17 @@ function randomCropBox(width: number, height: number, minScale: number, random: 
   return { x: 0, y: 0, width, height };
 }
 
+/** Whether mirroring is the only augmentation asked for: then the native decode can apply it (src/data/batches.ts). */
+export function onlyFlips(options: AugmentOptions): boolean {
+  const { flip, crop, rotation, brightness, contrast } = options;
+  return flip === true && crop === undefined && [rotation, brightness, contrast].every((amount) => (amount ?? 0) <= 0);
+}
+
+/** The flip draw of an image: mirrored with probability 1/2. The first draw when there is no crop. */
+export function drawsFlip(random: () => number): boolean {
+  return random() < 0.5;
+}
+
 /**
  * Applies the augmentations of `options` with parameters drawn from `random` (a seeded PRNG), in the order
  * crop, flip, rotation, brightness, contrast.
@@ -170,7 +181,7 @@ export function augmentImage(image: RawImage, options: AugmentOptions, random: (
   const uniform = (limit: number): number => (2 * random() - 1) * limit;
   if (options.crop !== undefined)
     out = resizedCrop(out, randomCropBox(out.width, out.height, options.crop.minScale, random));
-  if (options.flip === true && random() < 0.5) out = flipHorizontal(out);
+  if (options.flip === true && drawsFlip(random)) out = flipHorizontal(out);
   if ((options.rotation ?? 0) > 0) out = rotate(out, uniform(options.rotation!));
   if ((options.brightness ?? 0) > 0) out = adjustBrightness(out, uniform(options.brightness!));
   if ((options.contrast ?? 0) > 0) out = adjustContrast(out, 1 + uniform(options.contrast!));

@@ -162,3 +162,61 @@ test('a batch of mixed sizes and channels gives each image the pixels it gets in
   assert.equal(together.length, 2 * 8 * 8 * 3);
   assert.deepEqual(Array.from(together), Array.from(alone));
 });
+
+test("flip-only augmentation mirrors inside TensorFlow's decode the images augmentImage mirrors, and only those", async () => {
+  const root = tempDir();
+  const items: { id: string; file: string }[] = [];
+  for (let i = 0; i < 12; i++) {
+    const file = join(root, `${i}.png`);
+    // Asymmetric: every row rises left to right, so a mirrored image differs from its original.
+    const raw = Buffer.from(
+      Array.from({ length: 10 * 10 * 3 }, (_, k) => (Math.floor(k / 3) % 10) * 20 + i * 3 + (k % 3)),
+    );
+    await sharp(raw, { raw: { width: 10, height: 10, channels: 3 } })
+      .png()
+      .toFile(file);
+    items.push({ id: `img${i}`, file });
+  }
+  const images = async (augment: Parameters<typeof imageBatches>[1]['augment']): Promise<number[][]> => {
+    const out: number[][] = [];
+    for await (const batch of imageBatches(items, { size: 8, batchSize: 12, seed: 3, augment })) {
+      const values = Array.from(await batch.x.data());
+      for (let i = 0; i < batch.x.shape[0]; i++) out.push(values.slice(i * 192, (i + 1) * 192));
+      batch.x.dispose();
+    }
+    return out;
+  };
+  const mirrored = (pixels: number[]): number[] =>
+    Array.from({ length: 192 }, (_, k) => {
+      const [y, x, c] = [Math.floor(k / 24), Math.floor(k / 3) % 8, k % 3];
+      return pixels[y * 24 + (7 - x) * 3 + c]!;
+    });
+  const plain = await images(undefined);
+  const native = await images({ flip: true });
+  // A contrast change of 1e-9 leaves the pixels (to float32 precision) but sends the batch through augmentImage in
+  // JavaScript, which draws each image's flip first from the same seeded generator.
+  const javascript = await images({ flip: true, contrast: 1e-9 });
+  const flipped = native.map((pixels, i) => {
+    const same = pixels.every((value, k) => value === plain[i]![k]);
+    const mirror = pixels.every((value, k) => value === mirrored(plain[i]!)[k]);
+    assert.ok(same !== mirror, `image ${i} is neither the original nor its mirror`);
+    return mirror;
+  });
+  assert.ok(flipped.includes(true) && flipped.includes(false), `flips ${flipped.join(',')}`);
+  javascript.forEach((pixels, i) => {
+    const expected = flipped[i]! ? mirrored(plain[i]!) : plain[i]!;
+    pixels.forEach((value, k) => assert.ok(Math.abs(value - expected[k]!) < 1e-3, `image ${i} pixel ${k}`));
+  });
+});
+
+test('a consumer that stops early leaves no decoded batch behind', async () => {
+  const root = tempDir();
+  for (let i = 0; i < 8; i++) await writeAffectNetItem(root, String(i), i % 8);
+  const dataset = await openDataset(root);
+  const before = tf.memory().numTensors;
+  for await (const batch of imageBatches(dataset.items, { size: 8, batchSize: 2, prefetch: 3 })) {
+    batch.x.dispose();
+    break;
+  }
+  assert.equal(tf.memory().numTensors, before);
+});

@@ -9,7 +9,7 @@ import { availableParallelism } from 'node:os';
 import type { Rank, Tensor3D, Tensor4D } from '@tensorflow/tfjs';
 import { tf } from '../tf.ts';
 import { seededPermutation, seededRandom } from '../random.ts';
-import { augmentImage, type AugmentOptions } from './augment.ts';
+import { augmentImage, drawsFlip, onlyFlips, type AugmentOptions } from './augment.ts';
 import { decodePixels, decodeReason, type Pixels, type RawImage } from './image.ts';
 import { idxRecord } from './idx.ts';
 import { mapConcurrent } from './listing.ts';
@@ -76,40 +76,82 @@ async function loadItem(item: DataItem, options: ImageBatchOptions): Promise<Pix
   return { data: pixels, width, height, channels: 1 };
 }
 
-/** An item decoded at its stored size (`pixels`), already resized to the input (`fitted`), or why it could not be. */
+/**
+ * An item decoded at its stored size (`pixels`), already resized to the input (`fitted`, with `augmented` when the
+ * decode applied its augmentation), decoded into its chunk's batch tensor (`inBatch`), or why it could not be.
+ */
 type Decoded =
-  { item: DataItem; pixels: Pixels } | { item: DataItem; fitted: Float32Array } | { item: DataItem; problem: Problem };
+  | { item: DataItem; pixels: Pixels }
+  | { item: DataItem; fitted: Float32Array; augmented: boolean }
+  | { item: DataItem; inBatch: true }
+  | { item: DataItem; problem: Problem };
 type DecodedImage = Exclude<Decoded, { problem: Problem }>;
+/** An image decoded on its own, which the batch's input is assembled from. */
+type LooseImage = Exclude<DecodedImage, { inBatch: true }>;
 
-/** The chunk's image files (not IDX records) resized by TensorFlow's decode, by position in the chunk. */
+/** A decoded chunk; `batch` is the whole chunk as the batch's input when TensorFlow's decode made all of it. */
+interface DecodedChunk {
+  decoded: Decoded[];
+  batch?: Tensor4D;
+}
+
+/** The seeded generator of an item's augmentation: depends on the seed and the item's id, not on decode timing. */
+function itemRandom(item: DataItem, options: ImageBatchOptions): () => number {
+  return seededRandom(hashSeed(`${options.seed ?? 0}:${item.id}`));
+}
+
+/**
+ * Which items the native decode mirrors: none without augmentation, each item's own draw when mirroring is the only
+ * augmentation (the same draw augmentImage makes), undefined when other augmentations must run in JavaScript.
+ */
+function nativeFlips(items: readonly DataItem[], options: ImageBatchOptions): Uint8Array | undefined {
+  if (options.augment === undefined) return new Uint8Array(items.length);
+  if (!onlyFlips(options.augment)) return undefined;
+  return Uint8Array.from(items, (item) => (drawsFlip(itemRandom(item, options)) ? 1 : 0));
+}
+
+/**
+ * The chunk's image files (not IDX records) decoded and resized by TensorFlow: the whole chunk as one tensor when
+ * every item is such a file, decoded, with its augmentation done; otherwise each decoded file's pixels by position.
+ */
 async function decodeNatively(
   chunk: readonly DataItem[],
   options: ImageBatchOptions,
-): Promise<Map<number, Float32Array>> {
+): Promise<{ batch?: Tensor4D; fitted: Map<number, Float32Array>; augmented: boolean }> {
   const fitted = new Map<number, Float32Array>();
-  if (!hasNativeDecode()) return fitted;
   const positions = chunk.flatMap((item, position) =>
     item.file !== undefined && item.index === undefined ? [position] : [],
   );
+  if (!hasNativeDecode() || positions.length === 0) return { fitted, augmented: false };
+  const items = positions.map((position) => chunk[position]!);
+  const flips = nativeFlips(items, options);
   const channels = options.channels ?? 3;
-  const { data, errors } = await decodeResizeFiles(
-    positions.map((position) => chunk[position]!.file!),
+  const { batch, errors } = await decodeResizeFiles(
+    items.map((item) => item.file!),
     channels,
     options.size,
+    flips ?? new Uint8Array(items.length),
   );
+  const augmented = flips !== undefined;
+  if (augmented && positions.length === chunk.length && errors.every((error) => error === null))
+    return { batch, fitted, augmented };
+  // Other items (or problems) join these: their pixels go the per-image way.
+  const data = batch.dataSync() as Float32Array;
+  batch.dispose();
   const length = options.size * options.size * channels;
   positions.forEach((position, i) => {
     if (errors[i] === null) fitted.set(position, data.subarray(i * length, (i + 1) * length));
   });
-  return fitted;
+  return { fitted, augmented };
 }
 
-async function decodeChunk(chunk: readonly DataItem[], options: ImageBatchOptions): Promise<Decoded[]> {
-  const fitted = await decodeNatively(chunk, options);
+async function decodeChunk(chunk: readonly DataItem[], options: ImageBatchOptions): Promise<DecodedChunk> {
+  const { batch, fitted, augmented } = await decodeNatively(chunk, options);
+  if (batch !== undefined) return { decoded: chunk.map((item) => ({ item, inBatch: true })), batch };
   const concurrency = options.concurrency ?? 4 * availableParallelism();
-  return mapConcurrent(chunk, concurrency, async (item, position): Promise<Decoded> => {
+  const decoded = await mapConcurrent(chunk, concurrency, async (item, position): Promise<Decoded> => {
     const input = fitted.get(position);
-    if (input !== undefined) return { item, fitted: input };
+    if (input !== undefined) return { item, fitted: input, augmented };
     // What TensorFlow did not decode: IDX records, formats it lacks (WebP), files it rejected (sharp's reason is kept).
     try {
       return { item, pixels: await loadItem(item, options) };
@@ -117,6 +159,7 @@ async function decodeChunk(chunk: readonly DataItem[], options: ImageBatchOption
       return { item, problem: { file: item.file ?? item.id, reason: `unreadable image: ${decodeReason(error)}` } };
     }
   });
+  return { decoded };
 }
 
 /** Bilinear resize with half-pixel centres (what Keras's tf.image.resize does), then grey to RGB when asked. */
@@ -129,7 +172,7 @@ function fitInput<T extends Tensor3D | Tensor4D>(image: T, channels: 1 | 3, size
 }
 
 /** One decoded image as float32 [size, size, channels] pixels. */
-function fittedPixels(entry: DecodedImage, channels: 1 | 3, size: number): Float32Array {
+function fittedPixels(entry: LooseImage, channels: 1 | 3, size: number): Float32Array {
   if ('fitted' in entry) return entry.fitted;
   const { pixels } = entry;
   return tf.tidy(
@@ -164,24 +207,12 @@ function storedBatch(images: readonly Pixels[], channels: 1 | 3, size: number): 
   );
 }
 
-/** The pixels of `images` when they lie back to back in one buffer (TensorFlow's decode of a whole chunk), else null. */
-function contiguous(images: readonly Float32Array[]): Float32Array | null {
-  const first = images[0]!;
-  const adjacent = images.every(
-    (image, i) =>
-      image.buffer === first.buffer &&
-      image.byteOffset === first.byteOffset + i * first.byteLength &&
-      image.length === first.length,
-  );
-  return adjacent ? new Float32Array(first.buffer, first.byteOffset, images.length * first.length) : null;
-}
-
 /**
- * The batch tensor [n, size, size, channels], each image with its seeded augmentation (after the resize). Per-image
- * tensors and ops cost more than the decoding itself at small sizes, so images are copied into one buffer, or used
- * where they lie when the decode already put them back to back.
+ * The batch tensor [n, size, size, channels] of images decoded one by one, each with its seeded augmentation (after
+ * the resize) unless its decode applied it. Per-image tensors and ops cost more than the decoding itself at small
+ * sizes, so images are copied into one buffer.
  */
-function batchInput(good: readonly DecodedImage[], options: ImageBatchOptions): Tensor4D {
+function batchInput(good: readonly LooseImage[], options: ImageBatchOptions): Tensor4D {
   const channels = options.channels ?? 3;
   const { size, augment } = options;
   const shape: [number, number, number, number] = [good.length, size, size, channels];
@@ -193,26 +224,20 @@ function batchInput(good: readonly DecodedImage[], options: ImageBatchOptions): 
         channels,
         size,
       );
-    const fitted = good.map((entry) => fittedPixels(entry, channels, size));
-    const inPlace = augment === undefined ? contiguous(fitted) : null;
-    if (inPlace !== null) return tf.tensor4d(inPlace, shape, 'float32');
     const length = size * size * channels;
     const data = new Float32Array(good.length * length);
-    fitted.forEach((pixels, i) => {
+    good.forEach((entry, i) => {
+      const pixels = fittedPixels(entry, channels, size);
+      const done = augment === undefined || ('augmented' in entry && entry.augmented);
       const image: RawImage = { data: pixels, width: size, height: size, channels };
-      data.set(
-        augment === undefined
-          ? pixels
-          : augmentImage(image, augment, seededRandom(hashSeed(`${options.seed ?? 0}:${good[i]!.item.id}`))).data,
-        i * length,
-      );
+      data.set(done ? pixels : augmentImage(image, augment, itemRandom(entry.item, options)).data, i * length);
     });
     return tf.tensor4d(data, shape, 'float32');
   });
 }
 
 function assemble(
-  decoded: readonly Decoded[],
+  { decoded, batch }: DecodedChunk,
   options: ImageBatchOptions,
   withLabels: boolean,
   withAffect: boolean,
@@ -221,7 +246,12 @@ function assemble(
   const good = decoded.filter((entry): entry is DecodedImage => !('problem' in entry));
   const problems = [...carried, ...decoded.flatMap((entry) => ('problem' in entry ? [entry.problem] : []))];
   const items = good.map(({ item }) => item);
-  const x = batchInput(good, options);
+  const x =
+    batch ??
+    batchInput(
+      good.filter((entry): entry is LooseImage => !('inBatch' in entry)),
+      options,
+    );
   return {
     x,
     ids: items.map((item) => item.id),
@@ -255,7 +285,7 @@ export async function* imageBatches(items: readonly DataItem[], options: ImageBa
   const withLabels = items.length > 0 && items.every((item) => item.label !== undefined);
   const withAffect = items.some((item) => item.valence !== undefined || item.arousal !== undefined);
   const ahead = Math.max(1, options.prefetch ?? 2);
-  const pending: Promise<Decoded[]>[] = [];
+  const pending: Promise<DecodedChunk>[] = [];
   let next = 0;
   const fill = (): void => {
     while (pending.length < ahead && next < chunks.length) {
@@ -267,15 +297,21 @@ export async function* imageBatches(items: readonly DataItem[], options: ImageBa
   };
   let carried: Problem[] = [];
   fill();
-  while (pending.length > 0) {
-    const decoded = await pending.shift()!;
-    fill();
-    const good = decoded.some((entry) => !('problem' in entry));
-    if (!good && (pending.length > 0 || next < chunks.length)) {
-      carried.push(...decoded.flatMap((entry) => ('problem' in entry ? [entry.problem] : [])));
-      continue;
+  try {
+    while (pending.length > 0) {
+      const chunk = await pending.shift()!;
+      fill();
+      const good = chunk.decoded.some((entry) => !('problem' in entry));
+      if (!good && (pending.length > 0 || next < chunks.length)) {
+        carried.push(...chunk.decoded.flatMap((entry) => ('problem' in entry ? [entry.problem] : [])));
+        continue;
+      }
+      yield assemble(chunk, options, withLabels, withAffect, carried);
+      carried = [];
     }
-    yield assemble(decoded, options, withLabels, withAffect, carried);
-    carried = [];
+  } finally {
+    // A consumer that stops early leaves chunks decoded ahead: wait for them (at most `prefetch`) and free their tensors.
+    for (const settled of await Promise.allSettled(pending))
+      if (settled.status === 'fulfilled') settled.value.batch?.dispose();
   }
 }

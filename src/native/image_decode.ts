@@ -1,28 +1,43 @@
 /**
  * Batched image decode with TensorFlow's own kernels, off the JS thread (src/native/image_decode.cc): the pixels
  * Keras's image_dataset_from_directory yields (DecodeImage, then a bilinear resize with half-pixel centres, float32
- * 0..255, no EXIF orientation), decoded on libuv's threads while the JS thread trains.
+ * 0..255, no EXIF orientation), decoded on libuv's threads while the JS thread trains, into a tensor the binding
+ * owns (no copy into JavaScript and back).
  */
 import { availableParallelism } from 'node:os';
+import type { Tensor, Tensor4D } from '@tensorflow/tfjs';
 import { tf } from '../tf.ts';
+import type { TensorMetadata } from './op_recorder.ts';
 
-/** float32 [files, size, size, channels]; `errors[i]` is null where file i decoded, else TensorFlow's reason. */
+/** The batch float32 [files, size, size, channels]; `errors[i]` is null where file i decoded, else TensorFlow's reason. */
 export interface DecodedFiles {
-  data: Float32Array;
+  batch: Tensor4D;
   errors: (string | null)[];
 }
 
 interface DecodeBinding {
-  decodeResizeImages?(files: string[], channels: 1 | 3, size: number, out: Float32Array): Promise<(string | null)[]>;
+  decodeResizeBatch?(
+    files: string[],
+    channels: 1 | 3,
+    size: number,
+    flips: Uint8Array,
+    jobs: number,
+  ): Promise<{ tensor: TensorMetadata; errors: (string | null)[] }>;
 }
 
-function decodeBinding(): DecodeBinding | undefined {
-  return (tf.backend() as unknown as { binding?: DecodeBinding }).binding;
+/** tfjs-node's backend: its binding, and how it wraps a tensor the binding made (as an op's output). */
+interface DecodeBackend {
+  binding?: DecodeBinding;
+  createOutputTensor(metadata: TensorMetadata): Tensor;
+}
+
+function decodeBackend(): DecodeBackend {
+  return tf.backend() as unknown as DecodeBackend;
 }
 
 /** Whether the backend is tfjs-node's binding built with percept's extension (`percept setup`). */
 export function hasNativeDecode(): boolean {
-  return typeof decodeBinding()?.decodeResizeImages === 'function';
+  return typeof decodeBackend().binding?.decodeResizeBatch === 'function';
 }
 
 /**
@@ -32,29 +47,24 @@ export function hasNativeDecode(): boolean {
 const JOBS_PER_CORE = 2;
 
 /**
- * Decodes `files` and resizes each to `size`×`size` into one buffer, in file order, split into jobs that each run on
- * a libuv thread. A file that cannot be read or decoded gets zeros and its reason in `errors`.
+ * Decodes `files` (at least one) and resizes each to `size`×`size` into one batch tensor, in file order, in jobs on
+ * libuv's threads; file i is mirrored left to right where `flips[i]` is 1. A file that cannot be read or decoded
+ * gets zeros and its reason in `errors`. The caller disposes the batch.
  *
  * @example
- * const { data, errors } = await decodeResizeFiles(['a.jpg', 'b.png'], 3, 96); // data.length === 2 * 96 * 96 * 3
+ * const { batch, errors } = await decodeResizeFiles(['a.jpg', 'b.png'], 3, 96, new Uint8Array(2)); // [2, 96, 96, 3]
  */
 export async function decodeResizeFiles(
   files: readonly string[],
   channels: 1 | 3,
   size: number,
+  flips: Uint8Array,
 ): Promise<DecodedFiles> {
-  const binding = decodeBinding();
-  if (binding?.decodeResizeImages === undefined)
+  const backend = decodeBackend();
+  const binding = backend.binding;
+  if (binding?.decodeResizeBatch === undefined)
     throw new Error("tfjs-node's binding lacks percept's batched decode. Fix: npx percept setup --rebuild");
-  const perJob = Math.max(1, Math.ceil(files.length / (JOBS_PER_CORE * availableParallelism())));
-  const length = size * size * channels;
-  const data = new Float32Array(files.length * length);
-  const jobs: Promise<(string | null)[]>[] = [];
-  for (let start = 0; start < files.length; start += perJob) {
-    const end = Math.min(files.length, start + perJob);
-    jobs.push(
-      binding.decodeResizeImages(files.slice(start, end), channels, size, data.subarray(start * length, end * length)),
-    );
-  }
-  return { data, errors: (await Promise.all(jobs)).flat() };
+  const jobs = Math.min(files.length, JOBS_PER_CORE * availableParallelism());
+  const { tensor, errors } = await binding.decodeResizeBatch([...files], channels, size, flips, jobs);
+  return { batch: backend.createOutputTensor(tensor) as Tensor4D, errors };
 }

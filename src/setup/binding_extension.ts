@@ -2,8 +2,9 @@
  * percept's extension of tfjs-node's binding: src/native/graph_function.cc and src/native/image_decode.cc, compiled
  * into the binding that `percept setup` builds from tfjs-node's own sources (src/setup/native_backend.ts). It adds
  * `registerGraphFunction` and `removeGraphFunction` (the traced training step, src/train/traced_step.ts) and
- * `decodeResizeImages` (batched image decode, src/native/image_decode.ts); all need the binding's eager context,
- * hence a one-line accessor in its backend class. Each edit is anchored on tfjs-node 4.22's text and fails loudly
+ * `decodeResizeBatch` (batched image decode, src/native/image_decode.ts); all need the binding's eager context,
+ * hence a one-line accessor in its backend class, and the decode hands its batch to the binding's tensor map through
+ * another. Each edit is anchored on tfjs-node 4.22's text and fails loudly
  * when the anchor moved, instead of building a binding without the extension. Edits start from a copy of each file
  * as tfjs-node shipped it (saved next to it on the first setup), so a newer extension never stacks on an older one.
  */
@@ -37,12 +38,15 @@ const EDITS: Edit[] = [
   {
     file: 'binding/tfjs_backend.h',
     anchor: '  bool is_gpu_device;\n',
-    replacement: `  bool is_gpu_device;\n  // ${MARKER}: the eager context that registered functions run in.\n  TFE_Context *context() const { return tfe_context_; }\n`,
+    replacement:
+      `  bool is_gpu_device;\n  // ${MARKER}: the eager context that registered functions run in.\n  TFE_Context *context() const { return tfe_context_; }\n` +
+      `  // ${MARKER}: a handle the extension made, as the binding's own tensor ({id, shape, dtype}, as executeOp returns).\n` +
+      `  napi_value WrapHandle(napi_env env, TFE_TensorHandle *handle) { return GenerateOutputTensorInfo(env, handle); }\n`,
   },
   {
     file: 'binding/tfjs_binding.cc',
     anchor: 'static napi_value InitTFNodeJSBinding(',
-    replacement: `// ${MARKER} (percept_graph_function.cc)\nnapi_value RegisterGraphFunction(napi_env env, napi_callback_info info);\nnapi_value RemoveGraphFunction(napi_env env, napi_callback_info info);\nnapi_value DecodeResizeImages(napi_env env, napi_callback_info info);\n\nstatic napi_value InitTFNodeJSBinding(`,
+    replacement: `// ${MARKER} (percept_graph_function.cc)\nnapi_value RegisterGraphFunction(napi_env env, napi_callback_info info);\nnapi_value RemoveGraphFunction(napi_env env, napi_callback_info info);\nnapi_value DecodeResizeBatch(napi_env env, napi_callback_info info);\n\nstatic napi_value InitTFNodeJSBinding(`,
   },
   {
     file: 'binding/tfjs_binding.cc',
@@ -50,7 +54,7 @@ const EDITS: Edit[] = [
     replacement:
       '      {"registerGraphFunction", nullptr, RegisterGraphFunction, nullptr, nullptr, nullptr, napi_default, nullptr},\n' +
       '      {"removeGraphFunction", nullptr, RemoveGraphFunction, nullptr, nullptr, nullptr, napi_default, nullptr},\n' +
-      '      {"decodeResizeImages", nullptr, DecodeResizeImages, nullptr, nullptr, nullptr, napi_default, nullptr},\n' +
+      '      {"decodeResizeBatch", nullptr, DecodeResizeBatch, nullptr, nullptr, nullptr, napi_default, nullptr},\n' +
       '      {"getNumOfTensors",',
   },
   {

@@ -135,7 +135,7 @@ export function probeNative(root = projectRoot(), packageName: NativePackage = C
     tf.add(tf.scalar(1), tf.scalar(1)).dataSync();
     const backend = tf.backend();
     const binding = backend.binding;
-    const extension = ['registerGraphFunction', 'decodeResizeImages'].every((name) => typeof binding[name] === 'function');
+    const extension = ['registerGraphFunction', 'decodeResizeBatch'].every((name) => typeof binding[name] === 'function');
     process.stdout.write('\\n' + JSON.stringify({ tfVersion: binding.TF_Version, extension, gpu: backend.isUsingGpuDevice === true }) + '\\n');`;
   const result = run(process.execPath, ['-e', script], { cwd: root });
   const answer = result.status === 0 ? probeAnswer(result.output) : undefined;
