@@ -1,7 +1,7 @@
 /**
  * `memory/train/resnet50/224`: peak resident memory (MB, lower is better) of a process that builds ResNet50 and trains
  * a few steps at batch 32 through percept's trainer (bench/train_peak_rss.ts), against a Keras process doing the same
- * with train_on_batch. Each side runs in a fresh process, so the figure is the whole process's: runtime, model,
+ * in `fit`. Each side runs in a fresh process, so the figure is the whole process's: runtime, model,
  * optimizer slots and the step's activations.
  */
 import { join } from 'node:path';

@@ -7,6 +7,7 @@ import type { Tf } from '../tf_type.ts';
 import { installAdd } from './add.ts';
 import { registerNativeActivationGradients } from './activation_gradients.ts';
 import { installBatchNormalization } from './batch_norm.ts';
+import { installBiasAdd } from './bias_add.ts';
 import { nativeOps } from './native_op.ts';
 import { installReleasingGraphRun } from './release_intermediates.ts';
 import { installRelu6 } from './relu.ts';
@@ -22,6 +23,9 @@ export function installKernels(tf: Tf): KernelInstall {
   installRelu6(tf);
   installAdd(tf);
   installReleasingGraphRun(tf);
-  if (ops !== undefined) registerNativeActivationGradients(tf, ops);
+  if (ops !== undefined) {
+    registerNativeActivationGradients(tf, ops);
+    installBiasAdd(tf, ops);
+  }
   return { fused: ops !== undefined };
 }

@@ -5,6 +5,7 @@ import { tf } from '../tf.ts';
 import { fixedValues } from '../backend_parity.ts';
 import { assertSameProbe, probeOn } from './probe_testing.ts';
 import { needsNative } from '../testing.ts';
+import { recordOps, type RecordableBackend } from '../native/op_recorder.ts';
 
 test(
   'fused native kernels give the same outputs, gradients and moving statistics as tfjs composite ops',
@@ -132,3 +133,60 @@ test('a fused training step leaks no tensor', () => {
   x.dispose();
   model.dispose();
 });
+
+test(
+  "a convolution's bias goes through BiasAdd and its gradient through a per-channel sum, with the same values",
+  needsNative(),
+  () => {
+    const x = tf.tensor4d(fixedValues([2, 5, 5, 3], 4), [2, 5, 5, 3]);
+    const weights = tf.tensor4d(fixedValues([2, 5, 5, 4], 5), [2, 5, 5, 4]);
+    const conv = (useBias: boolean) => {
+      const layer = tf.layers.conv2d({ filters: 4, kernelSize: 3, padding: 'same', useBias, biasInitializer: 'ones' });
+      layer.build([2, 5, 5, 3]);
+      layer.setWeights([
+        tf.tensor4d(fixedValues([3, 3, 3, 4], 6), [3, 3, 3, 4]),
+        ...(useBias ? [tf.tensor1d([0.5, -1, 2, 0])] : []),
+      ]);
+      const variables = layer.trainableWeights.map((weight) => weight.read() as Variable);
+      const { result: step, recording } = recordOps(tf.backend() as unknown as RecordableBackend, new Set(), () =>
+        tf.variableGrads(
+          () => tf.sum(tf.mul(layer.apply(x, { training: true }) as Tensor, weights)).asScalar(),
+          variables,
+        ),
+      );
+      const { value, grads } = step;
+      const result = {
+        ops: recording.ops.map(({ op }) => op),
+        output: Array.from((layer.apply(x) as Tensor).dataSync()),
+        loss: value.dataSync()[0]!,
+        gradients: variables.map((variable) => Array.from(grads[variable.name]!.dataSync())),
+      };
+      tf.dispose([value, ...Object.values(grads)]);
+      return result;
+    };
+    const biased = conv(true);
+    const plain = conv(false);
+    assert.ok(biased.ops.includes('BiasAdd') && biased.ops.includes('BiasAddGrad'), biased.ops.join(' '));
+    // The broadcasting Add is gone; the one Sum left is the loss's.
+    assert.deepEqual(
+      biased.ops.filter((op) => op === 'Add' || op === 'Sum'),
+      ['Sum'],
+    );
+    const bias = [0.5, -1, 2, 0];
+    biased.output.forEach((value, i) =>
+      assert.ok(Math.abs(value - plain.output[i]! - bias[i % 4]!) < 1e-5, `output ${i}`),
+    );
+    assert.deepEqual(biased.gradients[0], plain.gradients[0]);
+    // d(loss)/d(bias[c]) is the sum of the weights over every position of channel c.
+    const expected = [0, 1, 2, 3].map((c) =>
+      Array.from(weights.dataSync()).reduce((sum, w, i) => (i % 4 === c ? sum + w : sum), 0),
+    );
+    biased.gradients[1]!.forEach((value, c) =>
+      assert.ok(Math.abs(value - expected[c]!) < 1e-4, `bias ${c}: ${value} against ${expected[c]}`),
+    );
+    // Other reductions keep tfjs's Sum: over some axes, and with kept dimensions.
+    assert.deepEqual(tf.sum(x, [0, 1]).shape, [5, 3]);
+    assert.deepEqual(tf.sum(x, [0, 1, 2], true).shape, [1, 1, 1, 3]);
+    tf.dispose([x, weights]);
+  },
+);
