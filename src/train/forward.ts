@@ -30,6 +30,9 @@ export function asArray(value: Tensor | Tensor[]): Tensor[] {
  * const loss = computeLoss('sparse_categorical_crossentropy', labels, outputs[0]!);
  */
 export function forward(model: LayersModel, x: Tensor, training: boolean): OutputValue[] {
+  // A Sequential model lists its output layers only once built, which tfjs does at its first call: build it now, so
+  // that the first call swaps the softmax as later ones do (a traced step compares the first two steps' ops).
+  if (model instanceof tf.Sequential && !model.built) model.build();
   const layers = model.outputLayers as unknown as WithActivation[];
   const softmax = layers.map((layer) => layer.activation?.getClassName() === 'softmax');
   const swapped = layers.filter((_, i) => softmax[i]!);

@@ -188,6 +188,28 @@ test('a partial last batch gets its own traced function, and ends where eager st
   assert.ok(worst <= TOLERANCE, `largest difference in a weight or loss: ${worst}`);
 });
 
+test('a Sequential model not called before training traces from its first step', needsNative(), async () => {
+  const sequential = (): LayersModel => {
+    const model = tf.sequential({
+      layers: [
+        tf.layers.dense({ inputShape: [6], units: 12, activation: 'relu' }),
+        tf.layers.dropout({ rate: 0.4 }),
+        tf.layers.dense({ units: CLASSES, activation: 'softmax' }),
+      ],
+    });
+    seedWeights(model, 2);
+    return model;
+  };
+  const batches = denseBatches([8, 8, 8]);
+  const traced = await runWith(sequential, batches, 'auto');
+  const eager = await runWith(sequential, batches, 'eager');
+  tf.dispose(batches.flatMap((batch) => [batch.x, ...batch.targets]));
+  assert.equal(traced.result.eagerReason, undefined);
+  assert.equal(traced.result.tracedSteps, 2);
+  const worst = worstDifference(traced, eager);
+  assert.ok(worst <= TOLERANCE, `largest difference in a weight or loss: ${worst}`);
+});
+
 /** A layer whose output depends on something tracing cannot see: a value read back to JavaScript, or a fresh JS random draw. */
 class Opaque extends tf.layers.Layer {
   static className = 'PerceptTestOpaque';
