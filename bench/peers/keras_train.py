@@ -4,8 +4,9 @@ Builds the same architecture as percept (keras.applications by name, or percept'
 Keras-compatible JSON with --model-json), compiles with Adam and sparse categorical cross-entropy, and times
 steps on fixed random batches, exactly as the percept side does. The steps run in `fit` over the batch repeated, not
 in `train_on_batch`: `fit`'s step measured faster (ResNet50, 224 px, batch 16: 8.4 images/s against 6.8-7.6), so
-Keras is timed at its best. A callback reads the clock after each batch and stops `fit` once the budget is spent. With --report peak-rss the value is instead the
-process's peak resident memory in MB after those steps (the memory/train/* cases run it in a fresh process).
+Keras is timed at its best. A callback reads the clock after each batch and stops `fit` once the budget is spent.
+With --report peak-rss the value is instead the process's peak resident memory in MB after those steps (the
+memory/train/* cases run it in a fresh process).
 Prints one JSON object on stdout.
 """
 import argparse

@@ -1,6 +1,6 @@
 /**
- * Installs percept's training semantics, fast kernels and memory savings into TensorFlow.js once per process (called by src/tf.ts
- * right after the backend is chosen). `PERCEPT_FUSED_KERNELS=0` keeps Keras's batch-norm and optimizer semantics but
+ * Installs percept's training semantics, fast kernels and memory savings into TensorFlow.js once per process (called
+ * by src/tf.ts right after the backend is chosen). `PERCEPT_FUSED_KERNELS=0` keeps Keras's batch-norm and optimizer semantics but
  * uses tfjs's own composite ops everywhere (src/train/optimizers.ts reads `fused` too), for comparison and debugging.
  */
 import type { Tf } from '../tf_type.ts';

@@ -45,8 +45,13 @@ function asList<T>(value: T | T[]): T[] {
   return Array.isArray(value) ? value : [value];
 }
 
+/** Readers per container: its graph does not change once built, so they are counted at its first training call. */
+const readersByContainer = new WeakMap<Container, Map<number, number>>();
+
 /** How many nodes read each symbolic tensor of the container (its outputs count as one more reader each). */
 function readersOf(container: Container): Map<number, number> {
+  const known = readersByContainer.get(container);
+  if (known !== undefined) return known;
   const readers = new Map<number, number>();
   const count = (id: number): void => {
     readers.set(id, (readers.get(id) ?? 0) + 1);
@@ -54,6 +59,7 @@ function readersOf(container: Container): Map<number, number> {
   for (const nodes of Object.values(container.nodesByDepth))
     for (const node of nodes) node.inputTensors.forEach((x) => count(x.id));
   container.outputs.forEach((x) => count(x.id));
+  readersByContainer.set(container, readers);
   return readers;
 }
 

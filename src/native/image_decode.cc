@@ -302,7 +302,7 @@ napi_value DecodeResizeBatch(napi_env env, napi_callback_info info) {
   napi_create_string_utf8(env, "percept.decodeResizeBatch", NAPI_AUTO_LENGTH, &name);
   const size_t per_job = (count + jobs - 1) / jobs;
   DecodeBatch *owned = batch.release();
-  for (size_t begin = 0; begin < count; begin += per_job) owned->pending++;
+  owned->pending = static_cast<int>((count + per_job - 1) / per_job);
   for (size_t begin = 0; begin < count; begin += per_job) {
     DecodeJob *job = new DecodeJob{nullptr, owned, begin, std::min<size_t>(count, begin + per_job)};
     napi_create_async_work(env, nullptr, name, Execute, Complete, job, &job->work);

@@ -17,7 +17,7 @@ export interface DecodedFiles {
 
 interface DecodeBinding {
   decodeResizeBatch?(
-    files: string[],
+    files: readonly string[],
     channels: 1 | 3,
     size: number,
     flips: Uint8Array,
@@ -65,6 +65,6 @@ export async function decodeResizeFiles(
   if (binding?.decodeResizeBatch === undefined)
     throw new Error("tfjs-node's binding lacks percept's batched decode. Fix: npx percept setup --rebuild");
   const jobs = Math.min(files.length, JOBS_PER_CORE * availableParallelism());
-  const { tensor, errors } = await binding.decodeResizeBatch([...files], channels, size, flips, jobs);
+  const { tensor, errors } = await binding.decodeResizeBatch(files, channels, size, flips, jobs);
   return { batch: backend.createOutputTensor(tensor) as Tensor4D, errors };
 }

@@ -4,8 +4,7 @@
  * `registerGraphFunction` and `removeGraphFunction` (the traced training step, src/train/traced_step.ts) and
  * `decodeResizeBatch` (batched image decode, src/native/image_decode.ts); all need the binding's eager context,
  * hence a one-line accessor in its backend class, and the decode hands its batch to the binding's tensor map through
- * another. Each edit is anchored on tfjs-node 4.22's text and fails loudly
- * when the anchor moved, instead of building a binding without the extension. Edits start from a copy of each file
+ * a second one. Each edit is anchored on tfjs-node 4.22's text and fails loudly when the anchor moved, instead of building a binding without the extension. Edits start from a copy of each file
  * as tfjs-node shipped it (saved next to it on the first setup), so a newer extension never stacks on an older one.
  */
 import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
