@@ -1,4 +1,4 @@
-import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 /**
@@ -29,4 +29,44 @@ export function writeFileAtomic(file: string, data: string | Uint8Array): void {
 /** `writeFileAtomic` of indented JSON with a trailing newline. */
 export function writeJsonAtomic(file: string, value: unknown): void {
   writeFileAtomic(file, JSON.stringify(value, null, 2) + '\n');
+}
+
+/**
+ * A file written piece by piece that appears under its name only when complete (`commit`): the pieces go to a temp
+ * file (`<file>.tmp-<pid>-<ms>`, as `writeFileAtomic`'s), renamed at the end; `abort` removes it.
+ *
+ * @example
+ * const out = new AtomicFileWriter('predictions.jsonl');
+ * try { for (const line of lines) out.write(line); out.commit(); } finally { out.abort(); }
+ */
+export class AtomicFileWriter {
+  private readonly temp: string;
+  private fd: number | undefined;
+
+  constructor(readonly file: string) {
+    mkdirSync(dirname(file), { recursive: true });
+    this.temp = `${file}.tmp-${process.pid}-${Date.now()}`;
+    this.fd = openSync(this.temp, 'w');
+  }
+
+  write(text: string): void {
+    if (this.fd === undefined) throw new Error(`AtomicFileWriter: ${this.file} is already closed`);
+    writeSync(this.fd, text);
+  }
+
+  /** Closes the temp file and renames it to `file`. */
+  commit(): void {
+    if (this.fd === undefined) throw new Error(`AtomicFileWriter: ${this.file} is already closed`);
+    closeSync(this.fd);
+    this.fd = undefined;
+    renameSync(this.temp, this.file);
+  }
+
+  /** Closes and removes the temp file unless committed; does nothing after `commit`. */
+  abort(): void {
+    if (this.fd === undefined) return;
+    closeSync(this.fd);
+    this.fd = undefined;
+    rmSync(this.temp, { force: true });
+  }
 }

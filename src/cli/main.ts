@@ -49,6 +49,11 @@ const COMMANDS: readonly CommandEntry[] = [
     load: () => import('./train.ts'),
   },
   {
+    name: 'predict',
+    summary: 'a trained run on new images: top classes, valence/arousal, a labelled grid; streams any number',
+    load: () => import('./predict.ts'),
+  },
+  {
     name: 'report',
     summary: 'render an assignment-style PDF/HTML report over run directories',
     load: () => import('./report.ts'),

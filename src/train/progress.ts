@@ -122,3 +122,64 @@ export function terminalProgress(
     stream.write(`\r\x1b[K${line.slice(0, (stream.columns ?? 120) - 1)}`);
   });
 }
+
+/** Progress of work counted in items (images predicted, batches of a rate search), with an ETA. */
+export interface CountEvent {
+  done: number;
+  total: number;
+  /** Seconds since the first count. */
+  elapsed: number;
+  /** Seconds left at the rate so far; undefined before anything is done. */
+  eta: number | undefined;
+}
+
+/**
+ * A counter that calls `listener` with the progress each time `advance` adds finished items.
+ *
+ * @example
+ * const advance = countProgress(images.length, (event) => show(`${event.done}/${event.total}`));
+ * advance(batch.length);
+ */
+export function countProgress(total: number, listener: (event: CountEvent) => void): (items: number) => void {
+  const start = performance.now();
+  let done = 0;
+  return (items) => {
+    done += items;
+    const elapsed = (performance.now() - start) / 1000;
+    listener({ done, total, elapsed, eta: done > 0 ? (elapsed / done) * Math.max(0, total - done) : undefined });
+  };
+}
+
+/** `predicting 120/5000 (2%) 4s ETA 2m41s`. */
+export function formatCount(label: string, event: CountEvent): string {
+  const percent = event.total > 0 ? Math.floor((100 * event.done) / event.total) : 100;
+  const eta = event.eta === undefined || event.done >= event.total ? '' : ` ETA ${formatDuration(event.eta)}`;
+  return `${label} ${event.done}/${event.total} (${percent}%) ${formatDuration(event.elapsed)}${eta}`;
+}
+
+/**
+ * `countProgress` rendered on a terminal stream: one line redrawn in place on a TTY; elsewhere (CI, pipes) a line
+ * at each tenth of the work and at the end.
+ *
+ * @example
+ * const advance = terminalCountProgress('predicting', files.length, process.stderr);
+ */
+export function terminalCountProgress(
+  label: string,
+  total: number,
+  stream: NodeJS.WritableStream & { isTTY?: boolean } = process.stderr,
+): (items: number) => void {
+  const tty = stream.isTTY === true;
+  let lastTenth = 0;
+  return countProgress(total, (event) => {
+    const finished = event.done >= total;
+    if (tty) {
+      stream.write(`\r\x1b[K${formatCount(label, event)}${finished ? '\n' : ''}`);
+      return;
+    }
+    const tenth = total > 0 ? Math.floor((10 * event.done) / total) : 10;
+    if (tenth === lastTenth && !finished) return;
+    lastTenth = tenth;
+    stream.write(`${formatCount(label, event)}\n`);
+  });
+}
