@@ -30,8 +30,8 @@ export function needsNative(): SkipOption {
 }
 
 /** Skip unless `.venv` has the given Python module (tensorflow and sklearn: the keras group; nbclient, jupyterlab: jupyter). */
-export function needsPython(module: 'tensorflow' | 'sklearn' | 'nbclient' | 'jupyterlab'): SkipOption {
-  const group = module === 'tensorflow' || module === 'sklearn' ? 'keras' : 'jupyter';
+export function needsPython(module: 'tensorflow' | 'sklearn' | 'tensorboard' | 'nbclient' | 'jupyterlab'): SkipOption {
+  const group = module === 'nbclient' || module === 'jupyterlab' ? 'jupyter' : 'keras';
   return requirement(
     existsSync(venvPython()) && pythonHas(module),
     `Python module ${module} in .venv`,

@@ -54,6 +54,11 @@ const COMMANDS: readonly CommandEntry[] = [
     load: () => import('./predict.ts'),
   },
   {
+    name: 'tensorboard',
+    summary: "TensorBoard (from .venv) over runs' event files: per-epoch figures, learning rate, weight histograms",
+    load: () => import('./tensorboard.ts'),
+  },
+  {
     name: 'report',
     summary: 'render an assignment-style PDF/HTML report over run directories',
     load: () => import('./report.ts'),

@@ -8,6 +8,8 @@ import { tempDir } from '../data/test_fixtures.ts';
 import { readRun } from '../runs/run_files.ts';
 import { terminalProgress } from '../train/progress.ts';
 import type { TrainingContext } from '../train/callbacks.ts';
+import { readEvents } from '../train/tensorboard_testing.ts';
+import { needsPython } from '../testing.ts';
 
 const root = tempDir('percept-train-cli-');
 const configFile = join(root, 'tiny.json');
@@ -82,6 +84,14 @@ test('killed with SIGKILL after its first checkpoint, a run resumed with --resum
       );
     }
   });
+  // TensorBoard logs an epoch once it is checkpointed: the killed and the resumed session's files hold each epoch once.
+  if (needsPython('tensorboard').skip === undefined) {
+    const { scalars } = readEvents(join(out, 'tiny', 'tensorboard', 'train'));
+    assert.deepEqual(
+      scalars['epoch_loss']!.map(([step]) => step),
+      Array.from({ length: EPOCHS }, (_, i) => i),
+    );
+  }
 });
 
 test('on a TTY progress is a bar redrawn in place with the ETA, and a line per finished epoch', async () => {

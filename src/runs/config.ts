@@ -152,6 +152,8 @@ const TRAIN = z.strictObject({
    * says why); 'eager': op by op, with TensorFlow's fused optimizer kernels.
    */
   step: z.enum(['auto', 'eager']).default('auto'),
+  /** TensorBoard event files under the run's tensorboard/ (native backend): each epoch's figures and rate, and with `histograms` every weight's histogram. */
+  tensorboard: z.strictObject({ histograms: z.boolean().default(false) }).default({ histograms: false }),
 });
 
 export const EXPERIMENT_CONFIG = z.strictObject({

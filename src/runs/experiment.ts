@@ -16,6 +16,7 @@ import { EarlyStopping, type Callback } from '../train/callbacks.ts';
 import { hasCheckpoint, publishedCheckpoint } from '../train/checkpoint.ts';
 import { ProgressCallback, type ProgressEvent } from '../train/progress.ts';
 import { train, type TrainResult } from '../train/trainer.ts';
+import { tensorboardUnavailable, type TensorBoardOptions } from '../train/tensorboard.ts';
 import { writeJsonAtomic } from '../atomic.ts';
 import { codeVersion, isReusable, RUN_KEY, type RunKey } from './cache_key.ts';
 import { readJsonOrUndefined } from '../json_file.ts';
@@ -33,6 +34,7 @@ import {
   readRunFile,
   PROBLEMS_FILE,
   RUN_FILES,
+  TENSORBOARD_DIR,
   writePredictions,
   writeRunFile,
   type Prediction,
@@ -310,6 +312,20 @@ interface Fitted {
   sessionTrainSeconds: number;
 }
 
+/** The trainer's TensorBoard option for this run, or none (with why, once) where no event file can be written. */
+function tensorboardOption(
+  config: ExperimentConfig,
+  dir: string,
+  log: (line: string) => void,
+): { tensorboard?: TensorBoardOptions } {
+  const unavailable = tensorboardUnavailable();
+  if (unavailable !== undefined) {
+    log(`no TensorBoard logs: ${unavailable}`);
+    return {};
+  }
+  return { tensorboard: { dir: join(dir, TENSORBOARD_DIR), histograms: config.train.tensorboard.histograms } };
+}
+
 /** Trains every stage of the config (with its callbacks and checkpoints), then predicts the val and test splits. */
 async function fit(
   config: ExperimentConfig,
@@ -350,6 +366,7 @@ async function fit(
       },
       callbacks,
       checkpointDir: join(dir, CHECKPOINT_DIR),
+      ...tensorboardOption(config, dir, log),
       resume: options.resume === true,
       log,
       seed: config.seed,

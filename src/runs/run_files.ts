@@ -12,6 +12,7 @@
  *   split.json         RunSplit: item and class counts per split
  *   examples/index.json ExamplesIndex: thumbnails (files in examples/) with true and predicted labels
  *   problems.json      the items skipped, with why
+ *   tensorboard/       TensorBoard event files: train/ and validation/ (native backend)
  *   .percept-run.json  the marker that makes it a run folder percept may clean (src/runs/run_folder.ts)
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -39,6 +40,9 @@ export type RunFileKey = keyof typeof RUN_FILES;
 
 /** Extra run file: the items the run skipped, with why (corrupt images, bad annotations, unparseable rows). */
 export const PROBLEMS_FILE = 'problems.json';
+
+/** The run's TensorBoard logs: `train/` and `validation/` event files (src/train/tensorboard.ts). */
+export const TENSORBOARD_DIR = 'tensorboard';
 
 /** JSON writes NaN as null (JSON.stringify); read it back as NaN so `Estimate` stays `number`. */
 const nanable = z

@@ -10,7 +10,8 @@ import { z } from 'zod';
 import { UserError } from '../errors.ts';
 import { TEMP_FILE, writeJsonAtomic } from '../atomic.ts';
 import { LOCK_FILE, lockRunFolder, type RunLock } from './run_lock.ts';
-import { PROBLEMS_FILE, RUN_FILES } from './run_files.ts';
+import { PROBLEMS_FILE, RUN_FILES, TENSORBOARD_DIR } from './run_files.ts';
+import { EVENT_FILE } from '../train/tensorboard.ts';
 
 /** The marker: its presence is percept's proof that the folder is a run folder it wrote. */
 export const MARKER_FILE = '.percept-run.json';
@@ -37,6 +38,14 @@ const RUN_ENTRIES: readonly Entry[] = [
   { name: PROBLEMS_FILE },
   // Thumbnails as src/runs/examples.ts names them.
   { name: 'examples', inside: [{ name: basename(RUN_FILES.examples) }, { name: /^\d+_[\w.-]+\.png$/ }] },
+  // src/train/tensorboard.ts: TensorFlow's event files.
+  {
+    name: TENSORBOARD_DIR,
+    inside: (['train', 'validation'] as const).map((name) => ({
+      name,
+      inside: [{ name: EVENT_FILE }],
+    })),
+  },
   // src/models/model_files.ts: tfjs layers format in one shard.
   { name: 'model', inside: [{ name: 'model.json' }, { name: 'weights.bin' }] },
   // src/train/checkpoint.ts: latest.json publishes one epoch-NNNN folder of weight files (.json specs, .bin data) and state.json.

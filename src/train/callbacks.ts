@@ -8,7 +8,7 @@ import { tf } from '../tf.ts';
 import { monitorMode } from '../metrics/registry.ts';
 import { assignWeights, snapshotWeights, type NamedTensor } from '../models/weights_io.ts';
 import { UserError } from '../errors.ts';
-import { saveCheckpoint, type Checkpoint } from './checkpoint.ts';
+import { saveCheckpoint, type Checkpoint, type EpochRecord } from './checkpoint.ts';
 import { scheduledRate, type ScheduleConfig } from './schedules.ts';
 
 /** Numbers logged for one batch or epoch: `loss`, `acc`, `val_loss`, `lr`, ... */
@@ -50,9 +50,14 @@ export class Callback {
   async onEpochEnd(_epoch: number, _logs: Logs, _context: TrainingContext): Promise<void> {}
   /**
    * After every callback's onEpochEnd, once the trainer has recorded the epoch (history, learning rate, callbacks'
-   * states): `checkpoint()` gives this moment's complete checkpoint, for a callback that writes one.
+   * states): `checkpoint()` gives this moment's complete checkpoint, for a callback that writes one; `record` is the
+   * epoch as history.json has it.
    */
-  async onEpochRecorded(_checkpoint: () => Promise<Checkpoint>, _context: TrainingContext): Promise<void> {}
+  async onEpochRecorded(
+    _checkpoint: () => Promise<Checkpoint>,
+    _context: TrainingContext,
+    _record: EpochRecord,
+  ): Promise<void> {}
   async onTrainEnd(_context: TrainingContext): Promise<void> {}
   /** JSON state saved in each checkpoint; undefined when the callback keeps none. */
   state(): unknown {

@@ -29,6 +29,7 @@ import type { OptimizerConfig } from './update_rules.ts';
 import type { ScheduleConfig } from './schedules.ts';
 import { SeededDropout } from './seeded_dropout.ts';
 import { TracedSteps, tracingUnavailable } from './traced_step.ts';
+import { TensorBoardLogger, type TensorBoardOptions } from './tensorboard.ts';
 import {
   EagerSteps,
   figureLogs,
@@ -66,6 +67,8 @@ export interface TrainOptions {
   checkpointDir?: string;
   /** Continue from the last intact checkpoint in `checkpointDir`. */
   resume?: boolean;
+  /** TensorBoard event files of every recorded epoch (src/train/tensorboard.ts); none without it. */
+  tensorboard?: TensorBoardOptions;
   /** Status lines: where a resume continues from, and which damaged checkpoint it skipped. Default: none. */
   log?: (line: string) => void;
   /** Seeds the per-step dropout masks. Default 0. */
@@ -197,6 +200,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       : []),
     ...(options.callbacks ?? []),
   ];
+  const tensorboard = options.tensorboard === undefined ? undefined : new TensorBoardLogger(options.tensorboard);
   // Every callback in the order its hooks run: the divergence stop before anything sees a non-finite loss, the
   // schedule before anything reads the epoch's rate, the checkpoint after the epoch is recorded. These three keep no state.
   const ordered: Callback[] = [
@@ -204,6 +208,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     new LearningRateSchedule(schedule),
     ...callbacks,
     ...(options.checkpointDir === undefined ? [] : [new CheckpointWriter(options.checkpointDir)]),
+    // After the checkpoint: an epoch is logged once it is saved (a resume replays the history into TensorBoard).
+    ...(tensorboard === undefined ? [] : [tensorboard]),
   ];
   // The callback whose weights each checkpoint carries (early stopping's best epoch), if any.
   const holder = callbacks.find((callback) => callback.holdsWeights);
@@ -289,6 +295,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     } catch (error) {
       throw checkpointMismatch(checkpoint.folder, error);
     }
+    tensorboard?.restart(state.history);
     context.learningRate = state.learningRate;
     context.stopTraining = state.stopTraining;
     if (state.stopReason !== undefined) context.stopReason = state.stopReason;
@@ -349,11 +356,16 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       state.trainSeconds = trainSeconds();
       const stepOptimizer = optimizer!;
       for (const callback of ordered)
-        await callback.onEpochRecorded(() => checkpointOf(model, stepOptimizer, state, holder?.heldWeights()), context);
+        await callback.onEpochRecorded(
+          () => checkpointOf(model, stepOptimizer, state, holder?.heldWeights()),
+          context,
+          state.history.at(-1)!,
+        );
     }
   } finally {
     endStage();
     dropout?.uninstall();
+    tensorboard?.close();
   }
   for (const callback of ordered) await callback.onTrainEnd(context);
   return {
