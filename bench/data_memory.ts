@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { measuredValue } from './harness.ts';
+import { peakRssMB } from './peak_rss.ts';
 
 const SIZES = [2000, 20000];
 
@@ -28,7 +29,7 @@ async function epoch(dir: string): Promise<void> {
     tf.dispose([mean, batch.x]);
     images += batch.ids.length;
   }
-  process.stdout.write(JSON.stringify({ images, maxRssMB: process.resourceUsage().maxRSS / 1024 }) + '\n');
+  process.stdout.write(JSON.stringify({ images, maxRssMB: peakRssMB() }) + '\n');
 }
 
 async function main(): Promise<void> {

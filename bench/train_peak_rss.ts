@@ -7,10 +7,9 @@
  */
 import { trainerImagesPerSecond, type StepSpec } from './cases/training.ts';
 import type { StepBudget } from './peer_args.ts';
+import { peakRssMB } from './peak_rss.ts';
 
 const spec = JSON.parse(process.argv[2]!) as StepSpec;
 const budget = JSON.parse(process.argv[3]!) as StepBudget;
 const imagesPerSecond = await trainerImagesPerSecond(spec, budget);
-// Linux reports maxRSS in KiB, as Python's ru_maxrss does on the Keras side.
-const peakMB = process.resourceUsage().maxRSS / 1024;
-process.stdout.write(JSON.stringify({ value: peakMB, imagesPerSecond }) + '\n');
+process.stdout.write(JSON.stringify({ value: peakRssMB(), imagesPerSecond }) + '\n');

@@ -12,7 +12,6 @@ Prints one JSON object on stdout.
 import argparse
 import json
 import os
-import resource
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -44,6 +43,15 @@ class StepTimer(tf.keras.callbacks.Callback):
             self.model.stop_training = True
 
 
+
+def peak_rss_mb():
+    """This process's own peak RSS in MB: VmHWM, as bench/peak_rss.ts reads it (ru_maxrss would read the parent's)."""
+    with open('/proc/self/status') as status:
+        for line in status:
+            if line.startswith('VmHWM:'):
+                return int(line.split()[1]) / 1024
+    raise RuntimeError('no VmHWM in /proc/self/status')
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--arch", required=True)
@@ -73,8 +81,7 @@ def main():
     batches = tf.data.Dataset.from_tensors((x, y)).repeat()
     model.fit(batches, epochs=1, steps_per_epoch=10**9, callbacks=[timer], verbose=0)
     steps, elapsed = timer.steps, timer.seconds
-    # Linux reports ru_maxrss in KiB, as Node's process.resourceUsage().maxRSS does.
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak_mb = peak_rss_mb()
     value = peak_mb if args.report == "peak-rss" else args.batch * steps / elapsed
     print(json.dumps({"value": value, "steps": steps, "seconds": elapsed, "peak_rss_mb": peak_mb, "threads": tf.config.threading.get_intra_op_parallelism_threads()}))
 

@@ -42,6 +42,46 @@ function enoughDefined(defined: number, resamples: number, level: number): boole
   return resamples - defined < ((1 - level) / 2) * resamples;
 }
 
+/** Statistics on the data and on each resample, as `bootstrap` draws them. */
+export interface BootstrapDraws<K extends string> {
+  /** The statistics on the data (every weight 1). */
+  point: Record<K, number>;
+  /** Each statistic's finite values over the resamples, sorted ascending. */
+  draws: Record<K, number[]>;
+  resamples: number;
+}
+
+/**
+ * Draws `resamples` seeded resamples of `n` items and computes the statistics on each (and on the data): what
+ * `bootstrap` turns into intervals, for callers that need more of the distribution (a p-value).
+ *
+ * @example
+ * const { point, draws } = bootstrapDraws(values.length, (w) => ({ mean: weightedMean(values, w) }), { seed: 1 });
+ */
+export function bootstrapDraws<K extends string>(
+  n: number,
+  statistics: (weights: Float64Array) => Record<K, number>,
+  options: BootstrapOptions = {},
+): BootstrapDraws<K> {
+  const resamples = options.resamples ?? 1000;
+  const random = seededRandom(options.seed ?? 0);
+  const point = statistics(new Float64Array(n).fill(1));
+  const keys = Object.keys(point) as K[];
+  const draws = Object.fromEntries(keys.map((key) => [key, [] as number[]])) as Record<K, number[]>;
+  const weights = new Float64Array(n);
+  for (let r = 0; r < resamples && n > 0; r++) {
+    weights.fill(0);
+    for (let i = 0; i < n; i++) weights[Math.floor(random() * n)]! += 1;
+    const values = statistics(weights);
+    for (const key of keys) {
+      const value = values[key];
+      if (Number.isFinite(value)) draws[key].push(value);
+    }
+  }
+  for (const key of keys) draws[key].sort((a, b) => a - b);
+  return { point, draws, resamples };
+}
+
 /**
  * Computes named statistics on the data and their percentile bootstrap intervals over `n` items. A metric undefined
  * (NaN) in some resamples, such as a correlation where a resample drew one value only, gets its interval from the
@@ -58,32 +98,27 @@ export function bootstrap<K extends string>(
   statistics: (weights: Float64Array) => Record<K, number>,
   options: BootstrapOptions = {},
 ): Record<K, Estimate> {
-  const resamples = options.resamples ?? 1000;
-  const level = options.level ?? 0.95;
-  const random = seededRandom(options.seed ?? 0);
-  const point = statistics(new Float64Array(n).fill(1));
-  const keys = Object.keys(point) as K[];
-  const draws = new Map<K, number[]>(keys.map((key) => [key, []]));
-  const weights = new Float64Array(n);
-  for (let r = 0; r < resamples && n > 0; r++) {
-    weights.fill(0);
-    for (let i = 0; i < n; i++) weights[Math.floor(random() * n)]! += 1;
-    const values = statistics(weights);
-    for (const key of keys) {
-      const value = values[key];
-      if (Number.isFinite(value)) draws.get(key)!.push(value);
-    }
-  }
+  const drawn = bootstrapDraws(n, statistics, options);
   const result = {} as Record<K, Estimate>;
-  for (const key of keys) {
-    const sorted = draws.get(key)!.sort((a, b) => a - b);
-    const bounded = Number.isFinite(point[key]) && sorted.length > 0 && enoughDefined(sorted.length, resamples, level);
-    result[key] = {
-      value: point[key],
-      ci: bounded
-        ? [quantileSorted(sorted, (1 - level) / 2), quantileSorted(sorted, (1 + level) / 2)]
-        : [Number.NaN, Number.NaN],
-    };
-  }
+  for (const key of Object.keys(drawn.point) as K[]) result[key] = percentileEstimate(drawn, key, options.level);
   return result;
+}
+
+/**
+ * One statistic's value with its percentile interval at `level` (default 0.95) from its draws; NaN bounds when the
+ * value is undefined or too few resamples define it (`enoughDefined`).
+ *
+ * @example
+ * percentileEstimate(bootstrapDraws(n, statistics), 'mean'); // { value: 0.5, ci: [0.41, 0.59] }
+ */
+export function percentileEstimate<K extends string>(drawn: BootstrapDraws<K>, key: K, level = 0.95): Estimate {
+  const sorted = drawn.draws[key];
+  const value = drawn.point[key];
+  const bounded = Number.isFinite(value) && sorted.length > 0 && enoughDefined(sorted.length, drawn.resamples, level);
+  return {
+    value,
+    ci: bounded
+      ? [quantileSorted(sorted, (1 - level) / 2), quantileSorted(sorted, (1 + level) / 2)]
+      : [Number.NaN, Number.NaN],
+  };
 }

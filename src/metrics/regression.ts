@@ -62,7 +62,11 @@ function moments(truth: Float64Array, pred: Float64Array, weights: Float64Array,
 }
 
 /** The registry's regression metrics under one weighting of the pairs. */
-function regressionStatistics(truth: Float64Array, pred: Float64Array, weights: Float64Array): Record<string, number> {
+export function regressionStatistics(
+  truth: Float64Array,
+  pred: Float64Array,
+  weights: Float64Array,
+): Record<string, number> {
   let total = 0;
   let squared = 0;
   let absolute = 0;

@@ -1,14 +1,17 @@
 /**
- * Discussion and summary sentences computed from the numbers: every claim carries its value and interval, and a
- * ranking says whether the 95% intervals overlap (overlap: not a clear difference at this sample size).
+ * Discussion and summary sentences computed from the numbers: every claim carries its value and interval. A ranking of
+ * two runs scored on the same test items rests on the paired test of their difference (src/report/paired_comparisons.ts);
+ * of runs scored on different items, on whether their 95% intervals overlap, and says so.
  */
 import type { Estimate } from '../metrics/bootstrap.ts';
 import { metricSpec, type MetricTask } from '../metrics/registry.ts';
 import type { Run } from '../runs/run_files.ts';
 import type { ReportContext } from './context.ts';
 import { basename } from 'node:path';
-import { byDataset, weightsText } from './tables.ts';
+import { byDataset } from './datasets.ts';
+import { weightsText } from './tables.ts';
 import { duration, escapeHtml, estimateText, num, overlaps } from './format.ts';
+import { COMPARED_METRICS, pairedComparisons, SIGNIFICANT, type ComparedMetric } from './paired_comparisons.ts';
 
 interface Scored {
   run: Run;
@@ -56,6 +59,43 @@ export function bestSentence(
     ? 'the intervals overlap, so this ranking is not conclusive at this test-set size'
     : 'the intervals do not overlap, so the difference is clear';
   return `${head}, ${num(margin)} ${higherIsBetter ? 'above' : 'below'} the runner-up ${name(second.run)} (${estimateText(second.estimate)}); ${verdict}.`;
+}
+
+/**
+ * The best run of `metric` on `group` with the runner-up, judged by the paired test where both were scored on the
+ * same test items (the difference with its interval, the test's p and Holm's), and against every other run; by the
+ * unpaired intervals, saying so, where they were not.
+ */
+function pairedBestSentence(context: ReportContext, group: readonly Run[], metric: ComparedMetric): string | undefined {
+  const found = pairedComparisons(context).find((m) => m.metric.key === metric.key && group.includes(m.best));
+  const unpairedText = (): string | undefined => bestSentence(group, metric.value, metric.label, metric.higherIsBetter);
+  if (found === undefined) return unpairedText();
+  const runnerUp = [...found.comparisons.map((c) => c.other), ...found.unpaired].sort(
+    (x, y) => (metric.higherIsBetter ? 1 : -1) * (metric.value(y)!.value - metric.value(x)!.value),
+  )[0]!;
+  // Level as printed: bestSentence calls it a tie rather than ranking by a margin of zero.
+  if (num(metric.value(runnerUp)!.value) === num(metric.value(found.best)!.value)) return unpairedText();
+  const paired = found.comparisons.find((c) => c.other === runnerUp);
+  if (paired === undefined)
+    return `${unpairedText()!} The two were scored on different test items, so no paired test applies and only the unpaired intervals compare them.`;
+  const best = metric.value(found.best)!;
+  const head = `${name(found.best)} has the ${metric.higherIsBetter ? 'highest' : 'lowest'} ${metric.label}, ${estimateText(best)}`;
+  const d = paired.result.difference;
+  const testName = paired.result.test === 'mcnemar' ? "McNemar's exact test" : 'paired bootstrap';
+  const verdict =
+    paired.holmP < SIGNIFICANT ? `${name(found.best)} is better` : 'the difference is not significant at the 5% level';
+  const better = found.comparisons.filter((c) => c.holmP < SIGNIFICANT).length;
+  const others = found.comparisons.length;
+  const overall =
+    others > 1
+      ? ` Against all ${others} other runs on the same items it is significantly better than ${better}${found.unpaired.length > 0 ? `; ${found.unpaired.length} run${found.unpaired.length === 1 ? ' was' : 's were'} scored on other test items` : ''}.`
+      : '';
+  return `${head}; the runner-up ${name(runnerUp)} has ${estimateText(metric.value(runnerUp)!)}. Paired on the same ${paired.items} test items the difference is ${num(d.value)} (95% CI ${num(d.ci[0])}–${num(d.ci[1])}), ${testName} p = ${pText(paired.result.p)}, Holm-adjusted p = ${pText(paired.holmP)}: ${verdict}.${overall}`;
+}
+
+/** `p = 0.003`, `p < 0.001` in prose. */
+function pText(p: number): string {
+  return p < 0.001 ? '< 0.001' : p.toFixed(3);
 }
 
 /** Which way a metric ranks, from the metric registry. */
@@ -173,28 +213,30 @@ function paragraph(title: string, sentences: (string | undefined)[], list = fals
  */
 export function discussion(context: ReportContext): string {
   const images = context.imageRuns;
-  const v =
-    (target: 'valence' | 'arousal', key: 'ccc' | 'rmse'): Getter =>
-    (run) =>
-      run.metrics?.['test']?.[target]?.[key];
+  const paired = (key: ComparedMetric['key'], group: readonly Run[]): string | undefined =>
+    pairedBestSentence(
+      context,
+      group,
+      COMPARED_METRICS.find((metric) => metric.key === key)!,
+    );
   // Rankings only among runs on the same data: a score on Fashion-MNIST does not beat one on the faces.
   const datasets = byDataset(images);
   const best = datasets.map((group) =>
     paragraph(
       `Best model per metric (test split)${datasets.length > 1 ? `, on ${datasetName(group)}` : ''}`,
       [
-        bestSentence(group, test('accuracy'), 'test accuracy', higherIsBetter('classification', 'accuracy')),
-        bestSentence(group, test('f1_macro'), 'test macro F1', higherIsBetter('classification', 'f1_macro')),
-        bestSentence(group, test('kappa'), 'test Cohen κ', higherIsBetter('classification', 'kappa')),
+        paired('accuracy', group),
+        paired('f1_macro', group),
+        paired('kappa', group),
         bestSentence(
           group,
           test('auc_roc_macro'),
           'test macro AUC-ROC',
           higherIsBetter('classification', 'auc_roc_macro'),
         ),
-        bestSentence(group, v('valence', 'ccc'), 'valence CCC', higherIsBetter('regression', 'ccc')),
-        bestSentence(group, v('arousal', 'ccc'), 'arousal CCC', higherIsBetter('regression', 'ccc')),
-        bestSentence(group, v('valence', 'rmse'), 'valence RMSE', higherIsBetter('regression', 'rmse')),
+        paired('valence_ccc', group),
+        paired('arousal_ccc', group),
+        paired('valence_rmse', group),
       ],
       true,
     ),

@@ -16,7 +16,8 @@ import { discussion, summary } from './discussion.ts';
 import { exampleGrids } from './examples.ts';
 import { escapeHtml } from './format.ts';
 import type { ReportMeta } from './meta.ts';
-import { distinctDatasets, renderTable, TABLES } from './tables.ts';
+import { distinctDatasets } from './datasets.ts';
+import { renderTable, TABLES } from './tables.ts';
 import { specToSvg } from './vega_svg.ts';
 
 export interface Template {

@@ -156,13 +156,19 @@ test('the Discussion ranks and compares transfer only among runs on the same dat
   assert.match(html, /No dataset has both a transferred and a from-scratch run/);
 });
 
-test('a tie in the Discussion is called level, not ranked by a margin of zero', async () => {
-  const twin = join(root, 'twin', 'fixture-twin');
-  cpSync(runs[0]!, twin, { recursive: true });
+/** A copy of the run in `from` under another name, in `parent/name`. */
+function copyRun(from: string, parent: string, name: string): string {
+  const to = join(parent, name);
+  cpSync(from, to, { recursive: true });
   for (const file of ['summary.json', 'config.json']) {
-    const json = JSON.parse(readFileSync(join(twin, file), 'utf8')) as Record<string, unknown>;
-    writeFileSync(join(twin, file), JSON.stringify({ ...json, name: 'fixture-twin' }));
+    const json = JSON.parse(readFileSync(join(to, file), 'utf8')) as Record<string, unknown>;
+    writeFileSync(join(to, file), JSON.stringify({ ...json, name }));
   }
+  return to;
+}
+
+test('a tie in the Discussion is called level, not ranked by a margin of zero', async () => {
+  const twin = copyRun(runs[0]!, join(root, 'twin'), 'fixture-twin');
   const out = join(root, 'tie.html');
   await renderReport([runs[0]!, twin], { out, meta: META });
   const html = readFileSync(out, 'utf8');
@@ -171,6 +177,23 @@ test('a tie in the Discussion is called level, not ranked by a margin of zero', 
     /has the highest test accuracy, [^;]*, level with <b>fixture-(twin|mobilenet_v2)<\/b> \([^)]*\)\): no ranking between them\./,
   );
   assert.doesNotMatch(html, /0\.000 above/);
+});
+
+test('runs scored on different test items are not paired: the Discussion says so and falls back to their intervals', async () => {
+  const other = copyRun(runs[1]!, join(root, 'other'), 'fixture-other-items');
+  // One test item fewer: the two runs no longer share their test set.
+  const lines = readFileSync(join(other, 'predictions.jsonl'), 'utf8').trim().split('\n');
+  const dropped = lines.findIndex((line) => (JSON.parse(line) as { split?: string }).split === 'test');
+  writeFileSync(join(other, 'predictions.jsonl'), lines.filter((_, i) => i !== dropped).join('\n') + '\n');
+  const out = join(root, 'other.html');
+  await renderReport([runs[0]!, other], { out, meta: META });
+  const html = readFileSync(out, 'utf8');
+  assert.match(
+    html,
+    /scored on different test items, so no paired test applies and only the unpaired intervals compare them/,
+  );
+  assert.match(html, /other test set/);
+  assert.doesNotMatch(html, /McNemar exact/, 'no paired table row for unpaired runs');
 });
 
 test(

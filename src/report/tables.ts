@@ -8,7 +8,9 @@ import { metricsOf, storedKey, type MetricSpec } from '../metrics/registry.ts';
 import { Registry } from '../registry.ts';
 import type { Run } from '../runs/run_files.ts';
 import type { ReportContext } from './context.ts';
+import { distinctDatasets } from './datasets.ts';
 import { duration, escapeHtml, estimateHtml, num, params } from './format.ts';
+import { pairedComparisons, SIGNIFICANT, type Comparison } from './paired_comparisons.ts';
 
 export interface TableContent {
   head: string[];
@@ -255,8 +257,9 @@ export const TABLES = new Registry<TableDefinition>('table', [
           'Val accuracy',
           'Test accuracy',
           'Test F1 (macro)',
+          'Accuracy against the best (paired)',
         ],
-        numeric: [2, 3, 4, 5, 6],
+        numeric: [2, 3, 4, 5, 6, 7],
         rows: runs.map((run) => [
           text(run.summary.name),
           text(inputSize(run)),
@@ -265,6 +268,31 @@ export const TABLES = new Registry<TableDefinition>('table', [
           estimateCell(context, run, 'val', 'accuracy', splitMetrics(run, 'val')?.classification?.accuracy),
           estimateCell(context, run, 'test', 'accuracy', splitMetrics(run, 'test')?.classification?.accuracy),
           estimateCell(context, run, 'test', 'F1 (macro)', splitMetrics(run, 'test')?.classification?.f1_macro),
+          againstBest(context, run),
+        ]),
+      };
+    },
+  },
+  {
+    name: 'paired',
+    caption:
+      "Paired comparisons on the same test items: for each metric the best run against each other run, the difference with its 95% paired-bootstrap interval, McNemar's exact test (accuracy) or the paired bootstrap (others), and the p-value after Holm's correction over every comparison of this report.",
+    build: (context) => {
+      const rows = pairedComparisons(context).flatMap((group) => group.comparisons);
+      if (rows.length === 0) return undefined;
+      return {
+        head: ['Metric', 'Best', 'Against', 'Items', 'Best − other', 'Test', 'p', 'Holm p', 'Verdict'],
+        numeric: [3, 4, 6, 7],
+        rows: rows.map((c) => [
+          text(c.metric.label),
+          text(c.best.summary.name),
+          text(c.other.summary.name),
+          String(c.items),
+          estimateHtml(c.result.difference),
+          c.result.test === 'mcnemar' ? 'McNemar exact' : 'paired bootstrap',
+          pValue(c.result.p),
+          pValue(c.holmP),
+          c.holmP < SIGNIFICANT ? `${text(c.best.summary.name)} better` : 'not significant',
         ]),
       };
     },
@@ -316,16 +344,23 @@ export const TABLES = new Registry<TableDefinition>('table', [
   },
 ]);
 
-/** One run per distinct dataset (data hash), in run order. */
-export function distinctDatasets(runs: readonly Run[]): Run[] {
-  return byDataset(runs).map((group) => group[0]!);
+/** `0.003`, `<0.001`. */
+export function pValue(p: number): string {
+  return p < 0.001 ? '&lt;0.001' : p.toFixed(3);
 }
 
-/** Runs grouped by the data they were trained and tested on (same manifest hash), in first-seen order. */
-export function byDataset(runs: readonly Run[]): Run[][] {
-  const groups = new Map<string, Run[]>();
-  for (const run of runs) groups.set(run.summary.dataHash, [...(groups.get(run.summary.dataHash) ?? []), run]);
-  return [...groups.values()];
+/** The comparison table's paired cell: 'best', or this run's accuracy minus the best's with Holm's p. */
+function againstBest(context: ReportContext, run: Run): string {
+  const accuracy = pairedComparisons(context).find(
+    (group) =>
+      group.metric.key === 'accuracy' &&
+      (group.best === run || group.comparisons.some((c) => c.other === run) || group.unpaired.includes(run)),
+  );
+  if (accuracy === undefined) return context.notMeasured(run, 'paired accuracy comparison');
+  if (accuracy.best === run) return 'best';
+  const compared: Comparison | undefined = accuracy.comparisons.find((c) => c.other === run);
+  if (compared === undefined) return '<span title="scored on other test items than the best run">other test set</span>';
+  return `${num(-compared.result.difference.value)}<span class="ci">Holm p ${pValue(compared.holmP)}</span>`;
 }
 
 /**

@@ -41,6 +41,11 @@ function requirements(group: PythonGroup, pythonVersion: () => string): string[]
         'h5py==3.16.0',
         'scikit-learn==1.9.1',
         'krippendorff==0.9.0',
+        // The paired comparisons' references (src/metrics/paired.test.ts): McNemar's exact test and Holm's correction.
+        // pandas (a statsmodels dependency) and numpy pinned: pandas 3 pulls numpy 2, which TensorFlow 2.16 cannot load.
+        'statsmodels==0.14.4',
+        'pandas==2.2.3',
+        'numpy==1.26.4',
       ];
     case 'jupyter':
       return ['nbclient==0.10.2', 'nbformat==5.10.4', 'jupyter_client==8.6.3', 'jupyterlab==4.4.10', 'ipython==8.22.2'];
