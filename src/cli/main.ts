@@ -49,6 +49,11 @@ const COMMANDS: readonly CommandEntry[] = [
     load: () => import('./train.ts'),
   },
   {
+    name: 'lr-find',
+    summary: 'learning-rate range test on a config (fastai lr_find): loss against rate, suggested rate, plot',
+    load: () => import('./lr_find.ts'),
+  },
+  {
     name: 'predict',
     summary: 'a trained run on new images: top classes, valence/arousal, a labelled grid; streams any number',
     load: () => import('./predict.ts'),

@@ -27,6 +27,7 @@ export { architectures, buildArchitecture, countParams } from '../models/index.t
 export { runExperiment, type RunExperimentResult } from '../runs/experiment.ts';
 export { readRun, type Run } from '../runs/run_files.ts';
 export { predict, type NotebookPredictOptions, type NotebookPredictions } from './predict.ts';
+export { lrFind } from './lr_find.ts';
 export { renderReport } from '../report/report.ts';
 export { resolveMeta } from '../report/meta.ts';
 export { DEMO_PROFILES, demoData, demoExperiments } from '../demo/plan.ts';

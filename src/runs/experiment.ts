@@ -82,9 +82,13 @@ const CHECKPOINT_DIR = 'checkpoint';
 /** What a checkpoint belongs to, so that `resume` refuses a checkpoint of other data. */
 const KEY_FILE = join(CHECKPOINT_DIR, 'run_key.json');
 
-type Loaded = { kind: 'image'; data: ImageData } | { kind: 'series'; data: SeriesData };
+export type Loaded = { kind: 'image'; data: ImageData } | { kind: 'series'; data: SeriesData };
 
-function resolveConfig(config: ExperimentConfig | string | object, profile: string | undefined): ExperimentConfig {
+/** A config from a file path (with its profile applied) or an object, validated. */
+export function resolveConfig(
+  config: ExperimentConfig | string | object,
+  profile: string | undefined,
+): ExperimentConfig {
   return typeof config === 'string'
     ? readExperimentConfig(config, profile)
     : parseExperimentConfig(config, `(config ${(config as { name?: string }).name ?? 'object'})`, profile);
@@ -248,7 +252,8 @@ async function runLocked(
   };
 }
 
-async function loadData(config: ExperimentConfig, problems: ProblemLog): Promise<Loaded> {
+/** The config's data, opened, verified and split (bad items into `problems`). */
+export async function loadData(config: ExperimentConfig, problems: ProblemLog): Promise<Loaded> {
   return config.data.format === 'timeseries'
     ? { kind: 'series', data: loadSeriesData(config, problems) }
     : { kind: 'image', data: await loadImageData(config, problems) };
@@ -279,7 +284,7 @@ function reuseFinished(
   };
 }
 
-interface Built {
+export interface Built {
   model: ExperimentModel;
   /** The dataset's classes (empty for a series). */
   classNames: readonly string[];
@@ -288,7 +293,8 @@ interface Built {
   initialTop: FreezeSpec;
 }
 
-function buildModel(config: ExperimentConfig, loaded: Loaded, runsRoot: string): Built {
+/** The config's model for its loaded data, with its initial weights (`runsRoot` resolves 'run:NAME'). */
+export function buildModel(config: ExperimentConfig, loaded: Loaded, runsRoot: string): Built {
   const classNames = loaded.kind === 'image' ? loaded.data.dataset.classes : [];
   const spec = architectures.get(config.model.arch);
   const model = buildExperimentModel(config, {

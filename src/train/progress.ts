@@ -183,3 +183,18 @@ export function terminalCountProgress(
     stream.write(`${formatCount(label, event)}\n`);
   });
 }
+
+/**
+ * A trainer callback that counts batches into a `countProgress`-style counter (for work measured in batches, such as
+ * the learning-rate range test).
+ *
+ * @example
+ * callbacks: [batchCounter(terminalCountProgress('lr-find batches', 100))]
+ */
+export function batchCounter(advance: (items: number) => void): Callback {
+  return new (class extends Callback {
+    override async onBatchEnd(): Promise<void> {
+      advance(1);
+    }
+  })();
+}
