@@ -62,14 +62,18 @@ export async function run(args: string[]): Promise<number> {
     ['-m', 'tensorboard.main', '--logdir_spec', spec, '--port', String(port), '--host', values.host ?? 'localhost'],
     { stdio: 'inherit' },
   );
-  // Ctrl-C reaches TensorBoard too (same process group); this process waits for it to exit and passes its status on.
-  const ignore = (): void => undefined;
-  process.on('SIGINT', ignore);
-  process.on('SIGTERM', () => child.kill('SIGTERM'));
+  // Ctrl-C or a kill stops TensorBoard (a terminal's Ctrl-C reaches both, a kill of this process only this one); this
+  // process waits for it to exit and passes its status on.
+  const forward = (signal: NodeJS.Signals): void => {
+    child.kill(signal);
+  };
+  process.on('SIGINT', forward);
+  process.on('SIGTERM', forward);
   return new Promise((done, fail) => {
     child.on('error', fail);
     child.on('exit', (code, signal) => {
-      process.off('SIGINT', ignore);
+      process.off('SIGINT', forward);
+      process.off('SIGTERM', forward);
       done(code ?? (signal === 'SIGINT' || signal === 'SIGTERM' ? 0 : 2));
     });
   });

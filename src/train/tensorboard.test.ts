@@ -149,7 +149,12 @@ test(
         history.map((record) => [record.epoch - 1, Math.fround(record.logs['loss']!)]),
       );
     } finally {
-      child.kill('SIGINT');
+      // Ctrl-C as a kill of percept alone: it stops TensorBoard and exits.
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise((resolve) => child.on('exit', resolve));
+        child.kill('SIGINT');
+        await exited;
+      }
     }
     const bad = spawnSync(process.execPath, ['src/cli/bin.mjs', 'tensorboard', synth], { encoding: 'utf8' });
     assert.equal(bad.status, 1);

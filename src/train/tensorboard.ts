@@ -48,8 +48,9 @@ export class EventFileWriter {
 
   constructor(readonly logdir: string) {
     const handle = this.backend.summaryWriter(logdir);
-    // Flushed by hand after each epoch; the queue and timer only bound what a crash mid-epoch loses.
-    this.backend.createSummaryFileWriter(handle, logdir, 100, 60_000);
+    // Flushed by hand after each epoch; the queue and timer only bound what a crash mid-epoch loses. In a tidy: tfjs-node
+    // makes its four arguments scalar tensors and never frees them.
+    tf.tidy(() => this.backend.createSummaryFileWriter(handle, logdir, 100, 60_000));
     this.handle = handle;
   }
 
