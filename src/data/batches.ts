@@ -14,7 +14,8 @@ import { decodePixels, decodeReason, type Pixels, type RawImage } from './image.
 import { idxRecord } from './idx.ts';
 import { mapConcurrent } from './listing.ts';
 import { decodeResizeFiles, hasNativeDecode } from '../native/image_decode.ts';
-import { UNCERTAIN_AFFECT, type DataItem, type Problem } from './types.ts';
+import { regressionTarget } from '../metrics/evaluate.ts';
+import type { DataItem, Problem } from './types.ts';
 
 export interface ImageBatchOptions {
   /** Side of the square images. */
@@ -49,16 +50,6 @@ export interface Batch {
   arousal?: Float32Array;
   /** Items of this batch (or of earlier empty ones) skipped because they could not be decoded. */
   problems: Problem[];
-}
-
-/**
- * The regression target of a valence/arousal value: NaN when absent or AffectNet's 'uncertain' (-2).
- *
- * @example
- * regressionTarget(-2); // NaN
- */
-export function regressionTarget(value: number | null | undefined): number {
-  return value === undefined || value === null || value === UNCERTAIN_AFFECT ? NaN : value;
 }
 
 /** FNV-1a hash of a string, as a 32-bit seed. */

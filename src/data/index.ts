@@ -6,7 +6,7 @@ export * from './types.ts';
 export { openDataset, parseFormat } from './open.ts';
 export { detectFormat } from './detect.ts';
 export { splitDataset, splitCounts, type SplitFractions, type DatasetSplit } from './split.ts';
-export { imageBatches, regressionTarget, type Batch, type ImageBatchOptions } from './batches.ts';
+export { imageBatches, type Batch, type ImageBatchOptions } from './batches.ts';
 export { augmentImage, type AugmentOptions } from './augment.ts';
 export { decodeImage, type RawImage } from './image.ts';
 export { parseNpy, readNpyNumber, encodeNpy } from './npy.ts';

@@ -46,7 +46,14 @@ export interface EvaluateOptions extends BootstrapOptions {
 /** AffectNet marks an uncertain valence/arousal with -2 (docs/ARCHITECTURE.md §3); it is left out of the regression scores. */
 const UNCERTAIN = -2;
 
-function affect(value: number | null | undefined): number {
+/**
+ * The regression target of a valence/arousal value: NaN when absent or AffectNet's 'uncertain' (-2), so that it is
+ * left out of the loss and of the scores.
+ *
+ * @example
+ * regressionTarget(-2); // NaN
+ */
+export function regressionTarget(value: number | null | undefined): number {
   return value === UNCERTAIN || value === null || value === undefined ? Number.NaN : value;
 }
 
@@ -100,13 +107,13 @@ export function evaluatePredictions(records: readonly PredictionRecord[], option
     );
   }
   const valence = regressionMetrics(
-    records.map((r) => affect(r.valence)),
+    records.map((r) => regressionTarget(r.valence)),
     records.map((r) => r.predValence),
     options,
   );
   if (valence !== null) result.valence = valence;
   const arousal = regressionMetrics(
-    records.map((r) => affect(r.arousal)),
+    records.map((r) => regressionTarget(r.arousal)),
     records.map((r) => r.predArousal),
     options,
   );

@@ -5,6 +5,7 @@
  * cannot be paired and are listed as such, for the text to fall back to their unpaired intervals.
  */
 import type { Estimate } from '../metrics/bootstrap.ts';
+import { regressionTarget } from '../metrics/evaluate.ts';
 import { pairedClassification, pairedRegression, holm, type PairedDifference } from '../metrics/paired.ts';
 import type { Prediction, Run } from '../runs/run_files.ts';
 import type { ReportContext } from './context.ts';
@@ -87,11 +88,6 @@ function aligned(a: Run, b: Run): [Prediction[], Prediction[]] | undefined {
   return [ids.map((id) => left.get(id)!), ids.map((id) => right.get(id)!)];
 }
 
-/** AffectNet's 'uncertain' (-2) and missing values are left out of the regression, as in metrics.json. */
-function affect(value: number | null | undefined): number {
-  return value === -2 || value === null || value === undefined ? Number.NaN : value;
-}
-
 function compare(metric: ComparedMetric, best: Run, other: Run, seed: number): Omit<Comparison, 'holmP'> | undefined {
   const pair = aligned(best, other);
   if (pair === undefined) return undefined;
@@ -115,12 +111,18 @@ function compare(metric: ComparedMetric, best: Run, other: Run, seed: number): O
   const [target, key] = metric.key.split('_') as ['valence' | 'arousal', 'rmse' | 'ccc'];
   const predicted = target === 'valence' ? 'predValence' : 'predArousal';
   const result = pairedRegression(
-    a.map((record) => affect(record[target])),
+    a.map((record) => regressionTarget(record[target])),
     a.map((record) => record[predicted] ?? Number.NaN),
     b.map((record) => record[predicted] ?? Number.NaN),
     options,
   )[key];
-  return { metric, best, other, result, items: a.filter((record) => Number.isFinite(affect(record[target]))).length };
+  return {
+    metric,
+    best,
+    other,
+    result,
+    items: a.filter((record) => Number.isFinite(regressionTarget(record[target]))).length,
+  };
 }
 
 function classIndices(record: Prediction): number[] {
