@@ -70,9 +70,7 @@ function pairedBestSentence(context: ReportContext, group: readonly Run[], metri
   const found = pairedComparisons(context).find((m) => m.metric.key === metric.key && group.includes(m.best));
   const unpairedText = (): string | undefined => bestSentence(group, metric.value, metric.label, metric.higherIsBetter);
   if (found === undefined) return unpairedText();
-  const runnerUp = [...found.comparisons.map((c) => c.other), ...found.unpaired].sort(
-    (x, y) => (metric.higherIsBetter ? 1 : -1) * (metric.value(y)!.value - metric.value(x)!.value),
-  )[0]!;
+  const runnerUp = found.ranked[0]!;
   // Level as printed: bestSentence calls it a tie rather than ranking by a margin of zero.
   if (num(metric.value(runnerUp)!.value) === num(metric.value(found.best)!.value)) return unpairedText();
   const paired = found.comparisons.find((c) => c.other === runnerUp);

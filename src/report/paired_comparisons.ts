@@ -68,6 +68,8 @@ export interface Comparison {
 export interface MetricComparisons {
   metric: ComparedMetric;
   best: Run;
+  /** The other runs with the metric, from the runner-up down. */
+  ranked: Run[];
   comparisons: Comparison[];
   /** Runs with the metric but other test items than the best run's. */
   unpaired: Run[];
@@ -88,41 +90,54 @@ function aligned(a: Run, b: Run): [Prediction[], Prediction[]] | undefined {
   return [ids.map((id) => left.get(id)!), ids.map((id) => right.get(id)!)];
 }
 
-function compare(metric: ComparedMetric, best: Run, other: Run, seed: number): Omit<Comparison, 'holmP'> | undefined {
+/** Every paired difference of one task between two runs, with the items it was computed on. */
+interface PairResults {
+  results: Partial<Record<string, PairedDifference>>;
+  items: number;
+}
+
+/**
+ * The paired differences of `best` against `other` for one task (classification, valence or arousal), all of that
+ * task's metrics in one bootstrap; undefined when the two were not scored on the same test items.
+ */
+function pairResults(best: Run, other: Run, task: 'classification' | 'valence' | 'arousal'): PairResults | undefined {
   const pair = aligned(best, other);
   if (pair === undefined) return undefined;
   const [a, b] = pair;
-  const options = { seed };
-  if (metric.key === 'accuracy' || metric.key === 'f1_macro' || metric.key === 'kappa') {
+  // Seeded by the best run's own seed, as its metrics.json intervals are.
+  const options = { seed: best.summary.seed };
+  if (task === 'classification') {
     const classes = Math.max(
       best.summary.classNames?.length ?? 0,
       ...[...a, ...b].flatMap(classIndices).map((c) => c + 1),
     );
     const labels = a.map((record) => Number(record.true));
-    const result = pairedClassification(
+    const results = pairedClassification(
       labels,
       a.map((record) => Number(record.pred)),
       b.map((record) => Number(record.pred)),
       classes,
       options,
-    )[metric.key];
-    return { metric, best, other, result, items: labels.length };
+    );
+    return { results, items: labels.length };
   }
-  const [target, key] = metric.key.split('_') as ['valence' | 'arousal', 'rmse' | 'ccc'];
-  const predicted = target === 'valence' ? 'predValence' : 'predArousal';
-  const result = pairedRegression(
-    a.map((record) => regressionTarget(record[target])),
+  const predicted = task === 'valence' ? 'predValence' : 'predArousal';
+  const truth = a.map((record) => regressionTarget(record[task]));
+  const results = pairedRegression(
+    truth,
     a.map((record) => record[predicted] ?? Number.NaN),
     b.map((record) => record[predicted] ?? Number.NaN),
     options,
-  )[key];
-  return {
-    metric,
-    best,
-    other,
-    result,
-    items: a.filter((record) => Number.isFinite(regressionTarget(record[target]))).length,
-  };
+  );
+  return { results, items: truth.filter(Number.isFinite).length };
+}
+
+/** Where a compared metric sits in its task's paired results: the task, and the metric's key there. */
+function taskOf(metric: ComparedMetric): { task: 'classification' | 'valence' | 'arousal'; key: string } {
+  if (metric.key === 'accuracy' || metric.key === 'f1_macro' || metric.key === 'kappa')
+    return { task: 'classification', key: metric.key };
+  const [task, key] = metric.key.split('_') as ['valence' | 'arousal', 'rmse' | 'ccc'];
+  return { task, key };
 }
 
 function classIndices(record: Prediction): number[] {
@@ -131,6 +146,7 @@ function classIndices(record: Prediction): number[] {
 
 function computeComparisons(runs: readonly Run[]): MetricComparisons[] {
   const groups: (Omit<MetricComparisons, 'comparisons'> & { comparisons: Omit<Comparison, 'holmP'>[] })[] = [];
+  const cache = new Map<string, PairResults | undefined>();
   for (const group of byDataset(runs)) {
     for (const metric of COMPARED_METRICS) {
       const scored = group
@@ -140,13 +156,16 @@ function computeComparisons(runs: readonly Run[]): MetricComparisons[] {
       if (best === undefined || others.length === 0) continue;
       const comparisons: Omit<Comparison, 'holmP'>[] = [];
       const unpaired: Run[] = [];
+      const { task, key } = taskOf(metric);
       for (const other of others) {
-        // Seeded by the run's own seed, as its metrics.json intervals are.
-        const compared = compare(metric, best, other, best.summary.seed);
-        if (compared === undefined) unpaired.push(other);
-        else comparisons.push(compared);
+        // Metrics of one task share a pair's bootstrap: accuracy, macro F1 and κ usually have the same best run.
+        const cacheKey = `${best.dir}\u0000${other.dir}\u0000${task}`;
+        if (!cache.has(cacheKey)) cache.set(cacheKey, pairResults(best, other, task));
+        const computed = cache.get(cacheKey);
+        if (computed === undefined) unpaired.push(other);
+        else comparisons.push({ metric, best, other, result: computed.results[key]!, items: computed.items });
       }
-      groups.push({ metric, best, comparisons, unpaired });
+      groups.push({ metric, best, ranked: others, comparisons, unpaired });
     }
   }
   const adjusted = holm(groups.flatMap((group) => group.comparisons.map((c) => c.result.p)));
