@@ -7,6 +7,12 @@ import { dirname } from 'node:path';
  */
 export const TEMP_FILE = /\.tmp-\d+-\d+$/;
 
+/** The temp file `file` is written under (named as TEMP_FILE matches), its folder created. */
+function tempPathFor(file: string): string {
+  mkdirSync(dirname(file), { recursive: true });
+  return `${file}.tmp-${process.pid}-${Date.now()}`;
+}
+
 /**
  * Writes a file so that readers see the old content or the new, never half of it (temp file + rename,
  * docs/ARCHITECTURE.md §3): a killed run never leaves a truncated result.
@@ -15,8 +21,7 @@ export const TEMP_FILE = /\.tmp-\d+-\d+$/;
  * writeFileAtomic('runs/a/metrics.json', JSON.stringify(metrics));
  */
 export function writeFileAtomic(file: string, data: string | Uint8Array): void {
-  mkdirSync(dirname(file), { recursive: true });
-  const temp = `${file}.tmp-${process.pid}-${Date.now()}`;
+  const temp = tempPathFor(file);
   try {
     writeFileSync(temp, data);
     renameSync(temp, file);
@@ -44,8 +49,7 @@ export class AtomicFileWriter {
   private fd: number | undefined;
 
   constructor(readonly file: string) {
-    mkdirSync(dirname(file), { recursive: true });
-    this.temp = `${file}.tmp-${process.pid}-${Date.now()}`;
+    this.temp = tempPathFor(file);
     this.fd = openSync(this.temp, 'w');
   }
 
