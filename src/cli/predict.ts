@@ -10,7 +10,13 @@ import { AtomicFileWriter } from '../atomic.ts';
 import { describeProblems } from '../data/verify.ts';
 import type { Problem } from '../data/types.ts';
 import { listPredictInputs } from '../runs/predict_inputs.ts';
-import { openRunPredictor, predictImages, predictionCaption, type ImagePrediction } from '../runs/predict_images.ts';
+import {
+  openRunPredictor,
+  predictImages,
+  predictionCaption,
+  topCount,
+  type ImagePrediction,
+} from '../runs/predict_images.ts';
 import { assertWritableFile } from '../runs/output_path.ts';
 import { terminalCountProgress } from '../train/progress.ts';
 import { htmlToPdf, htmlToPng } from '../report/pdf.ts';
@@ -111,8 +117,9 @@ export async function run(args: string[]): Promise<number> {
   const listed = listPredictInputs(inputs);
   const predictor = await openRunPredictor(runDir);
   const classification = predictor.tasks.includes('classification');
-  const k = Math.min(top ?? 5, predictor.classNames.length);
-  const format = csv ? csvFormat(k, classification, predictor.tasks.includes('valence_arousal')) : JSONL_FORMAT;
+  const format = csv
+    ? csvFormat(topCount(predictor, top), classification, predictor.tasks.includes('valence_arousal'))
+    : JSONL_FORMAT;
   const out = values.out === undefined ? undefined : new AtomicFileWriter(values.out);
   const write = (line: string): void => {
     if (out === undefined) process.stdout.write(line);

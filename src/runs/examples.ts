@@ -15,6 +15,19 @@ export interface ExampleOptions {
   size?: number;
 }
 
+/**
+ * A PNG of one decoded image (float pixels 0..255, rows of `size`, `channels` per pixel), rounded and clamped.
+ *
+ * @example
+ * const png = await pngThumbnail(pixels.subarray(0, 64 * 64 * 3), 64, 3);
+ */
+export async function pngThumbnail(pixels: ArrayLike<number>, size: number, channels: 1 | 3): Promise<Uint8Array> {
+  const bytes = Uint8Array.from(pixels, (value) => Math.round(Math.min(255, Math.max(0, value))));
+  return sharp(bytes, { raw: { width: size, height: size, channels } })
+    .png()
+    .toBuffer();
+}
+
 function confidence(record: Prediction): number | undefined {
   if (record.probs == null || typeof record.pred !== 'number') return undefined;
   return record.probs[record.pred];
@@ -66,16 +79,8 @@ export async function writeExamples(
     for (let i = 0; i < batch.ids.length; i++) {
       const id = batch.ids[i]!;
       const record = records.get(id)!;
-      const bytes = Uint8Array.from(data.subarray(i * pixels, (i + 1) * pixels), (value) =>
-        Math.round(Math.min(255, Math.max(0, value))),
-      );
       const file = `${String(index.items.length).padStart(2, '0')}_${id.replace(/[^\w.-]+/g, '_')}.png`;
-      writeFileAtomic(
-        join(dir, file),
-        await sharp(bytes, { raw: { width: size, height: size, channels: 3 } })
-          .png()
-          .toBuffer(),
-      );
+      writeFileAtomic(join(dir, file), await pngThumbnail(data.subarray(i * pixels, (i + 1) * pixels), size, 3));
       const conf = confidence(record);
       index.items.push({
         file,

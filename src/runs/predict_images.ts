@@ -8,7 +8,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LayersModel, Tensor } from '@tensorflow/tfjs';
-import sharp from 'sharp';
 import { tf } from '../tf.ts';
 import { UserError } from '../errors.ts';
 import { imageBatches, type DataItem, type Problem } from '../data/index.ts';
@@ -16,6 +15,7 @@ import { architectures, preprocess } from '../models/index.ts';
 import { loadLayersModel } from '../models/model_files.ts';
 import type { PreprocessName } from '../models/types.ts';
 import { TracedPredictor } from '../train/traced_predict.ts';
+import { pngThumbnail } from './examples.ts';
 import type { Task } from './experiment_model.ts';
 import { isSeriesRun, readRun } from './run_files.ts';
 
@@ -117,18 +117,21 @@ export interface PredictImagesOptions {
   thumbnails?: number;
 }
 
+/**
+ * How many classes each prediction lists: `top` (default 5), at most the run's class count.
+ *
+ * @example
+ * topCount(predictor, 10); // 8 for AffectNet's 8 classes
+ */
+export function topCount(predictor: Pick<RunPredictor, 'classNames'>, top?: number): number {
+  return Math.min(top ?? 5, predictor.classNames.length);
+}
+
 function topClasses(probs: readonly number[], names: readonly string[], k: number): ClassScore[] {
   return probs
     .map((prob, index) => ({ class: names[index] ?? String(index), index, prob }))
     .sort((a, b) => b.prob - a.prob || a.index - b.index)
     .slice(0, k);
-}
-
-async function thumbnail(pixels: Float32Array, size: number, channels: 1 | 3): Promise<Uint8Array> {
-  const bytes = Uint8Array.from(pixels, (value) => Math.round(Math.min(255, Math.max(0, value))));
-  return sharp(bytes, { raw: { width: size, height: size, channels } })
-    .png()
-    .toBuffer();
 }
 
 /**
@@ -144,8 +147,7 @@ export async function* predictImages(
   items: readonly DataItem[],
   options: PredictImagesOptions = {},
 ): AsyncGenerator<PredictedBatch> {
-  const classes = predictor.classNames.length;
-  const k = Math.min(options.top ?? 5, classes);
+  const k = topCount(predictor, options.top);
   let thumbnailsLeft = options.thumbnails ?? 0;
   const { size, channels } = predictor;
   for await (const batch of imageBatches(items, { size, batchSize: options.batchSize ?? 32, channels })) {
@@ -172,7 +174,7 @@ export async function* predictImages(
     const pixels = size * size * channels;
     const thumbnails: Uint8Array[] = [];
     for (let row = 0; row < batch.ids.length && thumbnailsLeft > 0 && raw !== undefined; row++, thumbnailsLeft--)
-      thumbnails.push(await thumbnail(raw.subarray(row * pixels, (row + 1) * pixels), size, channels));
+      thumbnails.push(await pngThumbnail(raw.subarray(row * pixels, (row + 1) * pixels), size, channels));
     const predictions = batch.ids.map((file, row) => {
       const prediction: ImagePrediction = { file };
       predictor.tasks.forEach((task, output) => {
