@@ -352,9 +352,7 @@ export function pValue(p: number): string {
 /** The comparison table's paired cell: 'best', or this run's accuracy minus the best's with Holm's p. */
 function againstBest(context: ReportContext, run: Run): string {
   const accuracy = pairedComparisons(context).find(
-    (group) =>
-      group.metric.key === 'accuracy' &&
-      (group.best === run || group.comparisons.some((c) => c.other === run) || group.unpaired.includes(run)),
+    (group) => group.metric.key === 'accuracy' && (group.best === run || group.ranked.includes(run)),
   );
   if (accuracy === undefined) return context.notMeasured(run, 'paired accuracy comparison');
   if (accuracy.best === run) return 'best';
