@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { synthesizeFaces } from '../data/index.ts';
 import { tempDir } from '../data/test_fixtures.ts';
 import { runExperiment } from '../runs/experiment.ts';
-import type { LrFindResult } from '../runs/lr_find.ts';
+import { tf } from '../tf.ts';
+import { findLearningRate, type LrFindResult } from '../runs/lr_find.ts';
 
 const root = tempDir('percept-lr-find-');
 const configFile = join(root, 'tiny.json');
@@ -80,4 +81,19 @@ test('bad input to lr-find names the value and the fix', () => {
     assert.equal(result.status, 1, `${args.join(' ')}: ${result.stderr}`);
     assert.match(result.stderr, message);
   }
+});
+
+test('the range test on a series config runs over its windows and leaves no tensor behind', async () => {
+  const tensors = tf.memory().numTensors;
+  const result = await findLearningRate(
+    {
+      name: 'series',
+      data: { format: 'timeseries', path: 'node_modules/vega-datasets/data/co2-concentration.csv', imageSize: 8 },
+      model: { arch: 'lstm', head: { tasks: ['forecast'] } },
+      train: { batchSize: 16 },
+    },
+    { steps: 20 },
+  );
+  assert.ok(result.points.length >= 10, `${result.points.length} batches`);
+  assert.equal(tf.memory().numTensors, tensors);
 });

@@ -24,7 +24,7 @@ import { parseExperimentConfig, readExperimentConfig, type ExperimentConfig } fr
 import { readProblemsFile } from './problems_file.ts';
 import { writeExamples } from './examples.ts';
 import { buildExperimentModel, initialTrainableTop, type ExperimentModel } from './experiment_model.ts';
-import { cachesFeatures, imageTraining, loadImageData, type ImageData } from './image_pipeline.ts';
+import { cachesFeatures, imageTraining, loadImageData, type ImageData, type ImageTraining } from './image_pipeline.ts';
 import { ProblemLog } from '../data/problem_log.ts';
 import { saveLayersModel } from '../models/model_files.ts';
 import type { FreezeSpec } from '../models/freeze.ts';
@@ -332,6 +332,21 @@ function tensorboardOption(
   return { tensorboard: { dir: join(dir, TENSORBOARD_DIR), histograms: config.train.tensorboard.histograms } };
 }
 
+/**
+ * What the trainer trains on for the loaded data, and how the trained model predicts val and test: image batches
+ * (streamed, or a frozen base's cached features) or series windows. The caller disposes it.
+ */
+export async function trainingSetup(
+  config: ExperimentConfig,
+  loaded: Loaded,
+  model: ExperimentModel,
+  problems: ProblemLog,
+): Promise<ImageTraining> {
+  return loaded.kind === 'image'
+    ? imageTraining(config, loaded.data, model, problems)
+    : { ...seriesTraining(config, loaded.data, model), trainModel: model.model, cachedFeatures: false };
+}
+
 /** Trains every stage of the config (with its callbacks and checkpoints), then predicts the val and test splits. */
 async function fit(
   config: ExperimentConfig,
@@ -344,10 +359,7 @@ async function fit(
 ): Promise<Fitted> {
   const { model, initialTop } = built;
   let freezeCut = model.applyFreeze(initialTop);
-  const setup =
-    loaded.kind === 'image'
-      ? await imageTraining(config, loaded.data, model, problems)
-      : { ...seriesTraining(config, loaded.data, model), trainModel: model.model, cachedFeatures: false };
+  const setup = await trainingSetup(config, loaded, model, problems);
   if (setup.cachedFeatures)
     log('frozen base without augmentation: base features computed once, the head trains on them');
   const stopper = config.train.earlyStopping === false ? undefined : new EarlyStopping(config.train.earlyStopping);

@@ -17,9 +17,7 @@ import { train } from '../train/trainer.ts';
 import type { Callback } from '../train/callbacks.ts';
 import type { Batch, BatchSource } from '../train/types.ts';
 import type { ExperimentConfig } from './config.ts';
-import { buildModel, loadData, resolveConfig } from './experiment.ts';
-import { imageTraining } from './image_pipeline.ts';
-import { seriesTraining } from './series_pipeline.ts';
+import { buildModel, loadData, resolveConfig, trainingSetup } from './experiment.ts';
 
 /** What the range test found, as `percept lr-find --json` prints it and its plot reads it. */
 export interface LrFindResult {
@@ -80,10 +78,7 @@ export async function findLearningRate(
   const built = buildModel(config, loaded, resolve(options.runsRoot ?? 'runs'));
   const { model } = built;
   model.applyFreeze(config.train.stages?.[0]?.trainableTop ?? built.initialTop);
-  const setup =
-    loaded.kind === 'image'
-      ? await imageTraining(config, loaded.data, model, problems)
-      : { ...seriesTraining(config, loaded.data, model), trainModel: model.model, dispose: () => undefined };
+  const setup = await trainingSetup(config, loaded, model, problems);
   const test = new LearningRateRangeTest(options);
   try {
     const perEpoch = Math.max(1, setup.train.batchCount ?? test.steps);
